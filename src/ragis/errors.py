@@ -1,0 +1,154 @@
+"""The ragis error tree. Everything ragis raises on purpose derives from `RagisError`.
+
+    RagisError
+    ├── ConfigError                 a setting is missing or has a value ragis cannot use
+    ├── RedisUnavailable            cannot start or reach Redis
+    │   ├── DataDirInUse            another ragis Redis already owns RAGIS_DATA_DIR
+    │   └── VectorSetsMissing       the server is not Redis 8 / has no Vector Sets
+    ├── InvalidInput                a caller sent something ragis refuses (client's fault)
+    │   ├── InvalidVector           wrong dimension, NaN or Inf
+    │   ├── InvalidName             a collection / document / session id with bad characters
+    │   ├── ModelMismatch           vectors of another embedding model for an existing collection
+    │   └── FileRejected            an uploaded file ragis will not ingest (carries the file name)
+    │       ├── UnsupportedFile     not a type ragis reads (415)
+    │       ├── CorruptFile         a supported type that cannot be parsed, or built to expand (422)
+    │       ├── EmptyFile           no bytes, or no text once extracted (422)
+    │       └── FileTooLarge        over a size, page or expansion limit (413)
+    ├── NotFound                    an unknown collection, document or session
+    ├── LLMError                    the language model failed; says which provider and what to do
+    │   ├── LLMUnavailable          cannot connect, or timed out before answering
+    │   ├── LLMAuthError            the key was refused (401/403)
+    │   ├── LLMModelNotFound        the server does not know the model
+    │   └── LLMStreamBroken         the stream broke after the answer had started
+    └── UpstreamError               the gateway could not get an answer from the RAG service
+
+Each error's message is a sentence a user can act on; the HTTP edge maps the classes to statuses
+(`InvalidInput` -> 4xx, `NotFound` -> 404, `RedisUnavailable` -> 503) and never sends a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "CorruptFile",
+    "DataDirInUse",
+    "EmptyFile",
+    "FileRejected",
+    "FileTooLarge",
+    "InvalidInput",
+    "InvalidName",
+    "InvalidVector",
+    "LLMAuthError",
+    "LLMError",
+    "LLMModelNotFound",
+    "LLMStreamBroken",
+    "LLMUnavailable",
+    "ModelMismatch",
+    "NotFound",
+    "RagisError",
+    "RedisUnavailable",
+    "UnsupportedFile",
+    "UpstreamError",
+    "VectorSetsMissing",
+]
+
+
+class RagisError(Exception):
+    """Base of every error ragis raises on purpose; `code` is a stable machine-readable name."""
+
+    code = "ragis_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(RagisError):
+    code = "config_error"
+
+
+class RedisUnavailable(RagisError):
+    code = "redis_unavailable"
+
+
+class DataDirInUse(RedisUnavailable):
+    code = "data_dir_in_use"
+
+
+class VectorSetsMissing(RedisUnavailable):
+    code = "vector_sets_missing"
+
+
+class InvalidInput(RagisError):
+    code = "invalid_input"
+
+
+class InvalidVector(InvalidInput):
+    code = "invalid_vector"
+
+
+class InvalidName(InvalidInput):
+    code = "invalid_name"
+
+
+class ModelMismatch(InvalidInput):
+    code = "model_mismatch"
+
+
+class NotFound(RagisError):
+    code = "not_found"
+
+
+class FileRejected(InvalidInput):
+    """An uploaded file ragis will not ingest; `filename` is the (sanitised) name to show."""
+
+    code = "file_rejected"
+
+    def __init__(self, filename: str, reason: str) -> None:
+        super().__init__(f"{filename}: {reason}")
+        self.filename = filename
+        self.reason = reason
+
+
+class UnsupportedFile(FileRejected):
+    code = "unsupported_file"
+
+
+class CorruptFile(FileRejected):
+    code = "corrupt_file"
+
+
+class EmptyFile(FileRejected):
+    code = "empty_file"
+
+
+class FileTooLarge(FileRejected):
+    code = "file_too_large"
+
+
+class LLMError(RagisError):
+    code = "llm_error"
+
+    def __init__(self, message: str, *, provider: str = "") -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
+class LLMUnavailable(LLMError):
+    code = "llm_unavailable"
+
+
+class LLMAuthError(LLMError):
+    code = "llm_auth"
+
+
+class LLMModelNotFound(LLMError):
+    code = "llm_model_not_found"
+
+
+class LLMStreamBroken(LLMError):
+    code = "llm_stream_broken"
+
+
+class UpstreamError(RagisError):
+    code = "upstream_error"

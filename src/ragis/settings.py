@@ -1,0 +1,154 @@
+"""The one typed settings object of ragis: environment, then `.env`, then the default.
+
+Nothing else in ragis reads `os.environ`. Every field keeps the environment variable name that
+scripts and docs rely on (`REDIS_URL`, `RAGIS_DATA_DIR`, ...).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ragis.errors import ConfigError
+
+__all__ = ["LLMProviderName", "Quantization", "Settings", "load_settings"]
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class LLMProviderName(StrEnum):
+    AUTO = "auto"
+    OPENAI = "openai"
+    OLLAMA = "ollama"
+    NONE = "none"
+
+
+class Quantization(StrEnum):
+    """How a vector set stores its vectors; fixed when the set is created (see docs)."""
+
+    Q8 = "Q8"
+    NOQUANT = "NOQUANT"
+    BIN = "BIN"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # --- Redis -------------------------------------------------------------------------------
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=_env("REDIS_URL"),
+        description="An external Redis 8 (redis:// or rediss://). Unset: ragis starts its own.",
+    )
+    data_dir: Path = Field(default=Path("./data"), validation_alias=_env("RAGIS_DATA_DIR"))
+    key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = Field(
+        default="ragis", validation_alias=_env("RAGIS_KEY_PREFIX")
+    )
+    redis_port: Annotated[int, Field(ge=0, le=65535)] = Field(
+        default=6379,
+        validation_alias=_env("RAGIS_REDIS_PORT"),
+        description="Port of the embedded Redis; 0 picks a free one.",
+    )
+    redis_start_timeout: float = Field(
+        default=15.0, gt=0, validation_alias=_env("RAGIS_REDIS_START_TIMEOUT")
+    )
+
+    # --- Vector index ------------------------------------------------------------------------
+    quantization: Quantization = Field(
+        default=Quantization.Q8, validation_alias=_env("RAGIS_VECTOR_QUANT")
+    )
+    hnsw_m: Annotated[int, Field(ge=4, le=512)] = Field(
+        default=16, validation_alias=_env("RAGIS_VECTOR_M")
+    )
+    search_ef: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        default=0,
+        validation_alias=_env("RAGIS_VECTOR_EF"),
+        description="Exploration factor of VSIM; 0 keeps the server's default.",
+    )
+    vadd_batch: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=256, validation_alias=_env("RAGIS_VADD_BATCH")
+    )
+
+    # --- Sessions and cache ------------------------------------------------------------------
+    session_ttl: Annotated[int, Field(ge=60)] = Field(
+        default=24 * 3600, validation_alias=_env("RAGIS_SESSION_TTL")
+    )
+    session_max_messages: Annotated[int, Field(ge=2, le=10_000)] = Field(
+        default=200, validation_alias=_env("RAGIS_SESSION_MAX_MESSAGES")
+    )
+    cache_enabled: bool = Field(default=True, validation_alias=_env("RAGIS_CACHE_ENABLED"))
+    cache_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.95,
+        validation_alias=_env("RAGIS_CACHE_THRESHOLD"),
+        description="Least cosine similarity between two questions for a cache hit.",
+    )
+    cache_ttl: Annotated[int, Field(ge=1)] = Field(
+        default=7 * 24 * 3600, validation_alias=_env("RAGIS_CACHE_TTL")
+    )
+
+    # --- LLM -------------------------------------------------------------------------------
+    llm_provider: LLMProviderName = Field(
+        default=LLMProviderName.AUTO, validation_alias=_env("RAGIS_LLM_PROVIDER")
+    )
+    llm_model: str | None = Field(
+        default=None,
+        validation_alias=_env("RAGIS_LLM_MODEL"),
+        description="Unset: gpt-4o-mini for OpenAI, llama3.2 for Ollama.",
+    )
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL"))
+    ollama_base_url: str = Field(
+        default="http://localhost:11434", validation_alias=_env("OLLAMA_BASE_URL")
+    )
+    llm_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=120.0,
+        validation_alias=_env("RAGIS_LLM_TIMEOUT"),
+        description="Seconds to wait for the first token and between two tokens.",
+    )
+    llm_connect_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=5.0, validation_alias=_env("RAGIS_LLM_CONNECT_TIMEOUT")
+    )
+    llm_max_retries: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=2,
+        validation_alias=_env("RAGIS_LLM_MAX_RETRIES"),
+        description="Retries of a failed request, only before the first token.",
+    )
+    llm_temperature: Annotated[float, Field(ge=0, le=2)] = Field(
+        default=0.1, validation_alias=_env("RAGIS_LLM_TEMPERATURE")
+    )
+
+    @field_validator("openai_api_key", "openai_base_url", "llm_model", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning pydantic's report into one readable `ConfigError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"{field}: {err['msg']}")
+        raise ConfigError("Invalid ragis settings — " + "; ".join(problems)) from None
