@@ -21,6 +21,8 @@ from types import TracebackType
 from typing import IO
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from ragis.errors import DataDirInUse, RedisUnavailable
 
@@ -55,6 +57,14 @@ def _port_taken(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _one_shot_client(port: int, timeout: float) -> redis.Redis:
+    # No retries: redis-py's default backoff turns "not listening yet" and "closed by
+    # SHUTDOWN" into seconds of waiting.
+    return redis.Redis(
+        host="127.0.0.1", port=port, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
+    )
 
 
 def _pid_is_redis(pid: int) -> bool:
@@ -143,7 +153,7 @@ class EmbeddedRedis:
         process = self._process
         if process is not None and process.poll() is None:
             with contextlib.suppress(redis.RedisError, OSError):
-                client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=timeout)
+                client = _one_shot_client(self.port, timeout)
                 # SHUTDOWN closes the connection instead of replying.
                 with contextlib.suppress(redis.ConnectionError):
                     client.shutdown()
@@ -156,6 +166,8 @@ class EmbeddedRedis:
                     process.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     self._kill()
+        if process is not None and process.stderr is not None:
+            process.stderr.close()
         self._process = None
         self._release_lock()
 
@@ -203,7 +215,7 @@ class EmbeddedRedis:
     def _wait_ready(self) -> None:
         assert self._process is not None
         deadline = time.monotonic() + self.start_timeout
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1.0)
+        client = _one_shot_client(self.port, 1.0)
         try:
             while True:
                 if self._process.poll() is not None:
@@ -294,4 +306,3 @@ class EmbeddedRedis:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
-

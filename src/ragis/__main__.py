@@ -1,0 +1,5 @@
+import sys
+
+from ragis.cli import main
+
+sys.exit(main())

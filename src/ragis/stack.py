@@ -1,0 +1,104 @@
+"""`ragis up`: start every part of the stack, report where it listens, stop it all cleanly.
+
+Parts start in order and stop in reverse order. At this stage the stack is Redis only: the
+embedded Redis 8 when `REDIS_URL` is unset, else a check that the external server has Vector
+Sets. Later parts (RAG service, gateway) are added to the same list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+
+from ragis.db import EmbeddedRedis, connect
+from ragis.db.client import redact
+from ragis.settings import Settings
+
+__all__ = ["Part", "Stack"]
+
+
+@dataclass(slots=True)
+class Part:
+    name: str
+    address: str
+    detail: str = ""
+    stop: Callable[[], None] = field(default=lambda: None)
+
+
+class Stack:
+    def __init__(self, settings: Settings, *, echo: Callable[[str], None] = print) -> None:
+        self.settings = settings
+        self.echo = echo
+        self.parts: list[Part] = []
+        self.redis_url: str = ""
+
+    def start(self) -> None:
+        try:
+            self._start_redis()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        while self.parts:
+            part = self.parts.pop()
+            self.echo(f"stopping {part.name} ...")
+            part.stop()
+        self.echo("stopped.")
+
+    def _start_redis(self) -> None:
+        if self.settings.redis_url:
+            self.redis_url = self.settings.redis_url
+            version = asyncio.run(_check(self.redis_url))
+            self.parts.append(Part("redis", redact(self.redis_url), f"external Redis {version}"))
+            return
+        server = EmbeddedRedis(
+            self.settings.data_dir,
+            self.settings.redis_port,
+            start_timeout=self.settings.redis_start_timeout,
+        )
+        server.start()
+        self.parts.append(Part("redis", server.url, "", server.stop))
+        self.redis_url = server.url
+        version = asyncio.run(_check(server.url))
+        self.parts[-1].detail = f"embedded Redis {version}, data in {server.data_dir}"
+
+    def describe(self) -> list[str]:
+        width = max((len(p.name) for p in self.parts), default=0)
+        return [
+            f"  {p.name:<{width}}  {p.address}" + (f"   ({p.detail})" if p.detail else "")
+            for p in self.parts
+        ]
+
+
+async def _check(url: str) -> str:
+    from ragis.db.client import ensure_vector_sets
+
+    client = await connect(url)
+    try:
+        return await ensure_vector_sets(client, url)
+    finally:
+        await client.aclose()
+
+
+def wait_for_stop_signal() -> int:
+    """Block until SIGINT or SIGTERM; returns the signal number."""
+    received = threading.Event()
+    caught: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+        received.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not received.wait(0.5):
+            pass
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    return caught[0]

@@ -1,0 +1,99 @@
+"""The data layer: the only code in ragis that speaks Redis.
+
+`Store.create(redis, settings)` builds every part over one client; the services receive the
+`Store` (or one of its parts) by injection and stay Redis-agnostic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from ragis.settings import Settings
+from ragis.store.cache import SemanticCache
+from ragis.store.chunks import ChunkStore, chunk_id
+from ragis.store.collections import Collections
+from ragis.store.documents import DocumentRegistry
+from ragis.store.keys import CollectionKeys, Keys, check_name
+from ragis.store.models import (
+    CachedAnswer,
+    Citation,
+    CollectionInfo,
+    DocumentRecord,
+    DocumentStatus,
+    Message,
+    RetrievedChunk,
+    SearchFilter,
+    StoredChunk,
+    Vector,
+    VectorHit,
+    VectorItem,
+)
+from ragis.store.retrieval import Retriever
+from ragis.store.sessions import SessionStore
+from ragis.store.vectors import VectorIndex
+
+__all__ = [
+    "CachedAnswer",
+    "ChunkStore",
+    "Citation",
+    "CollectionInfo",
+    "CollectionKeys",
+    "Collections",
+    "DocumentRecord",
+    "DocumentRegistry",
+    "DocumentStatus",
+    "Keys",
+    "Message",
+    "RetrievedChunk",
+    "Retriever",
+    "SearchFilter",
+    "SemanticCache",
+    "SessionStore",
+    "Store",
+    "StoredChunk",
+    "Vector",
+    "VectorHit",
+    "VectorIndex",
+    "VectorItem",
+    "check_name",
+    "chunk_id",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    redis: Redis
+    keys: Keys
+    collections: Collections
+    vectors: VectorIndex
+    chunks: ChunkStore
+    documents: DocumentRegistry
+    retriever: Retriever
+    sessions: SessionStore
+    cache: SemanticCache
+
+    @classmethod
+    def create(cls, redis: Redis, settings: Settings) -> Store:
+        keys = Keys(settings.key_prefix)
+        collections = Collections(
+            redis, keys, quantization=settings.quantization.value, m=settings.hnsw_m
+        )
+        vectors = VectorIndex(redis, keys, batch_size=settings.vadd_batch, ef=settings.search_ef)
+        chunks = ChunkStore(redis, keys, batch_size=settings.vadd_batch)
+        return cls(
+            redis=redis,
+            keys=keys,
+            collections=collections,
+            vectors=vectors,
+            chunks=chunks,
+            documents=DocumentRegistry(redis, keys),
+            retriever=Retriever(redis, keys, collections, vectors, chunks),
+            sessions=SessionStore(
+                redis, keys, ttl=settings.session_ttl, max_messages=settings.session_max_messages
+            ),
+            cache=SemanticCache(
+                redis, keys, threshold=settings.cache_threshold, ttl=settings.cache_ttl
+            ),
+        )

@@ -1,0 +1,41 @@
+"""Building `VSIM ... FILTER` expressions from typed filters, with every value JSON-quoted.
+
+Values are user input: quoting them with `json.dumps` keeps them string literals, so a
+document id or tag can never change the meaning of the expression.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ragis.store.models import SearchFilter
+
+__all__ = ["and_all", "filter_expression", "not_in"]
+
+
+def _array(values: Iterable[str]) -> str:
+    return "[" + ",".join(json.dumps(str(v)) for v in values) + "]"
+
+
+def filter_expression(flt: SearchFilter | None) -> str | None:
+    """`.doc in [...]` and/or any of the tags in `.tags`; None when there is nothing to filter."""
+    if not flt:
+        return None
+    parts: list[str] = []
+    if flt.doc_ids:
+        parts.append(f".doc in {_array(flt.doc_ids)}")
+    if flt.tags:
+        parts.append("(" + " or ".join(f"{json.dumps(t)} in .tags" for t in flt.tags) + ")")
+    return and_all(parts)
+
+
+def not_in(field: str, values: Iterable[str]) -> str:
+    return f"!(.{field} in {_array(values)})"
+
+
+def and_all(parts: Iterable[str | None]) -> str | None:
+    kept = [p for p in parts if p]
+    if not kept:
+        return None
+    return " and ".join(f"({p})" for p in kept)

@@ -1,0 +1,183 @@
+"""The records the store reads and writes. Plain dataclasses: the layers above never see Redis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "CachedAnswer",
+    "Citation",
+    "CollectionInfo",
+    "DocumentRecord",
+    "DocumentStatus",
+    "Message",
+    "RetrievedChunk",
+    "SearchFilter",
+    "StoredChunk",
+    "Vector",
+    "VectorHit",
+    "VectorItem",
+]
+
+Vector = npt.NDArray[np.float32]
+
+
+class DocumentStatus(StrEnum):
+    INGESTING = "ingesting"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionInfo:
+    name: str
+    model: str
+    dim: int
+    quantization: str
+    m: int
+    version: int
+    created: float
+    documents: int = 0
+    vectors: int = 0
+
+
+@dataclass(slots=True)
+class DocumentRecord:
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    chunk_count: int = 0
+    pages: int | None = None
+    created: float = 0.0
+    status: DocumentStatus = DocumentStatus.INGESTING
+    tags: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """One chunk as the chunk store keeps it (without its vector)."""
+
+    id: str
+    doc_id: str
+    text: str
+    position: int
+    page: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VectorItem:
+    """One vector to add: its element id and the attributes FILTER expressions can test."""
+
+    id: str
+    vector: Vector
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class VectorHit:
+    id: str
+    score: float
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilter:
+    """Restrict a search to some documents and/or to chunks carrying any of some tags."""
+
+    doc_ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids or self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievedChunk:
+    """A search result: the chunk, its document's display name, and the VSIM score (0..1)."""
+
+    chunk: StoredChunk
+    filename: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    n: int
+    doc_id: str
+    filename: str
+    page: int | None
+    score: float
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "filename": self.filename,
+            "page": self.page,
+            "score": self.score,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Citation:
+        page = data.get("page")
+        return cls(
+            n=int(data["n"]),
+            doc_id=str(data["doc_id"]),
+            filename=str(data["filename"]),
+            page=int(page) if page is not None else None,
+            score=float(data["score"]),
+            text=str(data["text"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: str
+    content: str
+    time: float
+    citations: tuple[Citation, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "role": self.role,
+            "content": self.content,
+            "time": self.time,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        known = {"role", "content", "time", "citations"}
+        return cls(
+            role=str(data["role"]),
+            content=str(data["content"]),
+            time=float(data.get("time", 0.0)),
+            citations=tuple(Citation.from_dict(c) for c in data.get("citations") or []),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """A semantic-cache hit: the answer of an earlier, similar enough question."""
+
+    entry_id: str
+    question: str
+    answer: str
+    citations: tuple[Citation, ...]
+    model: str
+    created: float
+    similarity: float

@@ -1,0 +1,94 @@
+"""Search: `VSIM` over a collection, then the chunk texts and document states in one round trip.
+
+Chunks of documents that are not `ready` (still ingesting, failed, or deleted a moment ago) are
+dropped. That is rare, so instead of reading the pending documents before every search the
+search over-fetches only when it actually dropped something.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from ragis.store.chunks import ChunkStore
+from ragis.store.codec import s
+from ragis.store.collections import Collections
+from ragis.store.filters import filter_expression
+from ragis.store.keys import Keys
+from ragis.store.models import (
+    DocumentStatus,
+    RetrievedChunk,
+    SearchFilter,
+    Vector,
+    VectorHit,
+)
+from ragis.store.vectors import VectorIndex
+
+__all__ = ["Retriever"]
+
+_MAX_K = 1000
+
+
+class Retriever:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        collections: Collections,
+        vectors: VectorIndex,
+        chunks: ChunkStore,
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._collections = collections
+        self._vectors = vectors
+        self._chunks = chunks
+
+    async def search(
+        self,
+        collection: str,
+        vector: Vector,
+        *,
+        k: int = 5,
+        flt: SearchFilter | None = None,
+        ef: int | None = None,
+    ) -> list[RetrievedChunk]:
+        """The `k` best chunks of ready documents, best first. Unknown collection: NotFound."""
+        info = await self._collections.require(collection)
+        expr = filter_expression(flt)
+        count = k
+        while True:
+            hits = await self._vectors.search(info, vector, k=count, ef=ef, filter_expr=expr)
+            found, dropped = await self._resolve(collection, hits)
+            if not dropped or len(hits) < count or count >= _MAX_K:
+                return found[:k]
+            count = min(count * 2 + dropped, _MAX_K)
+
+    async def _resolve(
+        self, collection: str, hits: list[VectorHit]
+    ) -> tuple[list[RetrievedChunk], int]:
+        if not hits:
+            return [], 0
+        ck = self._keys.collection(collection)
+        ids = [h.id for h in hits]
+        doc_ids = list(
+            dict.fromkeys(str(h.attributes.get("doc", h.id.rsplit(":", 1)[0])) for h in hits)
+        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self._chunks.queue_get(pipe, collection, ids)
+            for doc_id in doc_ids:
+                pipe.hmget(ck.doc(doc_id), ["status", "filename"])
+            replies = await pipe.execute()
+        chunks = self._chunks.parse(ids, replies[: len(ids)])
+        docs = {
+            doc_id: (s(st) if st is not None else None, s(fn) if fn is not None else "")
+            for doc_id, (st, fn) in zip(doc_ids, replies[len(ids) :], strict=True)
+        }
+        found: list[RetrievedChunk] = []
+        dropped = 0
+        for hit, chunk in zip(hits, chunks, strict=True):
+            status, filename = docs.get(chunk.doc_id if chunk else "", (None, ""))
+            if chunk is None or status != DocumentStatus.READY.value:
+                dropped += 1
+                continue
+            found.append(RetrievedChunk(chunk=chunk, filename=filename, score=hit.score))
+        return found, dropped

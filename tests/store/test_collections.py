@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+from redis.crc import key_slot
+
+from ragis.errors import ModelMismatch, NotFound
+from ragis.store import Store
+from support.corpus import MODEL, add_document
+from support.vectors import DIM, unit
+
+
+async def test_the_first_vectors_record_the_model_and_dimension(store: Store) -> None:
+    info = await store.collections.ensure("docs", model=MODEL, dim=DIM)
+    assert (info.model, info.dim, info.quantization, info.m, info.version) == (
+        MODEL, DIM, "Q8", 16, 0
+    )  # fmt: skip
+    again = await store.collections.ensure("docs", model=MODEL, dim=DIM)
+    assert again.created == info.created
+
+
+async def test_vectors_of_another_model_or_dimension_are_refused(store: Store) -> None:
+    await store.collections.ensure("docs", model=MODEL, dim=DIM)
+    with pytest.raises(ModelMismatch, match="other-model"):
+        await store.collections.ensure("docs", model="other-model", dim=DIM)
+    with pytest.raises(ModelMismatch, match="384"):
+        await store.collections.ensure("docs", model=MODEL, dim=384)
+
+
+async def test_get_counts_documents_and_vectors(store: Store) -> None:
+    await add_document(store, "docs", "d1", [unit(1), unit(2)])
+    await add_document(store, "docs", "d2", [unit(3)])
+    info = await store.collections.require("docs")
+    assert (info.documents, info.vectors, info.version) == (2, 3, 2)
+    assert [c.name for c in await store.collections.list()] == ["docs"]
+
+
+async def test_an_unknown_collection_is_not_found(store: Store) -> None:
+    assert await store.collections.get("nope") is None
+    with pytest.raises(NotFound, match="nope"):
+        await store.collections.require("nope")
+    assert await store.collections.version("nope") == 0
+
+
+async def test_deleting_a_collection_removes_all_its_keys_and_no_other(
+    store: Store, redis: Redis, prefix: str
+) -> None:
+    await add_document(store, "a", "d1", [unit(1), unit(2)])
+    await add_document(store, "b", "d1", [unit(3)])
+    removed = await store.collections.delete("a")
+    assert removed > 0
+    left = {k.decode() async for k in redis.scan_iter(match=f"{prefix}:*")}
+    assert all("{c:a}" not in k for k in left)
+    assert any("{c:b}" in k for k in left)
+    assert await store.collections.names() == ["b"]
+
+
+async def test_every_key_of_a_collection_shares_one_hash_tag(
+    store: Store, redis: Redis, prefix: str
+) -> None:
+    await add_document(store, "docs", "d1", [unit(1), unit(2)])
+    await store.cache.store(
+        "docs", unit(5), question="q", answer="a", citations=[], version=1, model="m",
+        prompt_version="1",
+    )  # fmt: skip
+    keys = [k.decode() async for k in redis.scan_iter(match=f"{prefix}:{{c:docs}}:*")]
+    assert len(keys) >= 6
+    slots = {key_slot(k.encode()) for k in keys}
+    assert len(slots) == 1
