@@ -49,7 +49,9 @@ def store(redis: Redis, settings: Settings) -> Store:
     return Store.create(redis, settings)
 
 
-DEBIAN_REDIS = "/usr/bin/redis-server"
+# Debian's Redis 7 binary from the `redis-tools` package (no service comes with it). It runs
+# as a server when called by a name ending in "redis-server".
+DEBIAN_REDIS = "/usr/bin/redis-check-rdb"
 
 
 @pytest.fixture
@@ -57,11 +59,13 @@ def redis7(tmp_path: Path) -> Iterator[str]:
     """A real Redis 7 (Debian's package; the README's test command installs it)."""
     if not os.path.exists(DEBIAN_REDIS):
         if os.environ.get("CI"):
-            pytest.fail("Debian's redis-server (Redis 7) is missing; scripts/check installs it.")
-        pytest.skip("Debian's redis-server is not installed")
+            pytest.fail("Debian's redis-tools (Redis 7) is missing; scripts/check installs it.")
+        pytest.skip("Debian's redis-tools is not installed")
+    binary = tmp_path / "redis-server"
+    binary.symlink_to(DEBIAN_REDIS)
     port = free_port()
     proc = subprocess.Popen(
-        [DEBIAN_REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip

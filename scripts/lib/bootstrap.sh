@@ -1,0 +1,66 @@
+# Shared by scripts/up and scripts/check: install what is missing, quietly when nothing is.
+# shellcheck shell=bash
+
+RAGIS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="${RAGIS_VENV:-$RAGIS_ROOT/.venv}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+find_python() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# ensure_venv [extra]: a virtualenv with ragis installed (editable), re-installed only when
+# pyproject.toml or the requested extra changed.
+ensure_venv() {
+  local extra="${1:-}" spec="." stamp python
+  [ -n "$extra" ] && spec=".[$extra]"
+  if [ ! -x "$VENV/bin/python" ]; then
+    python="$(find_python)" || die "ragis needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)."
+    say "creating a virtualenv in $VENV"
+    "$python" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  fi
+  stamp="$(cat "$RAGIS_ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$extra"
+  if [ "$(cat "$VENV/.ragis-installed" 2>/dev/null)" != "$stamp" ]; then
+    say "installing ragis${extra:+ with [$extra]} into $VENV (first run takes a few minutes)"
+    (cd "$RAGIS_ROOT" && "$VENV/bin/python" -m pip install --quiet --progress-bar off -e "$spec") \
+      || die "pip install failed; see the messages above."
+    echo "$stamp" > "$VENV/.ragis-installed"
+  fi
+}
+
+# ensure_debian_packages PKG...: apt-get install the missing ones (as root, or through sudo).
+ensure_debian_packages() {
+  local missing=() pkg sudo=""
+  command -v dpkg-query >/dev/null 2>&1 || return 0
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo="sudo -n"
+    else
+      say "cannot install ${missing[*]} (not root, no sudo): the tests that need them will fail"
+      return 0
+    fi
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine has no package lists yet: update once, then install.
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+    $sudo apt-get update -qq >/dev/null && \
+    $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+  } || die "apt-get install ${missing[*]} failed."
+}
