@@ -23,7 +23,7 @@ find_python() {
 # ensure_venv [extra]: a virtualenv with ragis installed (editable), re-installed only when
 # pyproject.toml or the requested extra changed.
 ensure_venv() {
-  local extra="${1:-}" spec="." stamp python
+  local extra="${1:-}" spec="." stamp installed python
   [ -n "$extra" ] && spec=".[$extra]"
   if [ ! -x "$VENV/bin/python" ]; then
     python="$(find_python)" || die "ragis needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)."
@@ -31,8 +31,10 @@ ensure_venv() {
     "$python" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
   fi
-  stamp="$(cat "$RAGIS_ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$extra"
-  if [ "$(cat "$VENV/.ragis-installed" 2>/dev/null)" != "$stamp" ]; then
+  stamp="$(sha256sum < "$RAGIS_ROOT/pyproject.toml" | cut -c1-16)-$extra"
+  installed="$(cat "$VENV/.ragis-installed" 2>/dev/null || true)"
+  # An install with the dev extra also satisfies a plain one.
+  if [ "$installed" != "$stamp" ] && { [ -n "$extra" ] || [ "${installed%-*}-" != "$stamp" ]; }; then
     say "installing ragis${extra:+ with [$extra]} into $VENV (first run takes a few minutes)"
     (cd "$RAGIS_ROOT" && "$VENV/bin/python" -m pip install --quiet --progress-bar off -e "$spec") \
       || die "pip install failed; see the messages above."
