@@ -15,7 +15,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ragis.errors import ConfigError
 
-__all__ = ["LLMProviderName", "Quantization", "Settings", "load_settings"]
+__all__ = [
+    "LLMProviderName",
+    "Quantization",
+    "Settings",
+    "describe_validation_error",
+    "load_settings",
+]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -142,13 +148,18 @@ class Settings(BaseSettings):
         return value
 
 
+def describe_validation_error(exc: ValidationError) -> str:
+    """Pydantic's report as one sentence naming the environment variables."""
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        problems.append(f"{field}: {err['msg']}")
+    return "Invalid ragis settings — " + "; ".join(problems)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning pydantic's report into one readable `ConfigError`."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "settings"
-            problems.append(f"{field}: {err['msg']}")
-        raise ConfigError("Invalid ragis settings — " + "; ".join(problems)) from None
+        raise ConfigError(describe_validation_error(exc)) from None

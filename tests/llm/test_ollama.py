@@ -1,0 +1,300 @@
+"""OllamaProvider against the scripted Ollama server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from ragis.errors import (
+    LLMAuthError,
+    LLMError,
+    LLMModelNotFound,
+    LLMStreamBroken,
+    LLMUnavailable,
+)
+from ragis.llm import ChatMessage, OllamaProvider
+from ragis.settings import Settings
+from support.llm_servers import OllamaServer, Reply, unused_port
+
+MESSAGES = [ChatMessage("system", "Answer from the context."), ChatMessage("user", "What is Q8?")]
+
+
+async def collect(stream: AsyncIterator[str], into: list[str]) -> None:
+    async for token in stream:
+        into.append(token)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[OllamaServer]:
+    with OllamaServer() as srv:
+        yield srv
+
+
+@pytest.fixture(autouse=True)
+def _fresh(server: OllamaServer) -> None:
+    server.reset()
+    server.models = ["llama3.2:latest"]
+
+
+def make(server: OllamaServer, **kwargs: object) -> OllamaProvider:
+    options: dict[str, object] = {
+        "base_url": server.url,
+        "timeout": 2.0,
+        "connect_timeout": 1.0,
+        "retry_backoff": 0.01,
+    }
+    options.update(kwargs)
+    return OllamaProvider(**options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def provider(server: OllamaServer) -> AsyncIterator[OllamaProvider]:
+    llm = make(server)
+    yield llm
+    await llm.aclose()
+
+
+async def test_stream_yields_the_scripted_tokens_in_order(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply(tokens=["Eight", "-bit", " [1]", "."]))
+    assert [t async for t in provider.stream(MESSAGES)] == ["Eight", "-bit", " [1]", "."]
+    assert server.completed == 1
+
+
+async def test_request_body_carries_model_messages_stream_and_options(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    await provider.complete(MESSAGES, temperature=0.2, max_tokens=32)
+    (request,) = server.chat_requests
+    assert request.json == {
+        "model": "llama3.2",
+        "messages": [
+            {"role": "system", "content": "Answer from the context."},
+            {"role": "user", "content": "What is Q8?"},
+        ],
+        "stream": True,
+        "options": {"temperature": 0.2, "num_predict": 32},
+    }
+
+
+async def test_the_configured_temperature_is_the_default(server: OllamaServer) -> None:
+    async with make(server, temperature=0.1) as llm:
+        await llm.complete(MESSAGES)
+    assert server.chat_requests[0].json["options"] == {"temperature": 0.1}
+
+
+async def test_complete_joins_the_default_answer(provider: OllamaProvider) -> None:
+    assert await provider.complete(MESSAGES) == "Scripted answer [1]. You asked: What is Q8?"
+
+
+async def test_from_settings_uses_url_model_and_timeouts() -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        ollama_base_url="http://127.0.0.1:11434/",
+        llm_model="qwen2.5:7b",
+        llm_timeout=33,
+    )
+    async with OllamaProvider.from_settings(settings) as llm:
+        assert (llm.name, llm.model, llm.base_url) == (
+            "ollama",
+            "qwen2.5:7b",
+            "http://127.0.0.1:11434",
+        )
+        assert llm.timeout == 33
+
+
+async def test_a_missing_model_says_how_to_pull_it(server: OllamaServer) -> None:
+    async with make(server, model="mistral") as llm:
+        with pytest.raises(LLMModelNotFound) as caught:
+            await llm.complete(MESSAGES)
+    assert "`ollama pull mistral`" in caught.value.message
+    assert "RAGIS_LLM_MODEL" in caught.value.message
+    assert caught.value.provider == "ollama"
+    assert len(server.chat_requests) == 1
+
+
+async def test_a_404_that_is_not_about_a_model_says_the_url_is_wrong(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply.http_error(404, "page not found"))
+    with pytest.raises(LLMUnavailable, match="OLLAMA_BASE_URL"):
+        await provider.complete(MESSAGES)
+
+
+async def test_401_from_a_proxy_is_an_auth_error(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply.http_error(401))
+    with pytest.raises(LLMAuthError, match="HTTP 401"):
+        await provider.complete(MESSAGES)
+
+
+async def test_400_is_a_plain_llm_error_with_the_server_message(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply.http_error(400, "invalid options"))
+    with pytest.raises(LLMError, match="invalid options") as caught:
+        await provider.complete(MESSAGES)
+    assert type(caught.value) is LLMError
+    assert len(server.chat_requests) == 1
+
+
+async def test_one_500_before_the_first_token_is_retried(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply.http_error(500), Reply(tokens=["ok"]))
+    assert await provider.complete(MESSAGES) == "ok"
+    assert len(server.chat_requests) == 2
+
+
+async def test_429_is_retried(server: OllamaServer, provider: OllamaProvider) -> None:
+    server.script(Reply.http_error(429), Reply(tokens=["ok"]))
+    assert await provider.complete(MESSAGES) == "ok"
+    assert len(server.chat_requests) == 2
+
+
+async def test_retries_stop_after_max_retries(server: OllamaServer) -> None:
+    server.script(*[Reply.http_error(500)] * 5)
+    async with make(server, max_retries=1) as llm:
+        with pytest.raises(LLMUnavailable, match="llama runner process has terminated"):
+            await llm.complete(MESSAGES)
+    assert len(server.chat_requests) == 2
+
+
+async def test_a_drop_before_the_first_token_is_retried(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply(tokens=["x"], drop_after=0), Reply(tokens=["again"]))
+    assert await provider.complete(MESSAGES) == "again"
+    assert len(server.chat_requests) == 2
+
+
+async def test_a_drop_after_tokens_is_stream_broken_and_not_retried(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply(tokens=["a", "b", "c", "d"], drop_after=2))
+    received: list[str] = []
+    with pytest.raises(LLMStreamBroken, match="broke off after it had started"):
+        await collect(provider.stream(MESSAGES), received)
+    assert received == ["a", "b"]
+    assert len(server.chat_requests) == 1
+
+
+async def test_an_error_line_after_tokens_is_stream_broken(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply(tokens=["a", "b"], error_after=1, error="out of memory"))
+    with pytest.raises(LLMStreamBroken, match="out of memory"):
+        await provider.complete(MESSAGES)
+    assert len(server.chat_requests) == 1
+
+
+async def test_an_error_line_before_tokens_is_unavailable_and_not_retried(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply(tokens=["a"], error_after=0, error="model requires more system memory"))
+    with pytest.raises(LLMUnavailable, match="more system memory"):
+        await provider.complete(MESSAGES)
+    assert len(server.chat_requests) == 1
+
+
+async def test_a_hanging_server_is_unavailable_after_the_timeout(server: OllamaServer) -> None:
+    server.script(Reply(hang=True))
+    async with make(server, timeout=0.3) as llm:
+        with pytest.raises(LLMUnavailable, match=r"did not answer within 0\.3 s"):
+            await llm.complete(MESSAGES)
+    assert len(server.chat_requests) == 1
+    assert await server.wait_for_disconnect_async(within=2)
+
+
+async def test_a_stall_after_tokens_is_stream_broken(server: OllamaServer) -> None:
+    server.script(Reply(tokens=["a", "b"], token_delay=5))
+    async with make(server, timeout=0.3) as llm:
+        with pytest.raises(LLMStreamBroken, match=r"nothing more came within 0\.3 s"):
+            await llm.complete(MESSAGES)
+
+
+async def test_closing_the_generator_closes_the_connection(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply(tokens=[f" t{i}" for i in range(200)], token_delay=0.02))
+    stream = provider.stream(MESSAGES)
+    assert [await anext(stream), await anext(stream)] == [" t0", " t1"]
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert await server.wait_for_disconnect_async(within=2)
+    assert server.completed == 0
+
+
+async def test_cancelling_the_consumer_closes_the_connection(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.script(Reply(tokens=["never"], first_token_delay=30))
+
+    async def consume() -> list[str]:
+        return [t async for t in provider.stream(MESSAGES)]
+
+    task = asyncio.create_task(consume())
+    for _ in range(200):
+        if server.chat_requests:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await server.wait_for_disconnect_async(within=2)
+
+
+async def test_nothing_listening_is_unavailable_after_retries() -> None:
+    url = f"http://127.0.0.1:{unused_port()}"
+    async with OllamaProvider(base_url=url, retry_backoff=0.01) as llm:
+        with pytest.raises(LLMUnavailable, match="is `ollama serve` running") as caught:
+            await llm.complete(MESSAGES)
+    assert url in caught.value.message
+
+
+async def test_health_ok_when_the_model_is_pulled(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    health = await provider.health()
+    assert health.ok
+    assert health.detail == f"llama3.2 at {server.url}"
+
+
+async def test_health_says_when_the_model_is_not_pulled(server: OllamaServer) -> None:
+    server.models = ["qwen2.5:7b"]
+    async with make(server) as llm:
+        health = await llm.health()
+    assert not health.ok
+    assert "`ollama pull llama3.2`" in health.detail
+    assert "qwen2.5:7b" in health.detail
+
+
+async def test_health_never_raises_when_nothing_answers() -> None:
+    async with OllamaProvider(base_url=f"http://127.0.0.1:{unused_port()}") as llm:
+        health = await llm.health()
+    assert not health.ok
+    assert "ollama serve" in health.detail
+
+
+def test_the_server_answers_non_stream_chat_tags_and_version(server: OllamaServer) -> None:
+    body = {"model": "llama3.2", "stream": False, "messages": [{"role": "user", "content": "hi"}]}
+    data = httpx.post(server.url + "/api/chat", json=body).json()
+    assert data["done"] is True
+    assert data["message"] == {"role": "assistant", "content": "Scripted answer [1]. You asked: hi"}
+    assert httpx.get(server.url + "/api/tags").json()["models"][0]["name"] == "llama3.2:latest"
+    assert "version" in httpx.get(server.url + "/api/version").json()
+
+
+def test_the_server_streams_ndjson_ending_with_done(server: OllamaServer) -> None:
+    server.script(Reply(tokens=["a", "b"]))
+    body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]}
+    with httpx.stream("POST", server.url + "/api/chat", json=body) as response:
+        assert response.headers["content-type"] == "application/x-ndjson"
+        lines = [json.loads(line) for line in response.iter_lines() if line]
+    assert [line["message"]["content"] for line in lines] == ["a", "b", ""]
+    assert [line["done"] for line in lines] == [False, False, True]
