@@ -1,0 +1,39 @@
+"""The limits that bound what one upload may cost to ingest, with their defaults.
+
+Every limit exists because a small upload can be built to cost far more than its size: a PDF of
+many thousand empty pages, or a 100 KB DOCX whose XML expands to gigabytes. Going over a size,
+page or character limit raises `FileTooLarge`; a ZIP built to expand raises `CorruptFile`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+__all__ = ["IngestLimits"]
+
+_MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    """What one uploaded file may cost. The defaults suit a single-user or small-team server."""
+
+    max_file_bytes: int = 64 * _MiB
+    """Size of the upload itself."""
+    max_pages: int = 2_000
+    """Pages of a PDF (counted before any text is extracted)."""
+    max_chars: int = 20_000_000
+    """Characters of extracted text, for every type (about 5 M tokens, 20 k chunks)."""
+    max_unzipped_bytes: int = 200 * _MiB
+    """DOCX: the declared uncompressed size of all ZIP entries together, checked before reading."""
+    max_zip_ratio: int = 100
+    """DOCX: the highest uncompressed/compressed ratio allowed for an entry over 1 MiB."""
+    max_zip_entries: int = 10_000
+    """DOCX: entries in the ZIP's central directory."""
+    max_xml_bytes: int = 64 * _MiB
+    """DOCX: bytes read from `word/document.xml` (the read stops there, whatever the ZIP says)."""
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            if getattr(self, field.name) <= 0:
+                raise ValueError(f"IngestLimits.{field.name} must be positive")

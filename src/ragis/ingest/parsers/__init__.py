@@ -1,0 +1,99 @@
+"""`parse_document`: uploaded bytes in, clean text per page out.
+
+It checks the size, detects the type from the content (`ragis.ingest.detect`), hands the bytes to
+the parser of that type and checks what came back: no text raises `EmptyFile`, too much text
+`FileTooLarge`. Every parser returns text already normalised by `normalize_text`. The parser
+modules (and so pypdf, defusedxml) are imported only when a file of their type arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ragis.errors import EmptyFile, FileTooLarge
+from ragis.ingest.detect import DOCX, HTML, MARKDOWN, PDF, PLAIN_TEXT, detect_type
+from ragis.ingest.limits import IngestLimits
+from ragis.ingest.names import sanitize_filename
+
+__all__ = ["DEFAULT_LIMITS", "PageText", "ParsedDocument", "Parser", "parse_document"]
+
+DEFAULT_LIMITS = IngestLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class PageText:
+    """The text of one page: `page` is 1-based for PDF, None for types without pages."""
+
+    page: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A parsed upload; `pages` holds only pages with text, `page_count` counts them all (PDF)."""
+
+    content_type: str
+    pages: list[PageText]
+    page_count: int | None
+    title: str | None
+
+    @property
+    def text(self) -> str:
+        """All the text, pages separated by a blank line."""
+        return "\n\n".join(page.text for page in self.pages)
+
+
+Parser = Callable[[bytes, str, IngestLimits], ParsedDocument]
+"""A parser takes the bytes, the sanitised display name (for errors) and the limits."""
+
+
+def parse_document(
+    data: bytes, filename: str, limits: IngestLimits = DEFAULT_LIMITS
+) -> ParsedDocument:
+    """Detect, parse and normalise an upload; raise a `FileRejected` error if ragis cannot."""
+    name = sanitize_filename(filename)
+    if not data:
+        raise EmptyFile(name, "the file is empty")
+    if len(data) > limits.max_file_bytes:
+        raise FileTooLarge(
+            name, f"the file has {_mib(len(data))}; the limit is {_mib(limits.max_file_bytes)}"
+        )
+    content_type = detect_type(data, filename)
+    document = _parser_for(content_type)(data, name, limits)
+    pages = [page for page in document.pages if page.text]
+    if not pages:
+        raise EmptyFile(name, "there is no text in this file")
+    chars = sum(len(page.text) for page in pages)
+    if chars > limits.max_chars:
+        raise FileTooLarge(
+            name, f"it holds {chars:,} characters of text; the limit is {limits.max_chars:,}"
+        )
+    if len(pages) != len(document.pages):
+        document = ParsedDocument(document.content_type, pages, document.page_count, document.title)
+    return document
+
+
+def _parser_for(content_type: str) -> Parser:
+    if content_type == PDF:
+        from ragis.ingest.parsers.pdf import parse_pdf
+
+        return parse_pdf
+    if content_type == DOCX:
+        from ragis.ingest.parsers.docx import parse_docx
+
+        return parse_docx
+    if content_type == HTML:
+        from ragis.ingest.parsers.html import parse_html
+
+        return parse_html
+    from ragis.ingest.parsers.text import parse_markdown, parse_plain_text
+
+    if content_type == MARKDOWN:
+        return parse_markdown
+    assert content_type == PLAIN_TEXT, content_type
+    return parse_plain_text
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
