@@ -9,6 +9,7 @@
     │   ├── InvalidVector           wrong dimension, NaN or Inf
     │   ├── InvalidName             a collection / document / session id with bad characters
     │   ├── ModelMismatch           vectors of another embedding model for an existing collection
+    │   ├── TooLarge                a request over a count or size limit (413)
     │   └── FileRejected            an uploaded file ragis will not ingest (carries the file name)
     │       ├── UnsupportedFile     not a type ragis reads (415)
     │       ├── CorruptFile         a supported type that cannot be parsed, or built to expand (422)
@@ -47,6 +48,7 @@ __all__ = [
     "NotFound",
     "RagisError",
     "RedisUnavailable",
+    "TooLarge",
     "UnsupportedFile",
     "UpstreamError",
     "VectorSetsMissing",
@@ -93,6 +95,10 @@ class InvalidName(InvalidInput):
 
 class ModelMismatch(InvalidInput):
     code = "model_mismatch"
+
+
+class TooLarge(InvalidInput):
+    code = "too_large"
 
 
 class NotFound(RagisError):

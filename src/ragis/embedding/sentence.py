@@ -48,8 +48,9 @@ class SentenceTransformerEmbedder(Embedder):
     ) -> None:
         self._model = model
         self.model_name = model_name
-        get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
+        get_dim = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
         )
         self.dim = int(get_dim())
         self.max_tokens = int(model.max_seq_length)

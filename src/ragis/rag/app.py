@@ -1,0 +1,83 @@
+"""The RAG service's FastAPI app: wiring only. Dependencies are built in the lifespan.
+
+`create_app(settings)` builds everything at start-up: the Redis client (checked for Vector Sets),
+the data layer, the embedder (loaded once, off the event loop), the LLM provider. Tests pass an
+already loaded embedder so the model loads once per test session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ragis import __version__
+from ragis.db import connect
+from ragis.embedding import Embedder, load_default_embedder
+from ragis.errors import ConfigError
+from ragis.llm.select import describe_selection, select_provider
+from ragis.rag.chat import ChatService
+from ragis.rag.deps import Services
+from ragis.rag.indexing import IndexService
+from ragis.rag.routes import chat, embed, health, index, sessions
+from ragis.rag.settings import RagSettings
+from ragis.store import Store
+from ragis.web.errors import install_error_handlers
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("ragis.rag")
+
+
+def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.redis_url:
+            raise ConfigError(
+                "The RAG service needs REDIS_URL (ragis up sets it to the embedded Redis)."
+            )
+        redis = await connect(settings.redis_url)
+        own_embedder = embedder is None
+        llm = None
+        try:
+            model: Embedder = (
+                embedder
+                if embedder is not None
+                else await asyncio.to_thread(load_default_embedder, settings.embed_batch_size)
+            )
+            llm = await select_provider(settings)
+            store = Store.create(redis, settings)
+            app.state.services = Services(
+                settings=settings,
+                store=store,
+                embedder=model,
+                llm=llm,
+                indexer=IndexService(store, model, batch_size=settings.embed_batch_size),
+                chat=ChatService(store, model, llm, settings),
+            )
+            log.info("embedder: %s; LLM: %s", model.describe(), describe_selection(llm))
+            yield
+            if own_embedder:
+                await model.aclose()
+        finally:
+            if llm is not None:
+                await llm.aclose()
+            await redis.aclose()
+
+    app = FastAPI(
+        title="ragis RAG service",
+        version=__version__,
+        description=(
+            "Internal service of ragis: embeddings, indexing into Redis Vector Sets, retrieval "
+            "and streamed answers with citations. Its only public caller is the gateway. "
+            'Errors are `{"error": {"code", "message"}}` with a 4xx/5xx status.'
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (embed, index, chat, sessions, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,260 @@
+"""One chat turn, as a stream of typed events.
+
+    meta -> citations -> token* -> done        (or `error` at any point, then the end)
+
+The pipeline: (rewrite a follow-up into a standalone query) -> embed -> semantic-cache lookup ->
+VSIM top-k -> prompt with numbered sources -> stream the LLM -> store the turn in the session ->
+cache the answer. `prepare()` does the checks that can still become an HTTP 4xx; `events()` runs
+the rest after the response has started, so its failures become `error` events.
+
+Nothing partial is kept: the session and the cache are written only after the answer is complete.
+A client that disconnects cancels the generator, which closes the LLM stream at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ragis.embedding import Embedder
+from ragis.errors import InvalidInput, RagisError, TooLarge
+from ragis.llm.base import LLMProvider
+from ragis.rag.prompt import (
+    PROMPT_VERSION,
+    answer_messages,
+    retrieval_only_answer,
+    rewrite_messages,
+)
+from ragis.rag.settings import RagSettings
+from ragis.store import Citation, Message, RetrievedChunk, SearchFilter, Store, check_name
+from ragis.store.models import CollectionInfo
+
+__all__ = ["ChatEvent", "ChatService", "ChatTurn"]
+
+log = logging.getLogger("ragis.chat")
+
+ChatEvent = tuple[str, dict[str, Any]]
+
+
+@dataclass(slots=True)
+class ChatTurn:
+    message: str
+    session_id: str
+    collection: CollectionInfo
+    top_k: int
+    flt: SearchFilter
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class ChatService:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        llm: LLMProvider | None,
+        settings: RagSettings,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._llm = llm
+        self._settings = settings
+
+    @property
+    def provider_name(self) -> str:
+        return self._llm.name if self._llm else "none"
+
+    @property
+    def model_name(self) -> str | None:
+        return self._llm.model if self._llm else None
+
+    async def prepare(
+        self,
+        message: str,
+        *,
+        session_id: str | None = None,
+        collection: str | None = None,
+        top_k: int | None = None,
+        flt: SearchFilter | None = None,
+    ) -> ChatTurn:
+        """Check the request before any byte of the answer is sent (errors become 4xx)."""
+        text = message.strip()
+        if not text:
+            raise InvalidInput("The message is empty: type a question.")
+        if len(text) > self._settings.max_message_chars:
+            raise TooLarge(
+                f"The message has {len(text)} characters; the limit is "
+                f"{self._settings.max_message_chars} (RAGIS_MAX_MESSAGE_CHARS)."
+            )
+        sid = check_name(session_id, "session id", long=True) if session_id else uuid.uuid4().hex
+        info = await self._store.collections.require(
+            collection or self._settings.default_collection
+        )
+        return ChatTurn(
+            message=text,
+            session_id=sid,
+            collection=info,
+            top_k=top_k or self._settings.top_k,
+            flt=flt or SearchFilter(),
+        )
+
+    async def events(self, turn: ChatTurn) -> AsyncIterator[ChatEvent]:
+        """The turn's events; an error ends the stream with an `error` event."""
+        started = time.perf_counter()
+        try:
+            async for event in self._run(turn, started):
+                yield event
+        except RagisError as exc:
+            yield "error", {"code": exc.code, "message": exc.message}
+        except Exception:
+            log.exception("chat turn failed")
+            yield (
+                "error",
+                {
+                    "code": "internal_error",
+                    "message": "ragis hit an unexpected error while answering; see the log.",
+                },
+            )
+
+    async def _run(self, turn: ChatTurn, started: float) -> AsyncIterator[ChatEvent]:
+        store, settings, llm = self._store, self._settings, self._llm
+        timings = turn.timings
+        name = turn.collection.name
+        history = (
+            await store.sessions.history(turn.session_id, limit=settings.history_messages)
+            if settings.history_messages
+            else []
+        )
+        query, cacheable = turn.message, True
+        if history:
+            if llm is not None and settings.rewrite_followups:
+                t = time.perf_counter()
+                rewritten = await llm.complete(
+                    rewrite_messages(turn.message, history), temperature=0.0, max_tokens=200
+                )
+                timings["rewrite"] = _ms(t)
+                query = _clean_rewrite(rewritten) or turn.message
+            else:
+                # The question may lean on the conversation: its answer is not reusable.
+                cacheable = False
+
+        t = time.perf_counter()
+        vector = (await self._embedder.embed([query]))[0]
+        timings["embed"] = _ms(t)
+
+        model_key = f"{llm.name}:{llm.model}" if llm else "none"
+        use_cache = settings.cache_enabled and cacheable and llm is not None
+        version = turn.collection.version
+        if use_cache:
+            t = time.perf_counter()
+            hit = await store.cache.lookup(
+                name, vector, version=version, model=model_key, prompt_version=PROMPT_VERSION
+            )
+            timings["cache"] = _ms(t)
+            if hit is not None:
+                yield "meta", self._meta(turn, cache_hit=True, query=query)
+                yield "citations", {"citations": [c.to_dict() for c in hit.citations]}
+                timings["first_token"] = _ms(started)
+                yield "token", {"text": hit.answer}
+                await self._remember(turn, hit.answer, hit.citations, cache_hit=True)
+                timings["total"] = _ms(started)
+                yield "done", {"timings": dict(timings), "cache_hit": True}
+                return
+        else:
+            timings["cache"] = 0.0
+
+        t = time.perf_counter()
+        found = await store.retriever.search(name, vector, k=turn.top_k, flt=turn.flt or None)
+        timings["search"] = _ms(t)
+        citations = tuple(_citation(n, r) for n, r in enumerate(found, start=1))
+        yield "meta", self._meta(turn, cache_hit=False, query=query)
+        yield "citations", {"citations": [c.to_dict() for c in citations]}
+
+        if llm is None:
+            answer = retrieval_only_answer(found)
+            timings["first_token"] = _ms(started)
+            yield "token", {"text": answer}
+        else:
+            parts: list[str] = []
+            stream = llm.stream(
+                answer_messages(turn.message, found, history),
+                max_tokens=settings.max_answer_tokens,
+            )
+            async with _closing(stream) as deltas:
+                async for delta in deltas:
+                    if not parts:
+                        timings["first_token"] = _ms(started)
+                    parts.append(delta)
+                    yield "token", {"text": delta}
+            answer = "".join(parts)
+            if not parts:
+                timings["first_token"] = _ms(started)
+
+        await self._remember(turn, answer, citations, cache_hit=False)
+        if use_cache and answer.strip():
+            await store.cache.store(
+                name, vector, question=query, answer=answer, citations=citations,
+                version=version, model=model_key, prompt_version=PROMPT_VERSION,
+            )  # fmt: skip
+        timings["total"] = _ms(started)
+        yield "done", {"timings": dict(timings), "cache_hit": False}
+
+    def _meta(self, turn: ChatTurn, *, cache_hit: bool, query: str) -> dict[str, Any]:
+        return {
+            "session_id": turn.session_id,
+            "collection": turn.collection.name,
+            "provider": self.provider_name,
+            "model": self.model_name,
+            "cache_hit": cache_hit,
+            "query": query,
+        }
+
+    async def _remember(
+        self, turn: ChatTurn, answer: str, citations: tuple[Citation, ...], *, cache_hit: bool
+    ) -> None:
+        now = time.time()
+        await self._store.sessions.append(
+            turn.session_id,
+            [
+                Message("user", turn.message, now),
+                Message(
+                    "assistant", answer, now, citations,
+                    extra={"cache_hit": cache_hit, "model": self.model_name},
+                ),
+            ],
+        )  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def _closing(stream: AsyncIterator[str]) -> AsyncGenerator[AsyncIterator[str], None]:
+    """Close the provider's stream however the loop ends (done, error, or cancelled)."""
+    try:
+        yield stream
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _citation(n: int, found: RetrievedChunk) -> Citation:
+    return Citation(
+        n=n,
+        doc_id=found.chunk.doc_id,
+        filename=found.filename,
+        page=found.chunk.page,
+        score=round(found.score, 4),
+        text=found.chunk.text,
+    )
+
+
+def _clean_rewrite(text: str) -> str:
+    line = text.strip().strip('"').strip()
+    return line.splitlines()[0].strip() if line else ""
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000.0, 3)

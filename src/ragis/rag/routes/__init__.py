@@ -1,0 +1,1 @@
+"""The RAG service's routes, one module per resource."""

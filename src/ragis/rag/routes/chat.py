@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter
+
+from ragis.rag.chat import ChatService, ChatTurn
+from ragis.rag.deps import ChatDep
+from ragis.rag.schemas import ChatRequest, ErrorPublic
+from ragis.store import SearchFilter
+from ragis.web.sse import EventStreamResponse, encode_event
+
+router = APIRouter(tags=["chat"])
+
+STREAM_DOC = """Server-Sent Events, each `data:` line a JSON object with a `type`, in this order:
+`meta` {session_id, collection, provider, model, cache_hit, query}; `citations` {citations: [{n,
+doc_id, filename, page, score, text}]}; any number of `token` {text}; then `done` {timings: {embed,
+cache, search, first_token, total[, rewrite]} in ms, cache_hit} — or `error` {code, message} at
+any point, after which the stream ends."""
+
+
+@router.post(
+    "/chat/stream",
+    response_class=EventStreamResponse,
+    response_model=None,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
+        404: {"model": ErrorPublic},
+        413: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
+    summary="Answer a question from the collection, streamed",
+)
+async def chat_stream(body: ChatRequest, chat: ChatDep) -> EventStreamResponse:
+    flt = SearchFilter(
+        doc_ids=tuple(body.filter.doc_ids) if body.filter else (),
+        tags=tuple(body.filter.tags) if body.filter else (),
+    )
+    turn = await chat.prepare(
+        body.message,
+        session_id=body.session_id,
+        collection=body.collection,
+        top_k=body.top_k,
+        flt=flt,
+    )
+    return EventStreamResponse(_encode(chat, turn))
+
+
+async def _encode(chat: ChatService, turn: ChatTurn) -> AsyncIterator[bytes]:
+    async for event, data in chat.events(turn):
+        yield encode_event(event, data)

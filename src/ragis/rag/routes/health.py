@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from redis.exceptions import RedisError
+
+from ragis.llm.select import describe_selection
+from ragis.rag.deps import ServicesDep
+from ragis.rag.schemas import HealthPart, HealthPublic
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/health", response_model=HealthPublic, summary="Redis, embedder and LLM: ok or why not"
+)
+async def health(services: ServicesDep) -> HealthPublic:
+    async def redis_part() -> HealthPart:
+        try:
+            await asyncio.wait_for(services.store.redis.ping(), timeout=2.0)
+        except (RedisError, OSError, TimeoutError) as exc:
+            return HealthPart(ok=False, detail=f"Redis does not answer: {exc}")
+        return HealthPart(ok=True, detail="Redis 8 with Vector Sets answers")
+
+    async def llm_part() -> HealthPart:
+        if services.llm is None:
+            return HealthPart(ok=True, detail=describe_selection(None))
+        state = await services.llm.health()
+        return HealthPart(ok=state.ok, detail=state.detail)
+
+    redis_state, llm_state = await asyncio.gather(redis_part(), llm_part())
+    embedder_state = HealthPart(ok=True, detail=services.embedder.describe())
+    ok = redis_state.ok and llm_state.ok
+    return HealthPublic(
+        status="ok" if ok else "degraded",
+        redis=redis_state,
+        embedder=embedder_state,
+        llm=llm_state,
+        provider=services.llm.name if services.llm else "none",
+        model=services.llm.model if services.llm else None,
+    )

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+
+from ragis.errors import TooLarge
+from ragis.rag.deps import IndexDep, SettingsDep, StoreDep
+from ragis.rag.indexing import ChunkText
+from ragis.rag.schemas import ErrorPublic, IndexRequest, IndexResponse, IndexTimings
+from ragis.store import DocumentRecord
+
+router = APIRouter(tags=["index"])
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+
+
+@router.post(
+    "/index",
+    response_model=IndexResponse,
+    responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    summary="Embed and index one document's chunks (replaces a document with the same id)",
+)
+async def index_document(
+    body: IndexRequest, indexer: IndexDep, settings: SettingsDep
+) -> IndexResponse:
+    if len(body.chunks) > settings.index_max_chunks:
+        raise TooLarge(
+            f"{len(body.chunks)} chunks in one document; the limit is "
+            f"{settings.index_max_chunks} (RAGIS_INDEX_MAX_CHUNKS)."
+        )
+    for chunk in body.chunks:
+        if len(chunk.text) > settings.max_text_chars:
+            raise TooLarge(
+                f"Chunk {chunk.position} has {len(chunk.text)} characters; the limit is "
+                f"{settings.max_text_chars} (RAGIS_MAX_TEXT_CHARS)."
+            )
+    doc = body.document
+    result = await indexer.index(
+        body.collection,
+        DocumentRecord(
+            id=doc.id,
+            filename=doc.filename,
+            content_type=doc.content_type,
+            size=doc.size,
+            sha256=doc.sha256,
+            pages=doc.pages,
+            tags=list(doc.tags),
+        ),
+        [ChunkText(c.text, c.position, c.page) for c in body.chunks],
+    )
+    return IndexResponse(
+        collection=result.collection,
+        document_id=result.document_id,
+        chunks=result.chunks,
+        duplicate=result.duplicate,
+        replaced=result.replaced,
+        version=result.version,
+        timings=IndexTimings(
+            embed_ms=result.embed_ms, write_ms=result.write_ms, total_ms=result.total_ms
+        ),
+    )
+
+
+@router.delete(
+    "/index/{collection}/{doc_id}",
+    responses={404: {"model": ErrorPublic}},
+    summary="Remove a document's vectors, chunks and record",
+)
+async def delete_document(
+    store: StoreDep,
+    collection: str = Path(pattern=NAME),
+    doc_id: str = Path(pattern=LONG_ID),
+) -> dict[str, object]:
+    record = await store.documents.delete(collection, doc_id)
+    return {
+        "deleted": True,
+        "collection": collection,
+        "document_id": record.id,
+        "version": await store.collections.version(collection),
+    }

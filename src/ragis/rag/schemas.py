@@ -1,0 +1,145 @@
+"""Request and response models of the RAG service, split by direction (`*Request`, `*Public`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "ChatFilter",
+    "ChatRequest",
+    "ChunkIn",
+    "DocumentIn",
+    "EmbedRequest",
+    "EmbedResponse",
+    "ErrorBody",
+    "ErrorPublic",
+    "HealthPart",
+    "HealthPublic",
+    "IndexRequest",
+    "IndexResponse",
+    "IndexTimings",
+    "MessagePublic",
+    "SessionPublic",
+]
+
+# Ids that end up inside Redis keys: the data layer re-checks them, this documents them.
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+LongId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable name, e.g. `not_found`.")
+    message: str = Field(description="A sentence for the user.")
+
+
+class ErrorPublic(BaseModel):
+    error: ErrorBody
+
+
+class EmbedRequest(Strict):
+    texts: list[str] = Field(min_length=1, description="Texts to embed, in order.")
+
+
+class EmbedResponse(BaseModel):
+    model: str
+    dim: int
+    embeddings: list[str] = Field(description="Base64 of little-endian float32, one per text.")
+
+
+class DocumentIn(Strict):
+    id: LongId
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=200)
+    sha256: Sha256
+    size: int = Field(ge=0)
+    pages: int | None = Field(default=None, ge=0)
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=32
+    )
+
+
+class ChunkIn(Strict):
+    text: str = Field(min_length=1)
+    position: int = Field(ge=0)
+    page: int | None = Field(default=None, ge=1)
+
+
+class IndexRequest(Strict):
+    collection: Name = "default"
+    document: DocumentIn
+    chunks: list[ChunkIn] = Field(min_length=1)
+
+
+class IndexTimings(BaseModel):
+    embed_ms: float
+    write_ms: float
+    total_ms: float
+
+
+class IndexResponse(BaseModel):
+    collection: str
+    document_id: str
+    chunks: int
+    duplicate: bool = Field(description="The same bytes were already ready in this collection.")
+    replaced: bool = Field(description="A document with this id existed and was replaced.")
+    version: int = Field(description="The collection version after this request.")
+    timings: IndexTimings
+
+
+class ChatFilter(Strict):
+    doc_ids: list[LongId] = Field(default_factory=list, max_length=100)
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=32
+    )
+
+
+class ChatRequest(Strict):
+    message: str = Field(min_length=1)
+    session_id: LongId | None = None
+    collection: Name | None = None
+    top_k: int | None = Field(default=None, ge=1, le=50)
+    filter: ChatFilter | None = None
+
+
+class CitationPublic(BaseModel):
+    n: int
+    doc_id: str
+    filename: str
+    page: int | None
+    score: float
+    text: str
+
+
+class MessagePublic(BaseModel):
+    role: Literal["user", "assistant"] | str
+    content: str
+    time: float
+    citations: list[CitationPublic] = Field(default_factory=list)
+    cache_hit: bool | None = None
+
+
+class SessionPublic(BaseModel):
+    session_id: str
+    messages: list[MessagePublic]
+    ttl: int = Field(description="Seconds until the session expires without a new message.")
+
+
+class HealthPart(BaseModel):
+    ok: bool
+    detail: str
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok", "degraded"]
+    redis: HealthPart
+    embedder: HealthPart
+    llm: HealthPart
+    provider: str
+    model: str | None

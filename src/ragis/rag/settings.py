@@ -1,0 +1,62 @@
+"""Settings of the RAG service: the shared ones (Redis, LLM) plus its own limits and defaults."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, ValidationError
+
+from ragis.errors import ConfigError
+from ragis.settings import Settings, _env, describe_validation_error
+
+__all__ = ["RagSettings", "load_rag_settings"]
+
+
+class RagSettings(Settings):
+    rag_host: str = Field(default="127.0.0.1", validation_alias=_env("RAGIS_RAG_HOST"))
+    rag_port: Annotated[int, Field(ge=0, le=65535)] = Field(
+        default=8001, validation_alias=_env("RAGIS_RAG_PORT")
+    )
+
+    # --- Embedding ---------------------------------------------------------------------------
+    embed_batch_size: Annotated[int, Field(ge=1, le=1024)] = Field(
+        default=32, validation_alias=_env("RAGIS_EMBED_BATCH")
+    )
+    embed_max_texts: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=256, validation_alias=_env("RAGIS_EMBED_MAX_TEXTS")
+    )
+    max_text_chars: Annotated[int, Field(ge=100, le=1_000_000)] = Field(
+        default=20_000,
+        validation_alias=_env("RAGIS_MAX_TEXT_CHARS"),
+        description="Longest text /embed and /index accept (the model reads 256 tokens).",
+    )
+    index_max_chunks: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=50_000, validation_alias=_env("RAGIS_INDEX_MAX_CHUNKS")
+    )
+
+    # --- Chat --------------------------------------------------------------------------------
+    default_collection: str = Field(
+        default="default", validation_alias=_env("RAGIS_DEFAULT_COLLECTION")
+    )
+    top_k: Annotated[int, Field(ge=1, le=50)] = Field(
+        default=5, validation_alias=_env("RAGIS_TOP_K")
+    )
+    max_message_chars: Annotated[int, Field(ge=10, le=100_000)] = Field(
+        default=4_000, validation_alias=_env("RAGIS_MAX_MESSAGE_CHARS")
+    )
+    rewrite_followups: bool = Field(default=True, validation_alias=_env("RAGIS_REWRITE_FOLLOWUPS"))
+    history_messages: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=6,
+        validation_alias=_env("RAGIS_HISTORY_MESSAGES"),
+        description="Earlier messages of the session given to the LLM with each question.",
+    )
+    max_answer_tokens: Annotated[int, Field(ge=16, le=32_000)] = Field(
+        default=1024, validation_alias=_env("RAGIS_MAX_ANSWER_TOKENS")
+    )
+
+
+def load_rag_settings(**overrides: object) -> RagSettings:
+    try:
+        return RagSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None

@@ -1,0 +1,1 @@
+"""HTTP edge helpers shared by the RAG service and the gateway: SSE responses and error mapping."""

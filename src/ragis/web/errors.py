@@ -1,0 +1,90 @@
+"""Turning errors into HTTP answers, at the edge only: `{"error": {"code", "message"}}`.
+
+Typed ragis errors keep their sentence; anything unexpected becomes a 500 with a generic sentence
+(the traceback goes to the log, never to the client). Validation errors name the field.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ragis.errors import (
+    FileTooLarge,
+    InvalidInput,
+    LLMError,
+    NotFound,
+    RagisError,
+    RedisUnavailable,
+    TooLarge,
+    UnsupportedFile,
+    UpstreamError,
+)
+
+__all__ = ["error_body", "install_error_handlers", "status_for"]
+
+log = logging.getLogger("ragis.http")
+
+
+def status_for(exc: RagisError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, FileTooLarge | TooLarge):
+        return 413
+    if isinstance(exc, UnsupportedFile):
+        return 415
+    if isinstance(exc, InvalidInput):
+        return 422
+    if isinstance(exc, RedisUnavailable | LLMError | UpstreamError):
+        return 503
+    return 500
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    problems = []
+    for err in exc.errors()[:5]:
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        where = ".".join(loc) or "request body"
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "Invalid request — " + "; ".join(problems) + "."
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RagisError)
+    async def _ragis(request: Request, exc: RagisError) -> JSONResponse:
+        status = status_for(exc)
+        if status >= 500:
+            log.warning("%s %s -> %s: %s", request.method, request.url.path, status, exc.message)
+        return JSONResponse(error_body(exc.code, exc.message), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            error_body("invalid_request", _describe_validation(exc)), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"There is no endpoint {request.method} {request.url.path}."
+        return JSONResponse(error_body(code, message), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("internal_error", "ragis hit an unexpected error; see the service log."),
+            status_code=500,
+        )
