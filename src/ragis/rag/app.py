@@ -22,7 +22,7 @@ from ragis.llm.select import describe_selection, select_provider
 from ragis.rag.chat import ChatService
 from ragis.rag.deps import Services
 from ragis.rag.indexing import IndexService
-from ragis.rag.routes import chat, embed, health, index, sessions
+from ragis.rag.routes import chat, collections, embed, health, index, sessions
 from ragis.rag.settings import RagSettings
 from ragis.store import Store
 from ragis.web.errors import install_error_handlers
@@ -78,6 +78,6 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (embed, index, chat, sessions, health):
+    for module in (embed, index, collections, chat, sessions, health):
         app.include_router(module.router)
     return app

@@ -1,0 +1,137 @@
+"""Collections and their documents, for the gateway's document management."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from ragis.rag.deps import EmbedderDep, StoreDep
+from ragis.rag.schemas import ErrorPublic
+from ragis.store import CollectionInfo, DocumentRecord
+
+router = APIRouter(tags=["collections"])
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+
+
+class CollectionPublic(BaseModel):
+    name: str
+    model: str
+    dim: int
+    quantization: str
+    documents: int
+    chunks: int
+    version: int
+    created: float
+
+
+class CollectionsPublic(BaseModel):
+    collections: list[CollectionPublic]
+
+
+class CollectionCreate(BaseModel):
+    name: str = Field(pattern=NAME)
+
+
+class DocumentPublic(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    chunks: int
+    pages: int | None
+    created: float
+    status: str
+    tags: list[str]
+    error: str | None = None
+
+
+class DocumentsPublic(BaseModel):
+    collection: str
+    documents: list[DocumentPublic]
+
+
+def _collection(info: CollectionInfo) -> CollectionPublic:
+    return CollectionPublic(
+        name=info.name,
+        model=info.model,
+        dim=info.dim,
+        quantization=info.quantization,
+        documents=info.documents,
+        chunks=info.vectors,
+        version=info.version,
+        created=info.created,
+    )
+
+
+def _document(record: DocumentRecord) -> DocumentPublic:
+    return DocumentPublic(
+        id=record.id,
+        filename=record.filename,
+        content_type=record.content_type,
+        size=record.size,
+        sha256=record.sha256,
+        chunks=record.chunk_count,
+        pages=record.pages,
+        created=record.created,
+        status=record.status.value,
+        tags=record.tags,
+        error=record.error,
+    )
+
+
+@router.get("/collections", response_model=CollectionsPublic, summary="All collections")
+async def list_collections(store: StoreDep) -> CollectionsPublic:
+    return CollectionsPublic(collections=[_collection(c) for c in await store.collections.list()])
+
+
+@router.post(
+    "/collections",
+    response_model=CollectionPublic,
+    responses={422: {"model": ErrorPublic}},
+    summary="Create an empty collection (idempotent)",
+)
+async def create_collection(
+    body: CollectionCreate, store: StoreDep, embedder: EmbedderDep
+) -> CollectionPublic:
+    await store.collections.ensure(body.name, model=embedder.model_name, dim=embedder.dim)
+    return _collection(await store.collections.require(body.name))
+
+
+@router.delete(
+    "/collections/{name}",
+    responses={404: {"model": ErrorPublic}},
+    summary="Delete a collection and everything in it",
+)
+async def delete_collection(store: StoreDep, name: str = Path(pattern=NAME)) -> dict[str, object]:
+    await store.collections.require(name)
+    removed = await store.collections.delete(name)
+    return {"deleted": True, "name": name, "keys_removed": removed}
+
+
+@router.get(
+    "/collections/{name}/documents",
+    response_model=DocumentsPublic,
+    responses={404: {"model": ErrorPublic}},
+    summary="The documents of a collection, oldest first",
+)
+async def list_documents(store: StoreDep, name: str = Path(pattern=NAME)) -> DocumentsPublic:
+    await store.collections.require(name)
+    records = await store.documents.list(name)
+    return DocumentsPublic(collection=name, documents=[_document(r) for r in records])
+
+
+@router.get(
+    "/collections/{name}/documents/{doc_id}",
+    response_model=DocumentPublic,
+    responses={404: {"model": ErrorPublic}},
+    summary="One document's record",
+)
+async def get_document(
+    store: StoreDep,
+    name: str = Path(pattern=NAME),
+    doc_id: str = Path(pattern=LONG_ID),
+) -> DocumentPublic:
+    return _document(await store.documents.require(name, doc_id))
