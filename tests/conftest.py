@@ -18,6 +18,8 @@ from ragis.settings import Settings, load_settings
 from ragis.store import Store
 from support.net import free_port
 
+pytest_plugins = ["support.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:

@@ -1,4 +1,7 @@
-"""Fixtures for the RAG service: the real model (loaded once), a loopback LLM, the app on a port."""
+"""Shared service fixtures: the real model (loaded once), loopback LLMs, the RAG service on a port.
+
+Registered for every test by `pytest_plugins` in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
