@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
@@ -18,7 +19,15 @@ from ragis.db import EmbeddedRedis
 
 def run_up(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("RAGIS_", "REDIS_"))}
-    full_env.update({"RAGIS_DATA_DIR": str(tmp_path / "data"), "RAGIS_REDIS_PORT": "0", **env})
+    full_env.update(
+        {
+            "RAGIS_DATA_DIR": str(tmp_path / "data"),
+            "RAGIS_REDIS_PORT": "0",
+            "RAGIS_RAG_PORT": "0",
+            "RAGIS_LLM_PROVIDER": "none",
+            **env,
+        }
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "ragis", "up"],
         cwd=tmp_path,
@@ -69,6 +78,12 @@ def test_up_prints_redis_address_and_stops_cleanly_on_a_signal(
         client.close()
         started = redis_pids() - before
         assert len(started) == 1
+        rag = re.search(r"rag\s+(http://127\.0\.0\.1:\d+)", "\n".join(lines))
+        assert rag, lines
+        health = httpx.get(rag.group(1) + "/health", timeout=10).json()
+        assert health["redis"]["ok"] is True
+        assert health["provider"] == "none"
+        assert "retrieval-only" in "\n".join(lines)
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=30)
     finally:
@@ -77,6 +92,8 @@ def test_up_prints_redis_address_and_stops_cleanly_on_a_signal(
     assert proc.returncode == 0, out
     assert "stopped." in out
     assert not (redis_pids() & started), "the embedded Redis outlived ragis up"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(rag.group(1) + "/health", timeout=2)
     # The data written before the stop is still there at the next start.
     with EmbeddedRedis(tmp_path / "data", port=0) as server:
         client = redis.Redis.from_url(server.url)
@@ -126,3 +143,18 @@ def test_every_command_has_help() -> None:
             [sys.executable, "-m", "ragis", *argv], capture_output=True, text=True, check=True
         ).stdout
         assert "usage: ragis" in out
+
+
+def test_a_service_that_cannot_start_stops_the_whole_stack(tmp_path: Path) -> None:
+    import socket
+
+    before = redis_pids()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        proc = run_up(tmp_path, RAGIS_RAG_PORT=str(busy.getsockname()[1]))
+        out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "The RAG service exited at start" in out
+    assert "stopping redis" in out
+    assert redis_pids() <= before

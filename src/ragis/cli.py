@@ -8,15 +8,15 @@ from collections.abc import Sequence
 
 from ragis import __version__
 from ragis.errors import RagisError
-from ragis.settings import load_settings
 
 __all__ = ["main"]
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
+    from ragis.rag.settings import load_rag_settings
     from ragis.stack import Stack, wait_for_stop_signal
 
-    settings = load_settings()
+    settings = load_rag_settings()
     stack = Stack(settings, echo=lambda line: print(line, flush=True))
     print(f"ragis {__version__}: starting ...", flush=True)
     stack.start()
@@ -24,6 +24,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         print("ragis is up:", flush=True)
         for line in stack.describe():
             print(line, flush=True)
+        print(f"  {stack.llm_line}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         wait_for_stop_signal()
     finally:
@@ -42,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         "up",
         help="start the whole stack in the foreground",
         description=(
-            "Start the stack in the foreground: the embedded Redis 8 (unless REDIS_URL is set), "
-            "print where each part listens, and stop everything cleanly on Ctrl-C or SIGTERM. "
+            "Start the stack in the foreground: the embedded Redis 8 (unless REDIS_URL is set) "
+            "and the RAG service; print where each part listens and which LLM answers; stop "
+            "everything cleanly on Ctrl-C or SIGTERM. "
             "Settings come from the environment and .env (RAGIS_DATA_DIR, RAGIS_REDIS_PORT, ...)."
         ),
     )

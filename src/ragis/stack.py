@@ -1,8 +1,8 @@
 """`ragis up`: start every part of the stack, report where it listens, stop it all cleanly.
 
-Parts start in order and stop in reverse order. At this stage the stack is Redis only: the
-embedded Redis 8 when `REDIS_URL` is unset, else a check that the external server has Vector
-Sets. Later parts (RAG service, gateway) are added to the same list.
+Parts start in order and stop in reverse order: Redis (the embedded Redis 8 when `REDIS_URL` is
+unset, else a check that the external server has Vector Sets), then the RAG service as a child
+process, waited for until its health answers.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from types import FrameType
 
 from ragis.db import EmbeddedRedis, connect
 from ragis.db.client import redact
-from ragis.settings import Settings
+from ragis.db.embedded import free_port
+from ragis.process import ServiceProcess, child_environment
+from ragis.rag.settings import RagSettings
 
 __all__ = ["Part", "Stack"]
 
@@ -30,15 +32,25 @@ class Part:
 
 
 class Stack:
-    def __init__(self, settings: Settings, *, echo: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        settings: RagSettings,
+        *,
+        echo: Callable[[str], None] = print,
+        start_timeout: float = 300.0,
+    ) -> None:
         self.settings = settings
         self.echo = echo
+        self.start_timeout = start_timeout
         self.parts: list[Part] = []
         self.redis_url: str = ""
+        self.rag_url: str = ""
+        self.llm_line: str = ""
 
     def start(self) -> None:
         try:
             self._start_redis()
+            self._start_rag()
         except BaseException:
             self.stop()
             raise
@@ -67,12 +79,40 @@ class Stack:
         version = asyncio.run(_check(server.url))
         self.parts[-1].detail = f"embedded Redis {version}, data in {server.data_dir}"
 
+    def _start_rag(self) -> None:
+        port = self.settings.rag_port or free_port()
+        service = ServiceProcess(
+            "RAG service",
+            "ragis.rag",
+            port=port,
+            env=child_environment({"REDIS_URL": self.redis_url, "RAGIS_RAG_PORT": str(port)}),
+        )
+        self.echo("starting the RAG service (loading the embedding model) ...")
+        service.start()
+        self.parts.append(Part("rag", service.url, "", service.stop))
+        health = service.wait_healthy("/health", self.start_timeout)
+        self.rag_url = service.url
+        self.parts[-1].detail = str(health.get("embedder", {}).get("detail", ""))
+        self.llm_line = _describe_llm(health)
+
     def describe(self) -> list[str]:
         width = max((len(p.name) for p in self.parts), default=0)
         return [
             f"  {p.name:<{width}}  {p.address}" + (f"   ({p.detail})" if p.detail else "")
             for p in self.parts
         ]
+
+
+def _describe_llm(health: dict[str, object]) -> str:
+    llm = health.get("llm")
+    detail = str(llm.get("detail", "")) if isinstance(llm, dict) else ""
+    if health.get("provider") == "none":
+        return (
+            "LLM    none: answers are the best passages (retrieval-only). For written answers "
+            "set OPENAI_API_KEY (or OPENAI_BASE_URL), or run Ollama, then restart."
+        )
+    state = "" if isinstance(llm, dict) and llm.get("ok") else " (not answering yet!)"
+    return f"LLM    {health.get('provider')} {health.get('model')}{state}: {detail}"
 
 
 async def _check(url: str) -> str:

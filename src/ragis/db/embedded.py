@@ -26,7 +26,7 @@ from redis.retry import Retry
 
 from ragis.errors import DataDirInUse, RedisUnavailable
 
-__all__ = ["EmbeddedRedis", "redis_server_binary"]
+__all__ = ["EmbeddedRedis", "free_port", "redis_server_binary"]
 
 LOCK_NAME = "ragis-redis.lock"
 LOG_NAME = "redis.log"
@@ -47,7 +47,8 @@ def redis_server_binary() -> str:
     return path
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -132,7 +133,7 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._acquire_lock()
         try:
-            self.port = self.requested_port or _free_port()
+            self.port = self.requested_port or free_port()
             if _port_taken(self.port):
                 raise RedisUnavailable(
                     f"Port {self.port} on 127.0.0.1 is already in use, so the embedded Redis "
