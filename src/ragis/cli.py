@@ -32,6 +32,55 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from ragis.client.api import GatewayClient
+    from ragis.client.ingest import find_files, ingest
+    from ragis.client.settings import load_client_settings
+
+    settings = load_client_settings()
+    files, missing = find_files(Path(p) for p in args.paths)
+    for path in missing:
+        print(f"ragis: no such file or folder: {path}", file=sys.stderr)
+    if not files:
+        print("ragis: nothing to ingest (supported: .txt .md .html .pdf .docx)", file=sys.stderr)
+        return 1
+
+    async def run() -> int:
+        async with GatewayClient(settings.gateway_url, timeout=settings.timeout) as client:
+            await client.health()
+            summary = await ingest(client, files, collection=args.collection)
+        for line in summary.lines():
+            print(line)
+        return 1 if summary.failures or missing else 0
+
+    return asyncio.run(run())
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragis.client.api import GatewayClient
+    from ragis.client.ask import ask
+    from ragis.client.settings import load_client_settings
+
+    settings = load_client_settings()
+
+    async def run() -> int:
+        async with GatewayClient(settings.gateway_url, timeout=settings.timeout) as client:
+            return await ask(
+                client,
+                " ".join(args.question),
+                collection=args.collection,
+                session_id=args.session,
+                top_k=args.top_k,
+            )
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ragis",
@@ -50,6 +99,33 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     up.set_defaults(handler=_cmd_up)
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="upload files and folders through the gateway",
+        description=(
+            "Upload files and folders (recursively; .txt .md .html .pdf .docx) to a running "
+            "ragis through its gateway (RAGIS_GATEWAY_URL, default http://127.0.0.1:8080), with "
+            "a progress bar and a summary. Exits 1 if any file failed."
+        ),
+    )
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    ingest.add_argument("-c", "--collection", default="default", help="target collection")
+    ingest.set_defaults(handler=_cmd_ingest)
+
+    ask = commands.add_parser(
+        "ask",
+        help="ask a question and stream the answer",
+        description=(
+            "Ask a running ragis a question: the answer streams into the terminal as it comes, "
+            "then its numbered sources. Pass --session to continue a conversation."
+        ),
+    )
+    ask.add_argument("question", nargs="+", help="the question (quote it)")
+    ask.add_argument("-c", "--collection", default=None, help="collection to search")
+    ask.add_argument("-s", "--session", default=None, help="session id to continue")
+    ask.add_argument("-k", "--top-k", type=int, default=None, help="passages to retrieve (1-50)")
+    ask.set_defaults(handler=_cmd_ask)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The command-line client of the gateway: `ragis ingest` and `ragis ask`."""
