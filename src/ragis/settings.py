@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         validation_alias=_env("RAGIS_VECTOR_EF"),
         description="Exploration factor of VSIM; 0 keeps the server's default.",
     )
+    shards: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=1,
+        validation_alias=_env("RAGIS_SHARDS"),
+        description="Vector-set shards of new collections (Redis Cluster scale-out).",
+    )
     vadd_batch: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=256, validation_alias=_env("RAGIS_VADD_BATCH")
     )

@@ -74,6 +74,7 @@ class Stack:
             start_timeout=self.settings.redis_start_timeout,
         )
         server.start()
+        self.echo(f"redis ready at {server.url}")
         self.parts.append(Part("redis", server.url, "", server.stop))
         self.redis_url = server.url
         version = asyncio.run(_check(server.url))

@@ -30,7 +30,8 @@ async def test_vectors_of_another_model_or_dimension_are_refused(store: Store) -
 async def test_get_counts_documents_and_vectors(store: Store) -> None:
     await add_document(store, "docs", "d1", [unit(1), unit(2)])
     await add_document(store, "docs", "d2", [unit(3)])
-    info = await store.collections.require("docs")
+    info = await store.collections.get("docs")
+    assert info is not None
     assert (info.documents, info.vectors, info.version) == (2, 3, 2)
     assert [c.name for c in await store.collections.list()] == ["docs"]
 

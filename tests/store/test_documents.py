@@ -57,7 +57,7 @@ async def test_deleting_a_document_leaves_no_key_behind(
     assert await keys_of(redis, prefix) == before
     assert await store.documents.get("docs", "gone") is None
     assert await store.documents.find_by_sha("docs", "s-gone") is None
-    assert await store.vectors.count("docs") == 1
+    assert await store.vectors.count(await store.collections.require("docs")) == 1
     assert await store.collections.version("docs") == version + 1
     with pytest.raises(NotFound):
         await store.documents.delete("docs", "gone")

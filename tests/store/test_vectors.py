@@ -94,9 +94,9 @@ async def test_a_hostile_filter_value_stays_a_string_literal(store: Store) -> No
 async def test_remove_deletes_elements_and_the_empty_set(store: Store, redis: Redis) -> None:
     info = await store.collections.ensure("docs", model=MODEL, dim=DIM)
     await store.vectors.add(info, [VectorItem(f"a:{i}", unit(i), {"doc": "a"}) for i in range(3)])
-    assert await store.vectors.count("docs") == 3
-    assert await store.vectors.remove("docs", ["a:0", "a:1", "a:2", "a:9"]) == 3
-    assert await store.vectors.count("docs") == 0
+    assert await store.vectors.count(info) == 3
+    assert await store.vectors.remove(info, ["a:0", "a:1", "a:2", "a:9"]) == 3
+    assert await store.vectors.count(info) == 0
     assert not await redis.exists(store.keys.collection("docs").vectors)
 
 

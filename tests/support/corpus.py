@@ -52,7 +52,7 @@ async def add_document(
         )
         for i in range(len(vectors))
     ]
-    await store.chunks.put_many(collection, chunks)
+    await store.chunks.put_many(info, chunks)
     await store.vectors.add(
         info,
         [

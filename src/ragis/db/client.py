@@ -1,13 +1,21 @@
-"""Connecting to Redis and refusing a server without Vector Sets."""
+"""Connecting to Redis (a single server or a Redis Cluster) and refusing one without Vector Sets.
+
+`connect()` asks the server whether it runs in cluster mode and returns a `RedisCluster` client
+when it does, so `REDIS_URL` can point at any node of a cluster and nothing else changes.
+"""
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError, ResponseError
 
 from ragis.errors import RedisUnavailable, VectorSetsMissing
 
-__all__ = ["connect", "ensure_vector_sets", "redact"]
+__all__ = ["RedisClient", "connect", "ensure_vector_sets", "redact"]
+
+#: What the data layer talks to: one server, or a cluster (same commands, routed by key slot).
+RedisClient = Redis | RedisCluster
 
 
 def redact(url: str) -> str:
@@ -20,7 +28,7 @@ def redact(url: str) -> str:
     return f"{scheme}://{user + ':***@' if user else '***@'}{host}"
 
 
-async def ensure_vector_sets(client: Redis, url: str) -> str:
+async def ensure_vector_sets(client: RedisClient, url: str) -> str:
     """Return the server's version, or raise `VectorSetsMissing` with how to fix it."""
     known = True
     try:
@@ -47,12 +55,24 @@ async def ensure_vector_sets(client: Redis, url: str) -> str:
     return version
 
 
-async def connect(url: str) -> Redis:
+async def connect(url: str) -> RedisClient:
     """An asyncio client for `url`, checked for Vector Sets. The caller closes it (`aclose`)."""
     client = Redis.from_url(url, decode_responses=False, health_check_interval=30)
     try:
         await ensure_vector_sets(client, url)
+        info = await client.info("cluster")
     except BaseException:
         await client.aclose()
         raise
-    return client
+    if not info.get("cluster_enabled"):
+        return client
+    await client.aclose()
+    cluster = RedisCluster.from_url(url, decode_responses=False)
+    try:
+        await cluster.initialize()
+    except RedisError as exc:
+        await cluster.aclose()
+        raise RedisUnavailable(
+            f"The Redis Cluster at {redact(url)} is not usable ({exc}): check `CLUSTER INFO`."
+        ) from exc
+    return cluster

@@ -168,10 +168,13 @@ class ChatService:
             timings["cache"] = 0.0
 
         t = time.perf_counter()
-        found = await store.retriever.search(name, vector, k=turn.top_k, flt=turn.flt or None)
+        retrieval = await store.retriever.retrieve(name, vector, k=turn.top_k, flt=turn.flt or None)
+        found = retrieval.chunks
         timings["search"] = _ms(t)
         citations = tuple(_citation(n, r) for n, r in enumerate(found, start=1))
-        yield "meta", self._meta(turn, cache_hit=False, query=query)
+        # A search that missed a shard is not the corpus's answer: never cache it.
+        use_cache = use_cache and not retrieval.partial
+        yield "meta", self._meta(turn, cache_hit=False, query=query, partial=retrieval.partial)
         yield "citations", {"citations": [c.to_dict() for c in citations]}
 
         if llm is None:
@@ -203,7 +206,9 @@ class ChatService:
         timings["total"] = _ms(started)
         yield "done", {"timings": dict(timings), "cache_hit": False}
 
-    def _meta(self, turn: ChatTurn, *, cache_hit: bool, query: str) -> dict[str, Any]:
+    def _meta(
+        self, turn: ChatTurn, *, cache_hit: bool, query: str, partial: bool = False
+    ) -> dict[str, Any]:
         return {
             "session_id": turn.session_id,
             "collection": turn.collection.name,
@@ -211,6 +216,7 @@ class ChatService:
             "model": self.model_name,
             "cache_hit": cache_hit,
             "query": query,
+            "partial": partial,
         }
 
     async def _remember(

@@ -111,7 +111,7 @@ class IndexService:
                 )
                 for c in batch
             ]
-            await self._store.chunks.put_many(info.name, stored)
+            await self._store.chunks.put_many(info, stored)
             await self._store.vectors.add(
                 info,
                 [

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
+from ragis.db.client import RedisClient
 from ragis.settings import Settings
 from ragis.store.cache import SemanticCache
 from ragis.store.chunks import ChunkStore, chunk_id
@@ -29,8 +28,9 @@ from ragis.store.models import (
     Vector,
     VectorHit,
     VectorItem,
+    VectorSearch,
 )
-from ragis.store.retrieval import Retriever
+from ragis.store.retrieval import Retrieval, Retriever
 from ragis.store.sessions import SessionStore
 from ragis.store.vectors import VectorIndex
 
@@ -46,6 +46,7 @@ __all__ = [
     "DocumentStatus",
     "Keys",
     "Message",
+    "Retrieval",
     "RetrievedChunk",
     "Retriever",
     "SearchFilter",
@@ -57,6 +58,7 @@ __all__ = [
     "VectorHit",
     "VectorIndex",
     "VectorItem",
+    "VectorSearch",
     "check_name",
     "chunk_id",
 ]
@@ -64,7 +66,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Store:
-    redis: Redis
+    redis: RedisClient
     keys: Keys
     collections: Collections
     vectors: VectorIndex
@@ -75,10 +77,14 @@ class Store:
     cache: SemanticCache
 
     @classmethod
-    def create(cls, redis: Redis, settings: Settings) -> Store:
+    def create(cls, redis: RedisClient, settings: Settings) -> Store:
         keys = Keys(settings.key_prefix)
         collections = Collections(
-            redis, keys, quantization=settings.quantization.value, m=settings.hnsw_m
+            redis,
+            keys,
+            quantization=settings.quantization.value,
+            m=settings.hnsw_m,
+            shards=settings.shards,
         )
         vectors = VectorIndex(redis, keys, batch_size=settings.vadd_batch, ef=settings.search_ef)
         chunks = ChunkStore(redis, keys, batch_size=settings.vadd_batch)

@@ -16,8 +16,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from redis.asyncio import Redis
-
+from ragis.db.client import RedisClient
 from ragis.store.codec import s, to_blob
 from ragis.store.keys import Keys
 from ragis.store.models import CachedAnswer, Citation, Vector
@@ -29,7 +28,7 @@ _CANDIDATES = 4
 
 
 class SemanticCache:
-    def __init__(self, redis: Redis, keys: Keys, *, threshold: float, ttl: int) -> None:
+    def __init__(self, redis: RedisClient, keys: Keys, *, threshold: float, ttl: int) -> None:
         self._redis = redis
         self._keys = keys
         self.threshold = threshold

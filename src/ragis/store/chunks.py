@@ -2,18 +2,18 @@
 
 A chunk id is `<doc_id>:<position>`; document ids cannot contain `:`, so the id is unambiguous
 and a document's chunk ids follow from its chunk count (no extra index key to keep in step).
+Chunks live next to their vectors, in the shard of their document.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
-
+from ragis.db.client import RedisClient
 from ragis.store.codec import s
 from ragis.store.keys import Keys
-from ragis.store.models import StoredChunk
+from ragis.store.models import CollectionInfo, StoredChunk
 
 __all__ = ["ChunkStore", "chunk_id"]
 
@@ -25,13 +25,13 @@ def chunk_id(doc_id: str, position: int) -> str:
 
 
 class ChunkStore:
-    def __init__(self, redis: Redis, keys: Keys, *, batch_size: int = 256) -> None:
+    def __init__(self, redis: RedisClient, keys: Keys, *, batch_size: int = 256) -> None:
         self._redis = redis
         self._keys = keys
         self._batch = batch_size
 
-    async def put_many(self, collection: str, chunks: Sequence[StoredChunk]) -> None:
-        ck = self._keys.collection(collection)
+    async def put_many(self, info: CollectionInfo, chunks: Sequence[StoredChunk]) -> None:
+        ck = self._keys.collection(info.name)
         for start in range(0, len(chunks), self._batch):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for chunk in chunks[start : start + self._batch]:
@@ -42,14 +42,16 @@ class ChunkStore:
                     }
                     if chunk.page is not None:
                         mapping["page"] = chunk.page
-                    pipe.hset(ck.chunk(chunk.id), mapping=mapping)  # type: ignore[arg-type]
+                    key = ck.shard_for(chunk.doc_id, info.shards).chunk(chunk.id)
+                    pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
                 await pipe.execute()
 
-    def queue_get(self, pipe: Pipeline, collection: str, ids: Sequence[str]) -> None:
+    def queue_get(self, pipe: Any, info: CollectionInfo, ids: Sequence[str]) -> None:
         """Queue the reads of `ids` on `pipe`, so a caller can fold them into its round trip."""
-        ck = self._keys.collection(collection)
+        ck = self._keys.collection(info.name)
         for cid in ids:
-            pipe.hmget(ck.chunk(cid), list(_FIELDS))
+            doc = cid.rsplit(":", 1)[0]
+            pipe.hmget(ck.shard_for(doc, info.shards).chunk(cid), list(_FIELDS))
 
     @staticmethod
     def parse(
@@ -71,11 +73,11 @@ class ChunkStore:
             )
         return out
 
-    async def get_many(self, collection: str, ids: Sequence[str]) -> list[StoredChunk | None]:
+    async def get_many(self, info: CollectionInfo, ids: Sequence[str]) -> list[StoredChunk | None]:
         """The chunks of `ids` in order (None where missing), in one round trip."""
         if not ids:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
-            self.queue_get(pipe, collection, ids)
+            self.queue_get(pipe, info, ids)
             replies = await pipe.execute()
         return self.parse(ids, replies)

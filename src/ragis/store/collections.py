@@ -8,11 +8,12 @@ semantic cache keys answers on it, so an answer computed before the corpus chang
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Mapping
 
-from redis.asyncio import Redis
-
-from ragis.errors import ModelMismatch, NotFound
+from ragis.db.client import RedisClient
+from ragis.errors import InvalidInput, ModelMismatch, NotFound
 from ragis.store.codec import s
 from ragis.store.keys import Keys
 from ragis.store.models import CollectionInfo
@@ -21,22 +22,30 @@ __all__ = ["Collections"]
 
 
 class Collections:
-    def __init__(self, redis: Redis, keys: Keys, *, quantization: str, m: int) -> None:
+    def __init__(
+        self, redis: RedisClient, keys: Keys, *, quantization: str, m: int, shards: int = 1
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._quantization = quantization
         self._m = m
+        self._shards = shards
 
-    async def ensure(self, name: str, *, model: str, dim: int) -> CollectionInfo:
+    async def ensure(
+        self, name: str, *, model: str, dim: int, shards: int | None = None
+    ) -> CollectionInfo:
         """Create the collection if new; refuse a different model or dimension if not."""
         ck = self._keys.collection(name)
+        if shards is not None and not 1 <= shards <= 256:
+            raise InvalidInput(f"A collection has 1 to 256 shards, not {shards}.")
         async with self._redis.pipeline(transaction=True) as pipe:
-            # Quantization and M are fixed when the vector set is created, so they are recorded
-            # once, with the model; later settings changes apply to new collections only.
+            # Quantization, M and the shard count are fixed when the vector sets are created, so
+            # they are recorded once, with the model; later settings apply to new collections.
             pipe.hsetnx(ck.meta, "model", model)
             pipe.hsetnx(ck.meta, "dim", dim)
             pipe.hsetnx(ck.meta, "quant", self._quantization)
             pipe.hsetnx(ck.meta, "m", self._m)
+            pipe.hsetnx(ck.meta, "shards", shards or self._shards)
             pipe.hsetnx(ck.meta, "version", 0)
             pipe.hsetnx(ck.meta, "created", f"{time.time():.6f}")
             pipe.hgetall(ck.meta)
@@ -56,11 +65,11 @@ class Collections:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(ck.meta)
             pipe.zcard(ck.docs)
-            pipe.execute_command("VCARD", ck.vectors)
-            meta, docs, vectors = await pipe.execute()
+            meta, docs = await pipe.execute()
         if not meta:
             return None
         info = self._parse(name, meta)
+        vectors = await self._count_vectors(info)
         return CollectionInfo(
             name=info.name,
             model=info.model,
@@ -70,14 +79,25 @@ class Collections:
             version=info.version,
             created=info.created,
             documents=int(docs),
-            vectors=int(vectors or 0),
+            vectors=vectors,
+            shards=info.shards,
         )
 
+    async def _count_vectors(self, info: CollectionInfo) -> int:
+        """Vectors over all shards; a shard that does not answer counts as 0."""
+        ck = self._keys.collection(info.name)
+        counts = await asyncio.gather(
+            *(self._redis.execute_command("VCARD", s.vectors) for s in ck.shards(info.shards)),
+            return_exceptions=True,
+        )
+        return sum(int(n or 0) for n in counts if not isinstance(n, BaseException))
+
     async def require(self, name: str) -> CollectionInfo:
-        info = await self.get(name)
-        if info is None:
+        """The collection's meta (one HGETALL; no counts: this is on every search's path)."""
+        meta = await self._redis.hgetall(self._keys.collection(name).meta)
+        if not meta:
             raise NotFound(f"There is no collection {name!r}: upload a document to create it.")
-        return info
+        return self._parse(name, meta)
 
     async def names(self) -> list[str]:
         return sorted(s(n) for n in await self._redis.smembers(self._keys.collections))
@@ -93,20 +113,25 @@ class Collections:
     async def delete(self, name: str) -> int:
         """Remove every key of the collection; returns how many keys went."""
         ck = self._keys.collection(name)
+        info = await self.get(name)
+        patterns = [ck.pattern]
+        if info is not None and info.shards > 1:
+            patterns += [shard.pattern for shard in ck.shards(info.shards)]
         removed = 0
-        batch: list[bytes] = []
-        async for key in self._redis.scan_iter(match=ck.pattern, count=1000):
-            batch.append(key)
-            if len(batch) >= 500:
-                removed += await self._redis.unlink(*batch)
-                batch.clear()
-        if batch:
-            removed += await self._redis.unlink(*batch)
+        for pattern in patterns:
+            batch: list[bytes] = []
+            async for key in self._redis.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 500:
+                    removed += await _unlink(self._redis, batch)
+                    batch.clear()
+            if batch:
+                removed += await _unlink(self._redis, batch)
         await self._redis.srem(self._keys.collections, name)
         return removed
 
     @staticmethod
-    def _parse(name: str, meta: dict[bytes, bytes]) -> CollectionInfo:
+    def _parse(name: str, meta: Mapping[bytes | str, bytes | str]) -> CollectionInfo:
         m = {s(k): s(v) for k, v in meta.items()}
         return CollectionInfo(
             name=name,
@@ -116,4 +141,13 @@ class Collections:
             m=int(m["m"]),
             version=int(m["version"]),
             created=float(m["created"]),
+            shards=int(m.get("shards", 1)),
         )
+
+
+async def _unlink(redis: RedisClient, keys: list[bytes]) -> int:
+    # One UNLINK per key: on a cluster the keys of a batch may live in different slots.
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.execute_command("UNLINK", key)
+        return sum(int(n) for n in await pipe.execute())

@@ -13,8 +13,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 
-from redis.asyncio import Redis
-
+from ragis.db.client import RedisClient
 from ragis.errors import NotFound
 from ragis.store.chunks import chunk_id
 from ragis.store.codec import s
@@ -25,10 +24,12 @@ __all__ = ["DocumentRegistry"]
 
 # Every document removed in one MULTI: a few thousand chunks is a few ms of server time.
 _DELETE_BATCH = 1000
+# Keys are deleted with execute_command("DEL", ...) in pipelines: redis-py's cluster pipeline
+# turns .delete() into a coroutine of its own instead of queueing it.
 
 
 class DocumentRegistry:
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: RedisClient, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
 
@@ -58,7 +59,7 @@ class DocumentRegistry:
             pipe.hincrby(ck.meta, "version", 1)
             # Cached answers were computed on the old corpus: drop their index outright (their
             # answer keys expire by TTL; the version filter would skip them anyway).
-            pipe.delete(ck.cache)
+            pipe.execute_command("DEL", ck.cache)
             replies = await pipe.execute()
         return int(replies[2])
 
@@ -114,23 +115,26 @@ class DocumentRegistry:
         """Remove the document's vectors, chunks and record; bump the collection version."""
         ck = self._keys.collection(collection)
         record = await self.require(collection, doc_id)
+        shards = int(await self._redis.hget(ck.meta, "shards") or 1)
+        shard = ck.shard_for(doc_id, shards)
         ids = [chunk_id(doc_id, pos) for pos in range(record.chunk_count)]
-        # Chunks first, in batches; the record goes last so a crash midway can be retried.
+        # Chunks first, in batches, in the document's shard (one slot: a legal transaction);
+        # the record goes last so a crash midway can be retried.
         for start in range(0, len(ids), _DELETE_BATCH):
             batch = ids[start : start + _DELETE_BATCH]
             async with self._redis.pipeline(transaction=True) as pipe:
                 for cid in batch:
-                    pipe.execute_command("VREM", ck.vectors, cid)
-                pipe.delete(*(ck.chunk(cid) for cid in batch))
+                    pipe.execute_command("VREM", shard.vectors, cid)
+                pipe.execute_command("DEL", *(shard.chunk(cid) for cid in batch))
                 await pipe.execute()
         current_sha_owner = await self._redis.hget(ck.sha, record.sha256)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(ck.doc(doc_id))
+            pipe.execute_command("DEL", ck.doc(doc_id))
             pipe.zrem(ck.docs, doc_id)
             if current_sha_owner is not None and s(current_sha_owner) == doc_id:
                 pipe.hdel(ck.sha, record.sha256)
             pipe.hincrby(ck.meta, "version", 1)
-            pipe.delete(ck.cache)
+            pipe.execute_command("DEL", ck.cache)
             await pipe.execute()
         return record
 

@@ -3,16 +3,28 @@
 Every key starts with the prefix (`RAGIS_KEY_PREFIX`, default `ragis`). Every key of one
 collection carries the same hash tag `{c:<name>}`, so a collection never spans Redis Cluster
 slots and its multi-key transactions stay legal on a cluster.
+
+A collection created with N > 1 shards keeps its vectors and chunk texts in N shards instead,
+each with a hash tag of its own (`{c:<name>:<shard tag>}`), chosen so that the N tags fall in N
+different thirds, quarters, ... of the slot space and so on different nodes of an evenly split
+cluster. A document lives in one shard, picked by a hash of its id. Its record, the indexes,
+the meta and the cache stay under `{c:<name>}`.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
+from functools import lru_cache
+
+from redis.crc import key_slot
 
 from ragis.errors import InvalidName
 
-__all__ = ["CollectionKeys", "Keys", "check_name"]
+__all__ = ["CollectionKeys", "Keys", "ShardKeys", "check_name", "shard_of"]
+
+SLOTS = 16384
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -30,12 +42,66 @@ def check_name(value: str, what: str, *, long: bool = False) -> str:
     return value
 
 
+def shard_of(doc_id: str, shards: int) -> int:
+    """The shard of a document: a stable hash of its id, so a document is in one shard."""
+    return zlib.crc32(doc_id.encode("utf-8")) % shards if shards > 1 else 0
+
+
+@lru_cache(maxsize=4096)
+def shard_tag(name: str, index: int, shards: int) -> str:
+    """A hash tag for shard `index` whose slot lies in the index-th 1/shards of the slot space."""
+    if shards <= 1:
+        return f"c:{name}"
+    low, high = index * SLOTS // shards, (index + 1) * SLOTS // shards
+    for attempt in range(100_000):
+        tag = f"c:{name}:s{index}.{attempt}"
+        if low <= key_slot(tag.encode()) < high:
+            return tag
+    raise AssertionError("no shard tag found")  # pragma: no cover - 1/shards of tags qualify
+
+
 @dataclass(frozen=True, slots=True)
-class CollectionKeys:
-    """The keys of one collection; all share the hash tag `{c:<name>}`."""
+class ShardKeys:
+    """The keys of one shard of a collection: its vector set and its chunk texts."""
 
     prefix: str
     name: str
+    index: int
+    shards: int
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:{{{shard_tag(self.name, self.index, self.shards)}}}"
+
+    @property
+    def vectors(self) -> str:
+        """Vector set: one element per chunk id, attributes {doc, src, pos, tags}."""
+        return f"{self.base}:vectors"
+
+    def chunk(self, chunk_id: str) -> str:
+        """Hash: text, doc, pos, page."""
+        return f"{self.base}:chunk:{chunk_id}"
+
+    @property
+    def pattern(self) -> str:
+        return f"{self.base}:*"
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionKeys:
+    """The keys of one collection; all share the hash tag `{c:<name>}` (shards: see above)."""
+
+    prefix: str
+    name: str
+
+    def shard(self, index: int, shards: int) -> ShardKeys:
+        return ShardKeys(self.prefix, self.name, index, shards)
+
+    def shards(self, shards: int) -> list[ShardKeys]:
+        return [self.shard(i, shards) for i in range(max(shards, 1))]
+
+    def shard_for(self, doc_id: str, shards: int) -> ShardKeys:
+        return self.shard(shard_of(doc_id, shards), shards)
 
     @property
     def base(self) -> str:
@@ -53,12 +119,12 @@ class CollectionKeys:
 
     @property
     def vectors(self) -> str:
-        """Vector set: one element per chunk id, attributes {doc, src, pos, tags}."""
-        return f"{self.base}:vectors"
+        """The vector set of an unsharded collection (shard 0 of 1)."""
+        return self.shard(0, 1).vectors
 
     def chunk(self, chunk_id: str) -> str:
-        """Hash: text, doc, pos, page."""
-        return f"{self.base}:chunk:{chunk_id}"
+        """A chunk hash of an unsharded collection."""
+        return self.shard(0, 1).chunk(chunk_id)
 
     def doc(self, doc_id: str) -> str:
         """Hash: the document record."""

@@ -22,6 +22,7 @@ __all__ = [
     "Vector",
     "VectorHit",
     "VectorItem",
+    "VectorSearch",
 ]
 
 Vector = npt.NDArray[np.float32]
@@ -44,6 +45,7 @@ class CollectionInfo:
     created: float
     documents: int = 0
     vectors: int = 0
+    shards: int = 1
 
 
 @dataclass(slots=True)
@@ -97,6 +99,15 @@ class SearchFilter:
 
     def __bool__(self) -> bool:
         return bool(self.doc_ids or self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class VectorSearch:
+    """The hits of a search over every shard; `partial` when some shard could not answer."""
+
+    hits: list[VectorHit]
+    partial: bool = False
+    failed_shards: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,14 +7,16 @@ search over-fetches only when it actually dropped something.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from dataclasses import dataclass
 
+from ragis.db.client import RedisClient
 from ragis.store.chunks import ChunkStore
 from ragis.store.codec import s
 from ragis.store.collections import Collections
 from ragis.store.filters import filter_expression
 from ragis.store.keys import Keys
 from ragis.store.models import (
+    CollectionInfo,
     DocumentStatus,
     RetrievedChunk,
     SearchFilter,
@@ -23,15 +25,23 @@ from ragis.store.models import (
 )
 from ragis.store.vectors import VectorIndex
 
-__all__ = ["Retriever"]
+__all__ = ["Retrieval", "Retriever"]
 
 _MAX_K = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """The chunks found, best first; `partial` when a shard of the collection did not answer."""
+
+    chunks: list[RetrievedChunk]
+    partial: bool = False
 
 
 class Retriever:
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         keys: Keys,
         collections: Collections,
         vectors: VectorIndex,
@@ -53,28 +63,40 @@ class Retriever:
         ef: int | None = None,
     ) -> list[RetrievedChunk]:
         """The `k` best chunks of ready documents, best first. Unknown collection: NotFound."""
+        return (await self.retrieve(collection, vector, k=k, flt=flt, ef=ef)).chunks
+
+    async def retrieve(
+        self,
+        collection: str,
+        vector: Vector,
+        *,
+        k: int = 5,
+        flt: SearchFilter | None = None,
+        ef: int | None = None,
+    ) -> Retrieval:
+        """Like `search`, and says whether a shard was missing from the answer."""
         info = await self._collections.require(collection)
         expr = filter_expression(flt)
         count = k
         while True:
-            hits = await self._vectors.search(info, vector, k=count, ef=ef, filter_expr=expr)
-            found, dropped = await self._resolve(collection, hits)
-            if not dropped or len(hits) < count or count >= _MAX_K:
-                return found[:k]
+            result = await self._vectors.search_all(info, vector, k=count, ef=ef, filter_expr=expr)
+            found, dropped = await self._resolve(info, result.hits)
+            if not dropped or len(result.hits) < count or count >= _MAX_K:
+                return Retrieval(found[:k], partial=result.partial)
             count = min(count * 2 + dropped, _MAX_K)
 
     async def _resolve(
-        self, collection: str, hits: list[VectorHit]
+        self, info: CollectionInfo, hits: list[VectorHit]
     ) -> tuple[list[RetrievedChunk], int]:
         if not hits:
             return [], 0
-        ck = self._keys.collection(collection)
+        ck = self._keys.collection(info.name)
         ids = [h.id for h in hits]
         doc_ids = list(
             dict.fromkeys(str(h.attributes.get("doc", h.id.rsplit(":", 1)[0])) for h in hits)
         )
         async with self._redis.pipeline(transaction=False) as pipe:
-            self._chunks.queue_get(pipe, collection, ids)
+            self._chunks.queue_get(pipe, info, ids)
             for doc_id in doc_ids:
                 pipe.hmget(ck.doc(doc_id), ["status", "filename"])
             replies = await pipe.execute()

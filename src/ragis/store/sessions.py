@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from redis.asyncio import Redis
-
+from ragis.db.client import RedisClient
 from ragis.store.keys import Keys
 from ragis.store.models import Message
 
@@ -18,7 +17,7 @@ __all__ = ["SessionStore"]
 
 
 class SessionStore:
-    def __init__(self, redis: Redis, keys: Keys, *, ttl: int, max_messages: int) -> None:
+    def __init__(self, redis: RedisClient, keys: Keys, *, ttl: int, max_messages: int) -> None:
         self._redis = redis
         self._keys = keys
         self.ttl = ttl

@@ -1,37 +1,56 @@
-"""The vector index of a collection: one Redis vector set, written with `VADD ... FP32`.
+"""The vector index of a collection: one Redis vector set per shard, written with `VADD ... FP32`.
 
 Vectors go over the wire as little-endian FP32 blobs (10-20x faster than `VALUES`), in
 pipelined batches. Each element is a chunk id; its JSON attributes (`doc`, `src`, `pos`, `tags`)
 are what `VSIM ... FILTER` expressions test. Quantization and M are taken from the collection's
 meta, because they are fixed when the set is created.
+
+A sharded collection has one vector set per shard: an element goes to the shard of its document;
+a search runs `VSIM` on every shard at once and merges the best `k`. A shard that cannot answer
+(its node is down) makes the result `partial` instead of failing the search.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from ragis.db.client import RedisClient
+from ragis.errors import RedisUnavailable
 from ragis.store.codec import as_vector, s, to_blob
 from ragis.store.keys import Keys
-from ragis.store.models import CollectionInfo, Vector, VectorHit, VectorItem
+from ragis.store.models import CollectionInfo, Vector, VectorHit, VectorItem, VectorSearch
 
-__all__ = ["VectorIndex"]
+__all__ = ["VectorIndex", "parse_vsim"]
+
+log = logging.getLogger("ragis.store")
 
 
 class VectorIndex:
-    def __init__(self, redis: Redis, keys: Keys, *, batch_size: int = 256, ef: int = 0) -> None:
+    def __init__(
+        self,
+        redis: RedisClient,
+        keys: Keys,
+        *,
+        batch_size: int = 256,
+        ef: int = 0,
+        shard_timeout: float = 2.0,
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._batch = batch_size
         self._ef = ef
+        self._shard_timeout = shard_timeout
 
     async def add(self, info: CollectionInfo, items: Sequence[VectorItem]) -> int:
         """Add or replace vectors; every vector is checked before any is sent."""
         blobs = [to_blob(as_vector(item.vector, info.dim)) for item in items]
-        key = self._keys.collection(info.name).vectors
+        ck = self._keys.collection(info.name)
         added = 0
         for start in range(0, len(items), self._batch):
             async with self._redis.pipeline(transaction=False) as pipe:
@@ -40,9 +59,10 @@ class VectorIndex:
                     blobs[start : start + self._batch],
                     strict=True,
                 ):
+                    doc = str(item.attributes.get("doc", item.id.rsplit(":", 1)[0]))
                     pipe.execute_command(
-                        "VADD", key, "FP32", blob, item.id, info.quantization,
-                        "M", info.m,
+                        "VADD", ck.shard_for(doc, info.shards).vectors, "FP32", blob, item.id,
+                        info.quantization, "M", info.m,
                         "SETATTR", json.dumps(item.attributes, separators=(",", ":")),
                     )  # fmt: skip
                 replies = await pipe.execute()
@@ -59,31 +79,74 @@ class VectorIndex:
         filter_expr: str | None = None,
     ) -> list[VectorHit]:
         """The `k` nearest chunks, best first; scores are VSIM's (1 + cosine) / 2."""
+        return (await self.search_all(info, vector, k=k, ef=ef, filter_expr=filter_expr)).hits
+
+    async def search_all(
+        self,
+        info: CollectionInfo,
+        vector: Vector,
+        *,
+        k: int,
+        ef: int | None = None,
+        filter_expr: str | None = None,
+    ) -> VectorSearch:
+        """Search every shard in parallel and merge; flag shards that did not answer."""
         blob = to_blob(as_vector(vector, info.dim))
-        args: list[Any] = [
-            "VSIM", self._keys.collection(info.name).vectors, "FP32", blob,
-            "WITHSCORES", "WITHATTRIBS", "COUNT", k,
-        ]  # fmt: skip
+        tail: list[Any] = ["WITHSCORES", "WITHATTRIBS", "COUNT", k]
         effective_ef = ef if ef is not None else self._ef
         if effective_ef:
-            args += ["EF", max(effective_ef, k)]
+            tail += ["EF", max(effective_ef, k)]
         if filter_expr:
-            args += ["FILTER", filter_expr]
-        reply = await self._redis.execute_command(*args)
-        return parse_vsim(reply)
+            tail += ["FILTER", filter_expr]
+        shards = self._keys.collection(info.name).shards(info.shards)
+        if len(shards) == 1:
+            reply = await self._redis.execute_command(
+                "VSIM", shards[0].vectors, "FP32", blob, *tail
+            )
+            return VectorSearch(parse_vsim(reply))
+        replies = await asyncio.gather(
+            *(
+                asyncio.wait_for(
+                    self._redis.execute_command("VSIM", shard.vectors, "FP32", blob, *tail),
+                    timeout=self._shard_timeout,
+                )
+                for shard in shards
+            ),
+            return_exceptions=True,
+        )
+        hits: list[VectorHit] = []
+        failed: list[int] = []
+        for index, reply in enumerate(replies):
+            if isinstance(reply, RedisError | OSError | TimeoutError):
+                log.warning("shard %d of %r did not answer: %s", index, info.name, reply)
+                failed.append(index)
+            elif isinstance(reply, BaseException):
+                raise reply
+            else:
+                hits.extend(parse_vsim(reply))
+        if len(failed) == len(shards):
+            raise RedisUnavailable(f"No shard of collection {info.name!r} answers.")
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return VectorSearch(hits[:k], partial=bool(failed), failed_shards=tuple(failed))
 
-    async def remove(self, name: str, ids: Sequence[str]) -> int:
-        key = self._keys.collection(name).vectors
+    async def remove(self, info: CollectionInfo, ids: Sequence[str]) -> int:
+        """Remove chunk ids (`<doc>:<pos>`) from the shard of their document."""
+        ck = self._keys.collection(info.name)
         removed = 0
         for start in range(0, len(ids), self._batch):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for element in ids[start : start + self._batch]:
-                    pipe.execute_command("VREM", key, element)
+                    doc = element.rsplit(":", 1)[0]
+                    pipe.execute_command("VREM", ck.shard_for(doc, info.shards).vectors, element)
                 removed += sum(int(r) for r in await pipe.execute())
         return removed
 
-    async def count(self, name: str) -> int:
-        return int(await self._redis.execute_command("VCARD", self._keys.collection(name).vectors))
+    async def count(self, info: CollectionInfo) -> int:
+        ck = self._keys.collection(info.name)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for shard in ck.shards(info.shards):
+                pipe.execute_command("VCARD", shard.vectors)
+            return sum(int(n or 0) for n in await pipe.execute())
 
 
 def parse_vsim(reply: Any) -> list[VectorHit]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from ragis.errors import NotFound
 from ragis.rag.deps import EmbedderDep, StoreDep
 from ragis.rag.schemas import ErrorPublic
 from ragis.store import CollectionInfo, DocumentRecord
@@ -24,6 +25,7 @@ class CollectionPublic(BaseModel):
     chunks: int
     version: int
     created: float
+    shards: int
 
 
 class CollectionsPublic(BaseModel):
@@ -32,6 +34,12 @@ class CollectionsPublic(BaseModel):
 
 class CollectionCreate(BaseModel):
     name: str = Field(pattern=NAME)
+    shards: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Vector-set shards (Redis Cluster); default RAGIS_SHARDS. Fixed at creation.",
+    )
 
 
 class DocumentPublic(BaseModel):
@@ -63,6 +71,7 @@ def _collection(info: CollectionInfo) -> CollectionPublic:
         chunks=info.vectors,
         version=info.version,
         created=info.created,
+        shards=info.shards,
     )
 
 
@@ -96,8 +105,13 @@ async def list_collections(store: StoreDep) -> CollectionsPublic:
 async def create_collection(
     body: CollectionCreate, store: StoreDep, embedder: EmbedderDep
 ) -> CollectionPublic:
-    await store.collections.ensure(body.name, model=embedder.model_name, dim=embedder.dim)
-    return _collection(await store.collections.require(body.name))
+    await store.collections.ensure(
+        body.name, model=embedder.model_name, dim=embedder.dim, shards=body.shards
+    )
+    info = await store.collections.get(body.name)
+    if info is None:  # deleted between the two calls
+        raise NotFound(f"The collection {body.name!r} was deleted meanwhile.")
+    return _collection(info)
 
 
 @router.delete(
