@@ -1,0 +1,111 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Chat } from './chat.svelte';
+
+const encoder = new TextEncoder();
+const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const META = { session_id: 's42', collection: 'c', provider: 'openai', model: 'm', cache_hit: false, query: 'q' };
+const CITATION = { n: 1, doc_id: 'd1', filename: 'a.pdf', page: 1, score: 0.8, text: 'passage' };
+
+/** fetch that answers each request with the next scripted Response. */
+function script(...responses: (() => Response)[]) {
+  const fn = vi.fn(async (_url: string, init: RequestInit = {}) => {
+    if (init.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    return responses.shift()!();
+  });
+  vi.stubGlobal('fetch', fn);
+  return fn;
+}
+
+function stream(text: string, keepOpen = false): Response {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(text));
+      if (!keepOpen) controller.close();
+    },
+  });
+  return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+}
+
+beforeEach(() => localStorage.clear());
+afterEach(() => vi.unstubAllGlobals());
+
+describe('Chat', () => {
+  it('streams an answer into the last turn and remembers the session', async () => {
+    script(() =>
+      stream(
+        sse('meta', { ...META, cache_hit: true }) + sse('citations', { citations: [CITATION] }) +
+          sse('token', { text: 'Hello ' }) + sse('token', { text: 'there [1]' }) +
+          sse('done', { timings: { total: 5 }, cache_hit: true }),
+      ),
+    );
+    const chat = new Chat();
+    await chat.send('  Hi?  ', 'c');
+    const [user, answer] = chat.turns;
+    expect(user).toMatchObject({ role: 'user', content: 'Hi?' });
+    expect(answer).toMatchObject({ role: 'assistant', content: 'Hello there [1]', cacheHit: true, streaming: false, error: null });
+    expect(answer.citations).toEqual([CITATION]);
+    expect(answer.timings).toEqual({ total: 5 });
+    expect(chat.sessionId).toBe('s42');
+    expect(localStorage.getItem('ragis.session')).toBe('s42');
+  });
+
+  it('sends the session id with the next question', async () => {
+    localStorage.setItem('ragis.session', 's42');
+    const fetchMock = script(() => stream(sse('done', { timings: {}, cache_hit: false })));
+    await new Chat().send('again', 'c');
+    expect(JSON.parse(String(fetchMock.mock.calls[0][1]?.body))).toEqual({ message: 'again', collection: 'c', session_id: 's42' });
+  });
+
+  it('asks for a document first when the collection does not exist', async () => {
+    script(() => Response.json({ error: { code: 'not_found', message: "There is no collection 'c'." } }, { status: 404 }));
+    const chat = new Chat();
+    await chat.send('q', 'c');
+    expect(chat.turns[1].error).toEqual({ title: 'Upload a document first', message: "There is no collection 'c'." });
+  });
+
+  it('shows an error event as the answer error', async () => {
+    script(() => stream(sse('meta', META) + sse('error', { code: 'llm_unavailable', message: 'Ollama is down.' })));
+    const chat = new Chat();
+    await chat.send('q', 'c');
+    expect(chat.turns[1].error?.message).toBe('Ollama is down.');
+    expect(chat.streaming).toBe(false);
+  });
+
+  it('stops on request, keeps the partial answer and shows no error', async () => {
+    script(() => stream(sse('meta', META) + sse('token', { text: 'part' }), true));
+    const chat = new Chat();
+    const pending = chat.send('q', 'c');
+    await vi.waitFor(() => expect(chat.turns[1].content).toBe('part'));
+    chat.stop();
+    await pending;
+    expect(chat.turns[1]).toMatchObject({ content: 'part', stopped: true, error: null, streaming: false });
+  });
+
+  it('reloads the history of the stored session, and forgets an expired one', async () => {
+    localStorage.setItem('ragis.session', 's42');
+    const messages = [
+      { role: 'user', content: 'q', time: 1 },
+      { role: 'assistant', content: 'a [1]', time: 2, citations: [CITATION], cache_hit: true },
+    ];
+    script(() => Response.json({ session_id: 's42', messages, ttl: 100 }));
+    const chat = new Chat();
+    await chat.restore();
+    expect(chat.turns.map((t) => [t.role, t.content, t.cacheHit])).toEqual([['user', 'q', false], ['assistant', 'a [1]', true]]);
+
+    script(() => Response.json({ error: { code: 'not_found', message: 'expired' } }, { status: 404 }));
+    const fresh = new Chat();
+    await fresh.restore();
+    expect(fresh.turns).toEqual([]);
+    expect(fresh.sessionId).toBeNull();
+    expect(localStorage.getItem('ragis.session')).toBeNull();
+  });
+
+  it('starts a new chat without the old session', () => {
+    localStorage.setItem('ragis.session', 's42');
+    const chat = new Chat();
+    chat.newChat();
+    expect(chat.sessionId).toBeNull();
+    expect(localStorage.getItem('ragis.session')).toBeNull();
+  });
+});

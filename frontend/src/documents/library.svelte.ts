@@ -1,0 +1,88 @@
+/**
+ * The collections and the documents of the chosen one. A collection the server does not know yet
+ * (nothing uploaded) is an empty list, not an error: the first upload creates it.
+ */
+import {
+  ApiError,
+  createCollection,
+  deleteCollection,
+  deleteDocument,
+  listCollections,
+  listDocuments,
+} from '../lib/api';
+import type { Collection, DocumentInfo } from '../lib/types';
+
+export const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}';
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class Library {
+  collections = $state<Collection[]>([]);
+  documents = $state<DocumentInfo[]>([]);
+  loading = $state(false);
+  error = $state<string | null>(null);
+  #shown = ''; // the collection whose documents are (being) loaded
+
+  async refreshCollections(): Promise<void> {
+    try {
+      this.collections = await listCollections();
+    } catch (error) {
+      this.error = message(error);
+    }
+  }
+
+  async refreshDocuments(collection: string): Promise<void> {
+    this.#shown = collection;
+    this.loading = true;
+    try {
+      const documents = await listDocuments(collection);
+      if (this.#shown === collection) {
+        this.documents = documents.sort((a, b) => b.created - a.created);
+        this.error = null;
+      }
+    } catch (error) {
+      if (this.#shown !== collection) return;
+      this.documents = [];
+      if (!(error instanceof ApiError && error.status === 404)) this.error = message(error);
+    } finally {
+      if (this.#shown === collection) this.loading = false;
+    }
+  }
+
+  /** Creates the collection; answers false (and sets `error`) when the server refuses. */
+  async create(name: string): Promise<boolean> {
+    try {
+      await createCollection(name);
+      await this.refreshCollections();
+      return true;
+    } catch (error) {
+      this.error = message(error);
+      return false;
+    }
+  }
+
+  async removeCollection(name: string): Promise<boolean> {
+    try {
+      await deleteCollection(name);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) {
+        this.error = message(error);
+        return false;
+      }
+    }
+    await this.refreshCollections();
+    return true;
+  }
+
+  async removeDocument(id: string, collection: string): Promise<void> {
+    try {
+      await deleteDocument(id, collection);
+      this.documents = this.documents.filter((d) => d.id !== id);
+      void this.refreshCollections(); // counts changed
+    } catch (error) {
+      this.error = message(error);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/** The gateway's health, polled every 30 s and when the window regains focus. */
+import { getHealth } from '../lib/api';
+import type { Health } from '../lib/types';
+
+export class HealthMonitor {
+  health = $state<Health | null>(null);
+  failure = $state<string | null>(null);
+  retrievalOnly = $derived(this.health?.provider === 'none');
+
+  async refresh(): Promise<void> {
+    try {
+      this.health = await getHealth();
+      this.failure = null;
+    } catch (error) {
+      this.failure = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** Start polling; returns the function that stops it. */
+  start(intervalMs = 30_000): () => void {
+    void this.refresh();
+    const timer = setInterval(() => void this.refresh(), intervalMs);
+    const onFocus = () => void this.refresh();
+    window.addEventListener('focus', onFocus);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('focus', onFocus);
+    };
+  }
+}
