@@ -18,7 +18,7 @@ from ragis.settings import Settings, load_settings
 from ragis.store import Store
 from support.net import free_port
 
-pytest_plugins = ["support.fixtures"]
+pytest_plugins = ["support.fixtures", "support.gateway_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,82 @@
+"""The gateway's FastAPI app: wiring only. Its parts are built in the lifespan.
+
+`create_app(settings)` does no work: at start-up the lifespan opens one `httpx.AsyncClient` for
+the RAG service (no proxies from the environment, no compression: streams must flow as they come)
+and loads the chunker's tokenizer once, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ragis import __version__
+from ragis.gateway.deps import GatewayServices
+from ragis.gateway.limits import BodyLimit
+from ragis.gateway.pipeline import Pipeline
+from ragis.gateway.rag_client import RagAnswerError, RagClient
+from ragis.gateway.routes import chat, collections, documents, health, sessions, static
+from ragis.gateway.settings import GatewaySettings
+from ragis.ingest import Chunker, IngestLimits
+from ragis.web.errors import error_body, install_error_handlers
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("ragis.gateway")
+
+CONNECT_TIMEOUT = 5.0
+MAX_API_BODY = 1024 * 1024  # every request body but an upload's
+UPLOAD_PATH = "/api/documents/upload"
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+        await asyncio.to_thread(lambda: chunker.tokenizer)
+        limits = IngestLimits(max_file_bytes=settings.max_upload_bytes)
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.rag_timeout, connect=CONNECT_TIMEOUT),
+            headers={"Accept-Encoding": "identity", "User-Agent": f"ragis-gateway/{__version__}"},
+            trust_env=False,
+        ) as http:
+            rag = RagClient(http, settings.rag_urls)
+            app.state.services = GatewayServices(
+                settings=settings, rag=rag, pipeline=Pipeline(rag, chunker, limits)
+            )
+            log.info(
+                "RAG service: %s; web UI: %s",
+                ", ".join(settings.rag_urls),
+                settings.static_dir or "not built",
+            )
+            yield
+
+    app = FastAPI(
+        title="ragis",
+        version=__version__,
+        description=(
+            "The public API of ragis: upload documents, manage collections, and ask questions "
+            "whose answers stream with citations. Errors are "
+            '`{"error": {"code", "message"}}` with a 4xx/5xx status.'
+        ),
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+
+    @app.exception_handler(RagAnswerError)
+    async def _rag_answer(request: Request, exc: RagAnswerError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    app.add_middleware(BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH}))
+    for module in (documents, collections, chat, sessions, health, static):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,125 @@
+"""Ingesting one uploaded file: parse, chunk, hash, then one `/index` request to the RAG service.
+
+    bytes -> parse_document (sniff the type, extract text per page)   worker thread   parse_ms
+          -> Chunker.chunk (token-aware, pages kept)                  worker thread   chunk_ms
+          -> POST /index {document, chunks}  (the RAG service embeds
+             them in batches and writes them in that one request)                     index_ms
+
+Every stage is timed. Anything that goes wrong raises a ragis error and stores nothing: the RAG
+service removes a half-indexed document itself. The display name is sanitised here and used only
+as a label; the document id is a fresh uuid4 hex, so no client-chosen text becomes a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ragis.errors import EmptyFile
+from ragis.gateway.rag_client import RagClient
+from ragis.ingest import (
+    Chunk,
+    Chunker,
+    IngestLimits,
+    ParsedDocument,
+    parse_document,
+    sanitize_filename,
+)
+
+__all__ = ["Ingested", "Pipeline"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    filename: str
+    document_id: str
+    chunks: int
+    pages: int | None
+    size: int
+    content_type: str
+    duplicate: bool
+    parse_ms: float
+    chunk_ms: float
+    index_ms: float
+    total_ms: float
+
+
+class Pipeline:
+    def __init__(self, rag: RagClient, chunker: Chunker, limits: IngestLimits) -> None:
+        self._rag = rag
+        self._chunker = chunker
+        self._limits = limits
+
+    async def ingest(
+        self, data: bytes, filename: str, *, collection: str, tags: Sequence[str] = ()
+    ) -> Ingested:
+        """Index one file into `collection`; raises a `FileRejected` error for a file ragis
+        cannot read, `RagAnswerError` / `UpstreamError` when the RAG service refuses or fails."""
+        started = time.perf_counter()
+        name = sanitize_filename(filename)
+        parsed, sha256 = await asyncio.to_thread(self._parse, data, name)
+        parse_ms = _ms(started)
+
+        t = time.perf_counter()
+        chunks = await asyncio.to_thread(self._chunker.chunk, parsed)
+        chunk_ms = _ms(t)
+        if not chunks:
+            raise EmptyFile(name, "there is no text in this file")
+
+        t = time.perf_counter()
+        indexed = await self._rag.index(
+            _index_body(collection, name, data, sha256, parsed, chunks, tags)
+        )
+        index_ms = _ms(t)
+        return Ingested(
+            filename=name,
+            document_id=indexed.document_id,
+            chunks=indexed.chunks,
+            pages=parsed.page_count,
+            size=len(data),
+            content_type=parsed.content_type,
+            duplicate=indexed.duplicate,
+            parse_ms=parse_ms,
+            chunk_ms=chunk_ms,
+            index_ms=index_ms,
+            total_ms=_ms(started),
+        )
+
+    def _parse(self, data: bytes, name: str) -> tuple[ParsedDocument, str]:
+        parsed = parse_document(data, name, self._limits)
+        return parsed, hashlib.sha256(data).hexdigest()
+
+
+def _index_body(
+    collection: str,
+    name: str,
+    data: bytes,
+    sha256: str,
+    parsed: ParsedDocument,
+    chunks: Sequence[Chunk],
+    tags: Sequence[str],
+) -> dict[str, object]:
+    return {
+        "collection": collection,
+        "document": {
+            "id": uuid.uuid4().hex,
+            "filename": name,
+            "content_type": parsed.content_type,
+            "sha256": sha256,
+            "size": len(data),
+            "pages": parsed.page_count,
+            "tags": list(tags),
+        },
+        "chunks": [
+            {"text": c.text, "position": c.position, **({"page": c.page} if c.page else {})}
+            for c in chunks
+        ],
+    }
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000.0, 3)

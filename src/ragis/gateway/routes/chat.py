@@ -1,0 +1,48 @@
+"""`POST /api/chat/stream`: the RAG service's answer stream, relayed event by event."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ragis.errors import UpstreamError
+from ragis.gateway.deps import RagDep, SettingsDep
+from ragis.gateway.proxy import ProxyStreamResponse, failure_stream, relay
+from ragis.gateway.rag_client import RagAnswerError
+from ragis.gateway.schemas import ErrorPublic
+from ragis.rag.schemas import ChatRequest
+from ragis.web.sse import EventStreamResponse
+
+router = APIRouter(prefix="/api/chat", tags=["chat"])
+
+STREAM_DOC = """Server-Sent Events relayed from the RAG service as they arrive: `meta`, `citations`,
+any number of `token`, then `done` — or `error` {code, message} at any point, after which the
+stream ends. SSE comments (`: keep-alive`) come while the answer is slow to start. The RAG service
+refusing the question (unknown collection 404, message too long 413, bad request 422) is passed
+through as JSON with its status; the RAG service being down or failing (connection refused, 5xx,
+a stream cut in the middle) is a 200 stream with one `error` event."""
+
+
+@router.post(
+    "/stream",
+    response_class=EventStreamResponse,
+    response_model=None,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
+        404: {"model": ErrorPublic},
+        413: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
+    summary="Ask a question; the answer streams with its citations",
+)
+async def chat_stream(body: ChatRequest, rag: RagDep, settings: SettingsDep) -> EventStreamResponse:
+    try:
+        upstream = await rag.open_chat(body.model_dump(exclude_none=True))
+    except RagAnswerError as exc:
+        if exc.status < 500:
+            raise
+        return EventStreamResponse(failure_stream(exc.code, exc.message))
+    except UpstreamError as exc:
+        return EventStreamResponse(failure_stream(exc.code, exc.message))
+    return ProxyStreamResponse(
+        relay(upstream, heartbeat_seconds=settings.sse_heartbeat), on_close=upstream.aclose
+    )

@@ -1,0 +1,212 @@
+"""Uploading documents, and listing, reading and deleting them (through the RAG service)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from ragis.errors import InvalidInput, InvalidName, RagisError
+from ragis.gateway.deps import PipelineDep, RagDep, SettingsDep
+from ragis.gateway.rag_client import RagAnswerError
+from ragis.gateway.schemas import (
+    ErrorBody,
+    ErrorPublic,
+    FileFailed,
+    FileIndexed,
+    UploadPublic,
+    UploadTimings,
+)
+from ragis.gateway.uploads import read_upload
+from ragis.ingest import sanitize_filename
+from ragis.web.errors import status_for
+
+router = APIRouter(prefix="/api/documents", tags=["documents"])
+
+log = logging.getLogger("ragis.gateway")
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+MAX_TAGS = 32
+MAX_TAG_CHARS = 64
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "One part per file: PDF, DOCX, HTML, Markdown or text.",
+                    },
+                    "collection": {"type": "string", "default": "default", "pattern": NAME},
+                    "tags": {"type": "string", "description": "Comma-separated tags."},
+                },
+            }
+        }
+    },
+}
+
+UPLOAD_DOC = """Each file is read, chunked and indexed on its own: a file that fails stores
+nothing and does not stop the others. Status 200 when at least one file was indexed (look at
+each result's `ok`); when every file failed, the status of the first failure (413, 415 or 422)
+with a top-level `error`. A request over RAGIS_MAX_UPLOAD_MB or RAGIS_MAX_FILES_PER_UPLOAD is
+refused with 413 as soon as that is known, before the rest of the body is read."""
+
+
+@router.post(
+    "/upload",
+    response_model=UploadPublic,
+    responses={
+        413: {"model": UploadPublic, "description": "Too large, or every file too large"},
+        415: {"model": UploadPublic, "description": "Every file of a type ragis cannot read"},
+        422: {"model": UploadPublic, "description": "Every file corrupt or empty; bad form"},
+        503: {"model": ErrorPublic},
+    },
+    openapi_extra={"requestBody": UPLOAD_BODY},
+    summary="Upload one or more documents into a collection",
+    description=UPLOAD_DOC,
+)
+async def upload(request: Request, settings: SettingsDep, pipeline: PipelineDep) -> JSONResponse:
+    form = await read_upload(
+        request, max_bytes=settings.max_upload_bytes, max_files=settings.max_files_per_upload
+    )
+    collection = _collection(form.value("collection"))
+    tags = _tags(form.value("tags"))
+    if not form.files:
+        raise InvalidInput("The upload holds no file: send one or more `file` parts.")
+
+    # One file after the other: files of one request never race each other (a file sent twice
+    # in one request is a duplicate the second time), and memory holds one parse at a time.
+    answer = UploadPublic(collection=collection, results=[])
+    first_failure = 0
+    for upload in form.files:
+        try:
+            done = await pipeline.ingest(
+                upload.data, upload.filename, collection=collection, tags=tags
+            )
+        except Exception as exc:
+            status, error = _failure(exc)
+            answer.results.append(
+                FileFailed(filename=sanitize_filename(upload.filename), ok=False, error=error)
+            )
+            first_failure = first_failure or status
+            continue
+        answer.results.append(
+            FileIndexed(
+                filename=done.filename,
+                ok=True,
+                document_id=done.document_id,
+                chunks=done.chunks,
+                pages=done.pages,
+                size=done.size,
+                content_type=done.content_type,
+                duplicate=done.duplicate,
+                timings=UploadTimings(
+                    parse_ms=done.parse_ms,
+                    chunk_ms=done.chunk_ms,
+                    index_ms=done.index_ms,
+                    total_ms=done.total_ms,
+                ),
+            )
+        )
+    status = 200
+    if not any(r.ok for r in answer.results):
+        status = first_failure
+        first = answer.results[0]
+        assert isinstance(first, FileFailed)
+        message = first.error.message
+        if len(answer.results) > 1:
+            message = (
+                f"None of the {len(answer.results)} files could be added. The first: {message}"
+            )
+        answer.error = ErrorBody(code=first.error.code, message=message)
+    return JSONResponse(
+        answer.model_dump(mode="json", exclude={"error"} if status == 200 else None),
+        status_code=status,
+    )
+
+
+@router.get(
+    "",
+    responses={422: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    summary="The documents of a collection, oldest first",
+    description="A collection that does not exist (yet) has no documents: 200 with an empty list.",
+)
+async def list_documents(
+    rag: RagDep, collection: str = Query("default", pattern=NAME)
+) -> dict[str, Any]:
+    try:
+        return await rag.list_documents(collection)
+    except RagAnswerError as exc:
+        if exc.status == 404:
+            return {"collection": collection, "documents": []}
+        raise
+
+
+@router.get(
+    "/{doc_id}",
+    responses={404: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    summary="One document's record",
+)
+async def get_document(
+    rag: RagDep,
+    doc_id: str = Path(pattern=LONG_ID),
+    collection: str = Query("default", pattern=NAME),
+) -> dict[str, Any]:
+    return await rag.get_document(collection, doc_id)
+
+
+@router.delete(
+    "/{doc_id}",
+    responses={404: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    summary="Remove a document: its record, chunks and vectors",
+)
+async def delete_document(
+    rag: RagDep,
+    doc_id: str = Path(pattern=LONG_ID),
+    collection: str = Query("default", pattern=NAME),
+) -> dict[str, Any]:
+    return await rag.delete_document(collection, doc_id)
+
+
+def _failure(exc: Exception) -> tuple[int, ErrorBody]:
+    """The status and error of one file's failure."""
+    if isinstance(exc, RagAnswerError):
+        return exc.status, ErrorBody(code=exc.code, message=exc.message)
+    if isinstance(exc, RagisError):
+        return status_for(exc), ErrorBody(code=exc.code, message=exc.message)
+    log.exception("ingesting an upload failed")
+    message = "ragis hit an unexpected error reading this file; see the gateway log."
+    return 500, ErrorBody(code="internal_error", message=message)
+
+
+def _collection(value: str | None) -> str:
+    name = (value or "").strip() or "default"
+    if not re.match(NAME, name):
+        raise InvalidName(
+            f"{name[:80]!r} is not a collection name: use up to 64 letters, digits, '_', '.' "
+            "or '-', starting with a letter or digit."
+        )
+    return name
+
+
+def _tags(value: str | None) -> list[str]:
+    tags: list[str] = []
+    for raw in (value or "").split(","):
+        tag = raw.strip()
+        if tag and tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"{len(tags)} tags; an upload may carry at most {MAX_TAGS}.")
+    for tag in tags:
+        if len(tag) > MAX_TAG_CHARS:
+            raise InvalidInput(f"The tag {tag[:20]!r}… is over {MAX_TAG_CHARS} characters.")
+    return tags

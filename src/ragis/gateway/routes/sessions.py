@@ -1,0 +1,32 @@
+"""Chat sessions, passed through to the RAG service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path
+
+from ragis.gateway.deps import RagDep
+from ragis.gateway.schemas import ErrorPublic
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+
+
+@router.get(
+    "/{session_id}",
+    responses={404: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    summary="A chat session's messages, oldest first",
+)
+async def get_session(rag: RagDep, session_id: str = Path(pattern=LONG_ID)) -> dict[str, Any]:
+    return await rag.get_session(session_id)
+
+
+@router.delete(
+    "/{session_id}",
+    responses={404: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    summary="Forget a chat session",
+)
+async def delete_session(rag: RagDep, session_id: str = Path(pattern=LONG_ID)) -> dict[str, Any]:
+    return await rag.delete_session(session_id)

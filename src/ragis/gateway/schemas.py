@@ -1,0 +1,85 @@
+"""Response models of the gateway's own answers (the rest passes the RAG service's through)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ragis.rag.schemas import ErrorBody, ErrorPublic
+
+__all__ = [
+    "ErrorBody",
+    "ErrorPublic",
+    "FileFailed",
+    "FileIndexed",
+    "HealthPart",
+    "HealthPublic",
+    "LimitsPublic",
+    "RagHealthPart",
+    "UploadPublic",
+    "UploadTimings",
+]
+
+
+class UploadTimings(BaseModel):
+    parse_ms: float = Field(description="Type detection, text extraction and hashing.")
+    chunk_ms: float
+    index_ms: float = Field(description="The RAG service's /index: embedding and writing.")
+    total_ms: float
+
+
+class FileIndexed(BaseModel):
+    filename: str = Field(description="The sanitised name, for display only.")
+    ok: Literal[True] = True
+    document_id: str
+    chunks: int
+    pages: int | None = Field(description="Pages of a PDF; null for other types.")
+    size: int
+    content_type: str
+    duplicate: bool = Field(
+        description="The same bytes were already in the collection: nothing new was stored."
+    )
+    timings: UploadTimings
+
+
+class FileFailed(BaseModel):
+    filename: str
+    ok: Literal[False] = False
+    error: ErrorBody
+
+
+class UploadPublic(BaseModel):
+    collection: str
+    results: list[FileIndexed | FileFailed] = Field(description="One per file, in upload order.")
+    error: ErrorBody | None = Field(
+        default=None, description="Only when every file failed: the first failure."
+    )
+
+
+class HealthPart(BaseModel):
+    ok: bool
+    detail: str
+
+
+class RagHealthPart(HealthPart):
+    url: str
+
+
+class LimitsPublic(BaseModel):
+    """What an upload may carry, so that a client can refuse a file before sending it."""
+
+    max_upload_bytes: int
+    max_files_per_upload: int
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok", "degraded"]
+    gateway: HealthPart
+    rag: RagHealthPart
+    redis: HealthPart
+    embedder: HealthPart
+    llm: HealthPart
+    provider: str | None = Field(description="null when the RAG service does not answer.")
+    model: str | None
+    limits: LimitsPublic

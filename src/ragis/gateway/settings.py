@@ -1,0 +1,117 @@
+"""Settings of the gateway: where it listens, where the RAG service is, and upload limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from ragis.errors import ConfigError
+from ragis.settings import Settings, _env, describe_validation_error
+
+__all__ = ["GatewaySettings", "default_static_dir", "load_gateway_settings"]
+
+_MiB = 1024 * 1024
+
+
+def default_static_dir() -> Path | None:
+    """`frontend/dist` of the source tree, if the web UI has been built there."""
+    candidate = Path(__file__).resolve().parents[3] / "frontend" / "dist"
+    return candidate if candidate.is_dir() else None
+
+
+class GatewaySettings(Settings):
+    gateway_host: str = Field(default="127.0.0.1", validation_alias=_env("RAGIS_GATEWAY_HOST"))
+    gateway_port: Annotated[int, Field(ge=0, le=65535)] = Field(
+        default=8080, validation_alias=_env("RAGIS_GATEWAY_PORT")
+    )
+
+    # --- The RAG service ---------------------------------------------------------------------
+    rag_urls: Annotated[list[str], NoDecode] = Field(
+        default=["http://127.0.0.1:8001"],
+        validation_alias=_env("RAGIS_RAG_URL"),
+        description="One URL or a comma-separated list; requests go round-robin over them.",
+    )
+    rag_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=900.0,
+        validation_alias=_env("RAGIS_RAG_TIMEOUT"),
+        description="Seconds to wait for the RAG service (for a stream: between two chunks).",
+    )
+
+    # --- Uploads -----------------------------------------------------------------------------
+    max_upload_mb: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=50,
+        validation_alias=_env("RAGIS_MAX_UPLOAD_MB"),
+        description="Most MiB one upload request may carry, all its files together.",
+    )
+    max_files_per_upload: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=20, validation_alias=_env("RAGIS_MAX_FILES_PER_UPLOAD")
+    )
+    chunk_tokens: Annotated[int, Field(ge=8, le=254)] = Field(
+        default=240,
+        validation_alias=_env("RAGIS_CHUNK_TOKENS"),
+        description="Model tokens per chunk; all-MiniLM-L6-v2 reads 256 with [CLS] and [SEP].",
+    )
+    chunk_overlap: Annotated[int, Field(ge=0)] = Field(
+        default=40, validation_alias=_env("RAGIS_CHUNK_OVERLAP")
+    )
+
+    # --- Web UI and streams ------------------------------------------------------------------
+    static_dir: Path | None = Field(
+        default_factory=default_static_dir,
+        validation_alias=_env("RAGIS_STATIC_DIR"),
+        description="The built web UI; unset: frontend/dist of the source tree if it exists.",
+    )
+    sse_heartbeat: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=10.0,
+        validation_alias=_env("RAGIS_SSE_HEARTBEAT"),
+        description="Seconds of upstream silence after which a chat stream gets a comment.",
+    )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * _MiB
+
+    @field_validator("rag_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in (p.strip() for p in value.split(",")) if part]
+        return value
+
+    @field_validator("rag_urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                "RAGIS_RAG_URL needs at least one URL of the RAG service, e.g. http://127.0.0.1:8001"
+            )
+        urls = []
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"RAGIS_RAG_URL: {url!r} must start with http:// or https://")
+            urls.append(url.rstrip("/"))
+        return urls
+
+    @field_validator("static_dir", mode="before")
+    @classmethod
+    def _blank_static_dir(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> GatewaySettings:
+        if self.chunk_overlap > self.chunk_tokens // 2:
+            raise ValueError(
+                f"RAGIS_CHUNK_OVERLAP ({self.chunk_overlap}) must be at most half of "
+                f"RAGIS_CHUNK_TOKENS ({self.chunk_tokens})"
+            )
+        return self
+
+
+def load_gateway_settings(**overrides: object) -> GatewaySettings:
+    try:
+        return GatewaySettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None

@@ -1,0 +1,214 @@
+"""The chat stream through the gateway: a transparent, unbuffered relay of the RAG service's SSE.
+
+Timing assertions compare arrival times of events of one stream with each other, with generous
+margins; nothing here asserts how long the whole run takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from support.gateway_fixtures import GatewayFactory
+from support.http import Event, collect_events, read_events, serve
+from support.llm_servers import OpenAIServer, Reply, unused_port
+
+RagFactory = Callable[..., AbstractContextManager[str]]
+
+NOTE = ("saturn.txt", b"Saturn's rings are made mostly of water ice, from grains to boulders.\n")
+QUESTION = {"message": "What are Saturn's rings made of?"}
+
+
+async def seed(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/documents/upload", files=[("file", NOTE)])
+    assert response.status_code == 200, response.text
+
+
+@contextlib.asynccontextmanager
+async def client_of(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def fake_rag() -> Iterator[str]:
+    """A stand-in RAG service whose chat fails before streaming: 503 with a ragis error body,
+    or (for collection "html") a 502 page from some proxy."""
+
+    async def chat(request: Request) -> Response:
+        body = await request.json()
+        if body.get("collection") == "html":
+            return PlainTextResponse("<html>502 Bad Gateway</html>", status_code=502)
+        error = {"code": "redis_unavailable", "message": "Redis does not answer: is it running?"}
+        return JSONResponse({"error": error}, status_code=503)
+
+    with serve(Starlette(routes=[Route("/chat/stream", chat, methods=["POST"])])) as url:
+        yield url
+
+
+async def test_events_arrive_in_order_with_streaming_headers(
+    gateway: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    await seed(gateway)
+    llm.script(Reply(tokens=["Water ", "ice ", "[1]."]))
+    async with gateway.stream("POST", "/api/chat/stream", json=QUESTION) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["x-accel-buffering"] == "no"
+        assert "content-encoding" not in response.headers
+        events = [e async for e in read_events(response)]
+    assert [e.type for e in events] == ["meta", "citations", "token", "token", "token", "done"]
+    assert "".join(e.data["text"] for e in events if e.type == "token") == "Water ice [1]."
+    assert events[1].data["citations"][0]["filename"] == "saturn.txt"
+
+
+async def test_each_event_is_forwarded_without_waiting_for_the_next(
+    gateway: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    await seed(gateway)
+    llm.script(Reply(tokens=["one ", "two ", "three ", "four"], token_delay=0.5))
+    arrivals: list[tuple[str, float]] = []
+    async with gateway.stream("POST", "/api/chat/stream", json=QUESTION) as response:
+        async for event in read_events(response):
+            arrivals.append((event.type, time.monotonic()))
+    kinds = [kind for kind, _ in arrivals]
+    assert kinds == ["meta", "citations", "token", "token", "token", "token", "done"]
+    token_times = [t for kind, t in arrivals if kind == "token"]
+    done_time = arrivals[-1][1]
+    # The LLM spends 1.5 s between the first and the last token: the first is seen long before.
+    assert done_time - token_times[0] > 1.0
+    for earlier, later in itertools.pairwise(token_times):
+        assert later - earlier > 0.25
+
+
+async def test_heartbeats_flow_while_the_upstream_is_silent(
+    rag_url: str, start_gateway: GatewayFactory, llm: OpenAIServer
+) -> None:
+    with start_gateway(rag_urls=[rag_url], sse_heartbeat=0.2) as url:
+        async with client_of(url) as client:
+            await seed(client)
+            llm.script(Reply(tokens=["Ice."], first_token_delay=1.0))
+            lines: list[str] = []
+            async with client.stream("POST", "/api/chat/stream", json=QUESTION) as response:
+                async for line in response.aiter_lines():
+                    lines.append(line)
+    citations = next(i for i, line in enumerate(lines) if line == "event: citations")
+    first_token = lines.index("event: token")
+    between = lines[citations:first_token]
+    assert between.count(": keep-alive") >= 2
+    assert "event: done" in lines[first_token:]
+
+
+async def test_a_client_that_leaves_closes_the_llm_request_within_seconds(
+    gateway: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    await seed(gateway)
+    llm.script(Reply(tokens=[f"word{i} " for i in range(40)], token_delay=0.25))
+    async with (
+        gateway.stream("POST", "/api/chat/stream", json=QUESTION) as response,
+        contextlib.aclosing(read_events(response)) as events,
+    ):
+        async for event in events:
+            if event.type == "token":
+                break
+    assert await llm.wait_for_disconnect_async(within=3)
+    assert llm.completed == 0
+
+
+async def test_a_rag_service_that_does_not_answer_is_an_error_event(
+    start_gateway: GatewayFactory,
+) -> None:
+    dead = f"http://127.0.0.1:{unused_port()}"
+    with start_gateway(rag_urls=[dead]) as url:
+        async with client_of(url) as client:
+            events = await collect_events(client, "/api/chat/stream", QUESTION)
+    assert [e.type for e in events] == ["error"]
+    assert events[0].data["code"] == "upstream_error"
+    assert f"The RAG service at {dead} does not answer" in events[0].data["message"]
+
+
+async def test_a_rag_service_that_stops_mid_stream_is_an_error_event(
+    start_rag: RagFactory, start_gateway: GatewayFactory, llm: OpenAIServer
+) -> None:
+    rag = start_rag()
+    rag_url = rag.__enter__()
+    stopping: asyncio.Future[Any] | None = None
+    events: list[Event] = []
+    try:
+        with start_gateway(rag_urls=[rag_url]) as url:
+            async with client_of(url) as client:
+                await seed(client)
+                llm.script(Reply(tokens=[f"w{i} " for i in range(60)], token_delay=0.1))
+                async with client.stream("POST", "/api/chat/stream", json=QUESTION) as response:
+                    async for event in read_events(response):
+                        events.append(event)
+                        if event.type == "token" and stopping is None:
+                            # uvicorn lets the stream run for its 2 s of grace, then cuts it.
+                            stopping = asyncio.ensure_future(
+                                asyncio.to_thread(rag.__exit__, None, None, None)
+                            )
+    finally:
+        if stopping is None:
+            rag.__exit__(None, None, None)
+        else:
+            await stopping
+    kinds = [e.type for e in events]
+    assert kinds[:3] == ["meta", "citations", "token"]
+    assert kinds[-1] == "error"
+    assert "done" not in kinds
+    assert events[-1].data["code"] == "upstream_error"
+    assert "stopped answering in the middle of the reply" in events[-1].data["message"]
+
+
+async def test_a_rag_service_failing_before_the_stream_is_an_error_event(
+    fake_rag: str, start_gateway: GatewayFactory
+) -> None:
+    with start_gateway(rag_urls=[fake_rag]) as url:
+        async with client_of(url) as client:
+            events = await collect_events(client, "/api/chat/stream", QUESTION)
+            assert [e.type for e in events] == ["error"]
+            assert events[0].data["code"] == "redis_unavailable"
+            assert events[0].data["message"] == "Redis does not answer: is it running?"
+
+            body = {**QUESTION, "collection": "html"}
+            events = await collect_events(client, "/api/chat/stream", body)
+            assert events[0].data["code"] == "upstream_error"
+            assert "HTTP 502" in events[0].data["message"]
+
+
+async def test_refusals_of_the_rag_service_pass_through_with_their_status(
+    gateway: httpx.AsyncClient,
+) -> None:
+    response = await gateway.post("/api/chat/stream", json={**QUESTION, "collection": "nowhere"})
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "There is no collection 'nowhere': upload a document to create it.",
+        }
+    }
+    response = await gateway.post("/api/chat/stream", json={"message": "x" * 5000})
+    assert response.status_code == 413
+    assert "RAGIS_MAX_MESSAGE_CHARS" in response.json()["error"]["message"]
+
+
+async def test_a_malformed_question_is_422_before_reaching_the_rag_service(
+    gateway: httpx.AsyncClient,
+) -> None:
+    response = await gateway.post("/api/chat/stream", json={"message": "hi", "top_k": 0})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert "top_k" in response.json()["error"]["message"]
