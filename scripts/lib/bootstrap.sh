@@ -66,3 +66,28 @@ ensure_debian_packages() {
     $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
   } || die "apt-get install ${missing[*]} failed."
 }
+
+# ensure_frontend [test]: node_modules installed (npm ci) and frontend/dist built when missing
+# or older than its sources. With "test", also the unit tests and the type check.
+ensure_frontend() {
+  local front="$RAGIS_ROOT/frontend" stale=""
+  command -v npm >/dev/null 2>&1 || die "the web UI needs Node.js 20+ and npm (apt-get install nodejs npm)."
+  if [ ! -d "$front/node_modules" ] || [ "$front/package-lock.json" -nt "$front/node_modules/.package-lock.json" ]; then
+    say "installing the web UI's npm packages"
+    (cd "$front" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in frontend/."
+  fi
+  if [ ! -f "$front/dist/index.html" ]; then
+    stale=1
+  elif [ -n "$(find "$front/src" "$front/index.html" "$front/package.json" "$front/vite.config.ts" \
+                 "$front/public" -newer "$front/dist/index.html" -print -quit 2>/dev/null)" ]; then
+    stale=1
+  fi
+  if [ -n "$stale" ]; then
+    say "building the web UI (frontend/dist)"
+    (cd "$front" && npm run --silent build >/dev/null) || die "npm run build failed in frontend/."
+  fi
+  if [ "${1:-}" = "test" ]; then
+    say "web UI: unit tests (vitest) and type check (svelte-check)"
+    (cd "$front" && npm test --silent && npm run --silent check) || die "the web UI checks failed."
+  fi
+}

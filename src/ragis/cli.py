@@ -13,19 +13,22 @@ __all__ = ["main"]
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
+    from ragis.gateway.settings import load_gateway_settings
     from ragis.rag.settings import load_rag_settings
     from ragis.stack import Stack, wait_for_stop_signal
 
-    settings = load_rag_settings()
-    stack = Stack(settings, echo=lambda line: print(line, flush=True))
+    stack = Stack(
+        load_rag_settings(),
+        load_gateway_settings(),
+        echo=lambda line: print(line, flush=True),
+    )
     print(f"ragis {__version__}: starting ...", flush=True)
     stack.start()
     try:
         print("ragis is up:", flush=True)
         for line in stack.describe():
             print(line, flush=True)
-        print(f"  {stack.llm_line}", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
+        print(f"Open {stack.gateway_url} in a browser. Press Ctrl-C to stop.", flush=True)
         wait_for_stop_signal()
     finally:
         stack.stop()
@@ -40,13 +43,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from ragis.client.ingest import find_files, ingest
     from ragis.client.settings import load_client_settings
 
-    settings = load_client_settings()
     files, missing = find_files(Path(p) for p in args.paths)
     for path in missing:
         print(f"ragis: no such file or folder: {path}", file=sys.stderr)
     if not files:
         print("ragis: nothing to ingest (supported: .txt .md .html .pdf .docx)", file=sys.stderr)
         return 1
+    settings = load_client_settings()
 
     async def run() -> int:
         async with GatewayClient(settings.gateway_url, timeout=settings.timeout) as client:
@@ -92,9 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         "up",
         help="start the whole stack in the foreground",
         description=(
-            "Start the stack in the foreground: the embedded Redis 8 (unless REDIS_URL is set) "
-            "and the RAG service; print where each part listens and which LLM answers; stop "
-            "everything cleanly on Ctrl-C or SIGTERM. "
+            "Start the stack in the foreground: the embedded Redis 8 (unless REDIS_URL is set), "
+            "the RAG service and the gateway with the web UI; print where each part listens and "
+            "which LLM answers; stop everything cleanly on Ctrl-C or SIGTERM. "
             "Settings come from the environment and .env (RAGIS_DATA_DIR, RAGIS_REDIS_PORT, ...)."
         ),
     )

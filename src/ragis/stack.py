@@ -1,8 +1,8 @@
 """`ragis up`: start every part of the stack, report where it listens, stop it all cleanly.
 
 Parts start in order and stop in reverse order: Redis (the embedded Redis 8 when `REDIS_URL` is
-unset, else a check that the external server has Vector Sets), then the RAG service as a child
-process, waited for until its health answers.
+unset, else a check that the external server has Vector Sets), then the RAG service and the
+gateway (which serves the web UI) as child processes, each waited for until its health answers.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from types import FrameType
 from ragis.db import EmbeddedRedis, connect
 from ragis.db.client import redact
 from ragis.db.embedded import free_port
+from ragis.gateway.settings import GatewaySettings
 from ragis.process import ServiceProcess, child_environment
 from ragis.rag.settings import RagSettings
 
@@ -35,22 +36,26 @@ class Stack:
     def __init__(
         self,
         settings: RagSettings,
+        gateway: GatewaySettings,
         *,
         echo: Callable[[str], None] = print,
         start_timeout: float = 300.0,
     ) -> None:
         self.settings = settings
+        self.gateway = gateway
         self.echo = echo
         self.start_timeout = start_timeout
         self.parts: list[Part] = []
         self.redis_url: str = ""
         self.rag_url: str = ""
+        self.gateway_url: str = ""
         self.llm_line: str = ""
 
     def start(self) -> None:
         try:
             self._start_redis()
             self._start_rag()
+            self._start_gateway()
         except BaseException:
             self.stop()
             raise
@@ -96,12 +101,36 @@ class Stack:
         self.parts[-1].detail = str(health.get("embedder", {}).get("detail", ""))
         self.llm_line = _describe_llm(health)
 
+    def _start_gateway(self) -> None:
+        port = self.gateway.gateway_port or free_port()
+        service = ServiceProcess(
+            "gateway",
+            "ragis.gateway",
+            port=port,
+            env=child_environment({"RAGIS_RAG_URL": self.rag_url, "RAGIS_GATEWAY_PORT": str(port)}),
+        )
+        service.start()
+        self.parts.append(Part("gateway", service.url, "", service.stop))
+        service.wait_healthy("/api/health", self.start_timeout)
+        host = self.gateway.gateway_host
+        self.gateway_url = (
+            service.url if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
+        )
+        ui = self.gateway.static_dir
+        self.parts[-1].address = self.gateway_url
+        self.parts[-1].detail = (
+            f"web UI and API; UI from {ui}" if ui else "API only: the web UI is not built"
+        )
+
     def describe(self) -> list[str]:
         width = max((len(p.name) for p in self.parts), default=0)
-        return [
+        lines = [
             f"  {p.name:<{width}}  {p.address}" + (f"   ({p.detail})" if p.detail else "")
             for p in self.parts
         ]
+        if self.llm_line:
+            lines.append(f"  {'LLM':<{width}}  {self.llm_line}")
+        return lines
 
 
 def _describe_llm(health: dict[str, object]) -> str:
@@ -109,11 +138,11 @@ def _describe_llm(health: dict[str, object]) -> str:
     detail = str(llm.get("detail", "")) if isinstance(llm, dict) else ""
     if health.get("provider") == "none":
         return (
-            "LLM    none: answers are the best passages (retrieval-only). For written answers "
+            "none: answers are the best passages (retrieval-only). For written answers "
             "set OPENAI_API_KEY (or OPENAI_BASE_URL), or run Ollama, then restart."
         )
     state = "" if isinstance(llm, dict) and llm.get("ok") else " (not answering yet!)"
-    return f"LLM    {health.get('provider')} {health.get('model')}{state}: {detail}"
+    return f"{health.get('provider')} {health.get('model')}{state}: {detail}"
 
 
 async def _check(url: str) -> str:

@@ -18,7 +18,7 @@ class ClientSettings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
-    gateway_port: Annotated[int, Field(ge=1, le=65535)] = Field(
+    gateway_port: Annotated[int, Field(ge=0, le=65535)] = Field(
         default=8080, validation_alias=_env("RAGIS_GATEWAY_PORT")
     )
     gateway_url: str = Field(
@@ -33,6 +33,11 @@ class ClientSettings(BaseSettings):
     @model_validator(mode="after")
     def _default_url(self) -> ClientSettings:
         if not self.gateway_url.strip():
+            if not self.gateway_port:
+                raise ValueError(
+                    "RAGIS_GATEWAY_PORT is 0 (any free port): set RAGIS_GATEWAY_URL to the "
+                    "address `ragis up` printed"
+                )
             self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.gateway_url = self.gateway_url.rstrip("/")
         if not self.gateway_url.startswith(("http://", "https://")):
