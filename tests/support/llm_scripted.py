@@ -1,0 +1,398 @@
+"""The plumbing of the scripted LLM servers: a threaded HTTP server that follows a script
+of replies, records requests and notices clients that hang up. The wire dialects live in
+llm_servers.py; tests import from there."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import select
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+__all__ = ["RecordedRequest", "Reply", "ScriptedLLMServer", "unused_port"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the server does with one chat request (see the module docstring)."""
+
+    tokens: Sequence[str] = ("Scripted", " answer", " [1]", ".")
+    first_token_delay: float = 0.0
+    token_delay: float = 0.0
+    status: int = 200
+    error: str | None = None
+    drop_after: int | None = None
+    error_after: int | None = None
+    hang: bool = False
+
+    @classmethod
+    def http_error(cls, status: int, error: str | None = None) -> Reply:
+        """Answer with HTTP `status`; `error=None` uses the dialect's usual message."""
+        return cls(status=status, error=error)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    json: Any  # the parsed body, or None
+    body: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What one chat response needs to know: the model asked for, a number for ids."""
+
+    model: str
+    number: int
+
+
+class _ClientGone(Exception):
+    """The client closed the connection (or the server is stopping)."""
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # stop() closes open connections itself
+    owner: ScriptedLLMServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        self.server.owner._track(self.connection, add=False)
+        super().finish()
+
+    def do_GET(self) -> None:
+        self.server.owner._handle(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.owner._handle(self, "POST")
+
+
+class _Exchange:
+    """One request's response: JSON, or a chunked stream that notices a client hanging up."""
+
+    def __init__(self, handler: _Handler, stopping: threading.Event) -> None:
+        self.handler = handler
+        self.sock: socket.socket = handler.connection
+        self.stopping = stopping
+
+    def send_json(self, status: int, payload: object) -> None:
+        self.send_bytes(status, json.dumps(payload).encode(), "application/json")
+
+    def send_bytes(self, status: int, data: bytes, content_type: str) -> None:
+        h = self.handler
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        self._write(data)
+
+    def start_stream(self, content_type: str) -> None:
+        h = self.handler
+        h.send_response(200)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Cache-Control", "no-cache")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+
+    def chunk(self, data: bytes) -> None:
+        if self.peer_closed():
+            raise _ClientGone
+        self._write(b"%X\r\n%s\r\n" % (len(data), data))
+
+    def end_stream(self) -> None:
+        self._write(b"0\r\n\r\n")
+
+    def drop(self) -> None:
+        """Cut the connection in the middle of the response."""
+        self.handler.close_connection = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def wait(self, seconds: float) -> None:
+        """Sleep `seconds` (may be inf), raising `_ClientGone` as soon as the client hangs up."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.stopping.is_set() or self.peer_closed():
+                raise _ClientGone
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.02))
+
+    def peer_closed(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+            return bool(readable) and self.sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.handler.wfile.write(data)
+        except OSError as exc:
+            raise _ClientGone from exc
+
+
+class ScriptedLLMServer:
+    """The shared machinery; use `OpenAIServer` or `OllamaServer`."""
+
+    chat_path: ClassVar[str]
+    stream_content_type: ClassVar[str]
+    stream_by_default: ClassVar[bool]
+
+    def __init__(self, *, models: Sequence[str] = ()) -> None:
+        self.models: list[str] = list(models)
+        self.default_reply: Reply | None = None  # None: the echo answer
+        self._script: deque[Reply] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._disconnects = 0
+        self._completed = 0
+        self._active = 0  # requests being answered
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._ids = itertools.count(1)
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._httpd is not None:
+            return self
+        self._stopping.clear()
+        httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        httpd.owner = self
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, thread = self._httpd, self._thread
+        if httpd is None or thread is None:
+            return
+        self._stopping.set()
+        httpd.shutdown()
+        with self._changed:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        httpd.server_close()
+        thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:PORT` (the server must be started)."""
+        if self._httpd is None:
+            raise RuntimeError("the server is not started")
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    # --- scripting and records -------------------------------------------------------------
+
+    def script(self, *replies: Reply) -> None:
+        """Queue replies; each chat request takes the next one, then `default_reply`."""
+        with self._changed:
+            self._script.extend(replies)
+
+    def reset(self, timeout: float = 2.0) -> None:
+        """Forget script and records, once the requests being answered are done (at most
+        `timeout` s), so that a previous test's stream cannot count in the next one."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._active == 0, timeout)
+            self._script.clear()
+            self._requests.clear()
+            self._disconnects = 0
+            self._completed = 0
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._changed:
+            return list(self._requests)
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == self.chat_path]
+
+    @property
+    def disconnects(self) -> int:
+        with self._changed:
+            return self._disconnects
+
+    @property
+    def completed(self) -> int:
+        with self._changed:
+            return self._completed
+
+    def wait_for_disconnect(self, timeout: float = 2.0, count: int = 1) -> bool:
+        """Block until at least `count` clients hung up mid-stream; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._disconnects >= count, timeout)
+
+    async def wait_for_disconnect_async(self, within: float = 2.0, count: int = 1) -> bool:
+        """`wait_for_disconnect` for async tests: waits in a thread, not on the event loop."""
+        return await asyncio.to_thread(self.wait_for_disconnect, within, count)
+
+    # --- request handling ------------------------------------------------------------------
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._changed:
+            if add:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    def _handle(self, handler: _Handler, method: str) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        path = handler.path.split("?", 1)[0]
+        request = RecordedRequest(
+            method, path, {k.lower(): v for k, v in handler.headers.items()}, parsed, raw
+        )
+        with self._changed:
+            self._requests.append(request)
+            self._active += 1
+        exchange = _Exchange(handler, self._stopping)
+        try:
+            self._route(exchange, request)
+        except _ClientGone:
+            handler.close_connection = True
+            if not self._stopping.is_set():
+                with self._changed:
+                    self._disconnects += 1
+        finally:
+            with self._changed:
+                self._active -= 1
+                self._changed.notify_all()
+
+    def _route(self, ex: _Exchange, request: RecordedRequest) -> None:
+        raise NotImplementedError
+
+    def _next_reply(self, body: dict[str, Any]) -> Reply:
+        with self._changed:
+            if self._script:
+                return self._script.popleft()
+        return self.default_reply or Reply(tokens=_echo_tokens(body.get("messages")))
+
+    def _chat(self, ex: _Exchange, body: dict[str, Any]) -> None:
+        reply = self._next_reply(body)
+        ctx = _Context(model=str(body.get("model", "")), number=next(self._ids))
+        if reply.hang:
+            ex.wait(float("inf"))
+        if reply.status != 200:
+            ex.send_json(reply.status, self._error_body(reply.status, reply.error, body))
+            return
+        tokens = list(reply.tokens)
+        if not body.get("stream", self.stream_by_default):
+            ex.wait(reply.first_token_delay)
+            ex.send_json(200, self._complete_body(ctx, "".join(tokens)))
+            return
+        ex.start_stream(self.stream_content_type)
+        for data in self._stream_head(ctx):
+            ex.chunk(data)
+        ex.wait(reply.first_token_delay)
+        for i, token in enumerate(tokens):
+            if i == reply.drop_after:
+                ex.drop()
+                return
+            if i == reply.error_after:
+                break
+            if i:
+                ex.wait(reply.token_delay)
+            ex.chunk(self._stream_token(ctx, token))
+        if reply.drop_after is not None and reply.drop_after >= len(tokens):
+            ex.drop()
+            return
+        # Counted before the client can see the end, so a test never reads a stale count.
+        with self._changed:
+            self._completed += 1
+        try:
+            if reply.error_after is not None:
+                ex.chunk(self._stream_error(reply.error or "scripted failure in the middle"))
+            else:
+                for data in self._stream_tail(ctx):
+                    ex.chunk(data)
+            ex.end_stream()
+        except _ClientGone:  # it had every token: leaving before the very end is no disconnect
+            ex.handler.close_connection = True
+
+    # --- the dialect -----------------------------------------------------------------------
+
+    def _error_body(self, status: int, error: str | None, body: dict[str, Any]) -> object:
+        raise NotImplementedError
+
+    def _complete_body(self, ctx: _Context, text: str) -> object:
+        raise NotImplementedError
+
+    def _stream_head(self, ctx: _Context) -> Iterator[bytes]:
+        return iter(())
+
+    def _stream_token(self, ctx: _Context, token: str) -> bytes:
+        raise NotImplementedError
+
+    def _stream_tail(self, ctx: _Context) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def _stream_error(self, message: str) -> bytes:
+        raise NotImplementedError
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on (for "no server answers" tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _echo_tokens(messages: object) -> list[str]:
+    """The default answer: cites [1] and echoes the first words of the last user message."""
+    question = ""
+    if isinstance(messages, list):
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        if users:
+            question = " ".join(str(users[-1].get("content", "")).split()[:12])
+    text = f"Scripted answer [1]. You asked: {question}" if question else "Scripted answer [1]."
+    return re.findall(r"\s*\S+", text)
