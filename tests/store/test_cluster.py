@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from ragis.db import EmbeddedRedis, connect
+from ragis.db import connect
 from ragis.db.client import RedisClient
 from ragis.settings import load_settings
 from ragis.store import Message, Store
@@ -22,10 +22,9 @@ DOCS = {f"doc{i}": [near(unit(i), 100 + j, 0.3) for j in range(4)] for i in rang
 QUERIES = [unit(i) for i in (1, 4, 7, 10)] + [near(unit(3), 77, 0.5)]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    with LocalCluster(tmp_path_factory.mktemp("cluster")) as running:
-        yield running
+@pytest.fixture
+def cluster(redis_cluster: LocalCluster) -> LocalCluster:
+    return redis_cluster
 
 
 @pytest.fixture
@@ -136,8 +135,7 @@ async def test_a_stopped_node_gives_partial_results_then_full_ones_when_it_is_ba
         assert lost
         assert all(ck.shard_for(doc, 3).index == victim_shard for doc in lost)
     finally:
-        restart(victim)
-    cluster.wait_ok()
+        cluster.restart(victim)
     deadline = asyncio.get_running_loop().time() + 20
     while True:
         again = await cluster_store.retriever.retrieve("docs", unit(1), k=48)
@@ -146,12 +144,6 @@ async def test_a_stopped_node_gives_partial_results_then_full_ones_when_it_is_ba
         await asyncio.sleep(0.2)
     assert not again.partial
     assert [r.chunk.id for r in again.chunks] == [r.chunk.id for r in full.chunks]
-
-
-def restart(node: EmbeddedRedis) -> None:
-    """Start a stopped node again on its old port: it rejoins from its nodes.conf and AOF."""
-    node.requested_port = node.port
-    node.start()
 
 
 def test_cluster_fixture_nodes_have_their_own_dirs(cluster: LocalCluster) -> None:

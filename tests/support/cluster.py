@@ -80,6 +80,12 @@ class LocalCluster:
                 return node
         raise ValueError(slot)
 
+    def restart(self, node: EmbeddedRedis) -> None:
+        """Start a stopped node on its old port: it rejoins from its nodes.conf and AOF."""
+        node.requested_port = node.port
+        node.start()
+        self.wait_ok()
+
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()

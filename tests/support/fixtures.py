@@ -16,6 +16,7 @@ from ragis.db import EmbeddedRedis
 from ragis.embedding import Embedder, load_default_embedder
 from ragis.rag.app import create_app
 from ragis.rag.settings import RagSettings, load_rag_settings
+from support.cluster import LocalCluster
 from support.http import serve
 from support.llm_servers import OllamaServer, OpenAIServer
 
@@ -23,6 +24,13 @@ from support.llm_servers import OllamaServer, OpenAIServer
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return load_default_embedder()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A real three-primary Redis Cluster; a test that stops a node restarts it."""
+    with LocalCluster(tmp_path_factory.mktemp("cluster")) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from ragis.embedding import Embedder
 from ragis.errors import InvalidInput, RagisError, TooLarge
 from ragis.llm.base import LLMProvider
@@ -48,6 +50,7 @@ class ChatTurn:
     collection: CollectionInfo
     top_k: int
     flt: SearchFilter
+    new_session: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -100,6 +103,7 @@ class ChatService:
             collection=info,
             top_k=top_k or self._settings.top_k,
             flt=flt or SearchFilter(),
+            new_session=not session_id,
         )
 
     async def events(self, turn: ChatTurn) -> AsyncIterator[ChatEvent]:
@@ -110,6 +114,15 @@ class ChatService:
                 yield event
         except RagisError as exc:
             yield "error", {"code": exc.code, "message": exc.message}
+        except RedisError as exc:
+            log.warning("Redis failed during a chat turn: %s", exc)
+            yield (
+                "error",
+                {
+                    "code": "redis_unavailable",
+                    "message": f"Redis did not answer ({type(exc).__name__}); try again shortly.",
+                },
+            )
         except Exception:
             log.exception("chat turn failed")
             yield (
@@ -124,9 +137,10 @@ class ChatService:
         store, settings, llm = self._store, self._settings, self._llm
         timings = turn.timings
         name = turn.collection.name
+        # A new session has no history: no read (on a cluster its slot may even be down).
         history = (
             await store.sessions.history(turn.session_id, limit=settings.history_messages)
-            if settings.history_messages
+            if settings.history_messages and not turn.new_session
             else []
         )
         query, cacheable = turn.message, True
@@ -156,7 +170,7 @@ class ChatService:
             )
             timings["cache"] = _ms(t)
             if hit is not None:
-                yield "meta", self._meta(turn, cache_hit=True, query=query)
+                yield "meta", self._meta(turn, cache_hit=True, query=query, partial=False)
                 yield "citations", {"citations": [c.to_dict() for c in hit.citations]}
                 timings["first_token"] = _ms(started)
                 yield "token", {"text": hit.answer}
@@ -223,6 +237,22 @@ class ChatService:
         self, turn: ChatTurn, answer: str, citations: tuple[Citation, ...], *, cache_hit: bool
     ) -> None:
         now = time.time()
+        try:
+            await self._append(turn, answer, citations, cache_hit=cache_hit, now=now)
+        except RedisError as exc:
+            # The answer was delivered; losing its place in the history must not turn it into
+            # an error (on a cluster, the session's node may be the one that is down).
+            log.warning("could not store session %s: %s", turn.session_id, exc)
+
+    async def _append(
+        self,
+        turn: ChatTurn,
+        answer: str,
+        citations: tuple[Citation, ...],
+        *,
+        cache_hit: bool,
+        now: float,
+    ) -> None:
         await self._store.sessions.append(
             turn.session_id,
             [

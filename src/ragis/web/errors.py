@@ -11,6 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ragis.errors import (
@@ -80,6 +81,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"There is no endpoint {request.method} {request.url.path}."
         return JSONResponse(error_body(code, message), status_code=exc.status_code)
+
+    @app.exception_handler(RedisError)
+    async def _redis(request: Request, exc: RedisError) -> JSONResponse:
+        # The data layer lets redis-py's errors through; a client gets a 503, not a traceback.
+        log.warning("Redis failed on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            error_body("redis_unavailable", "Redis did not answer; try again shortly."),
+            status_code=503,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
