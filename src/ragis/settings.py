@@ -23,8 +23,6 @@ __all__ = [
     "load_settings",
 ]
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
 
 class LLMProviderName(StrEnum):
     AUTO = "auto"

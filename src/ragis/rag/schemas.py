@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ragis.store.keys import ID_PATTERN, NAME_PATTERN
+
 __all__ = [
     "ChatFilter",
     "ChatRequest",
@@ -25,8 +27,8 @@ __all__ = [
 ]
 
 # Ids that end up inside Redis keys: the data layer re-checks them, this documents them.
-Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-LongId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+LongId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 

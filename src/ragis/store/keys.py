@@ -22,12 +22,23 @@ from redis.crc import key_slot
 
 from ragis.errors import InvalidName
 
-__all__ = ["CollectionKeys", "Keys", "ShardKeys", "check_name", "shard_of"]
+__all__ = [
+    "ID_PATTERN",
+    "NAME_PATTERN",
+    "CollectionKeys",
+    "Keys",
+    "ShardKeys",
+    "check_name",
+    "shard_of",
+]
 
 SLOTS = 16384
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+#: Collection names; document and session ids (the HTTP edges validate with the same patterns).
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+_NAME = re.compile(NAME_PATTERN)
+_ID = re.compile(ID_PATTERN)
 
 
 def check_name(value: str, what: str, *, long: bool = False) -> str:

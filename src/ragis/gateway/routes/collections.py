@@ -9,10 +9,9 @@ from pydantic import BaseModel, Field
 
 from ragis.gateway.deps import RagDep
 from ragis.gateway.schemas import ErrorPublic
+from ragis.store.keys import NAME_PATTERN as NAME
 
 router = APIRouter(prefix="/api/collections", tags=["collections"])
-
-NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class CollectionCreate(BaseModel):

@@ -22,14 +22,14 @@ from ragis.gateway.schemas import (
 )
 from ragis.gateway.uploads import read_upload
 from ragis.ingest import sanitize_filename
+from ragis.store.keys import ID_PATTERN as LONG_ID
+from ragis.store.keys import NAME_PATTERN as NAME
 from ragis.web.errors import status_for
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
 log = logging.getLogger("ragis.gateway")
 
-NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 MAX_TAGS = 32
 MAX_TAG_CHARS = 64
 

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Path
 
 from ragis.gateway.deps import RagDep
 from ragis.gateway.schemas import ErrorPublic
+from ragis.store.keys import ID_PATTERN as LONG_ID
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
-
-LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
 
 @router.get(

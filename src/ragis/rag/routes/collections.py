@@ -9,11 +9,10 @@ from ragis.errors import NotFound
 from ragis.rag.deps import EmbedderDep, StoreDep
 from ragis.rag.schemas import ErrorPublic
 from ragis.store import CollectionInfo, DocumentRecord
+from ragis.store.keys import ID_PATTERN as LONG_ID
+from ragis.store.keys import NAME_PATTERN as NAME
 
 router = APIRouter(tags=["collections"])
-
-NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
 
 class CollectionPublic(BaseModel):

@@ -7,11 +7,10 @@ from ragis.rag.deps import IndexDep, SettingsDep, StoreDep
 from ragis.rag.indexing import ChunkText
 from ragis.rag.schemas import ErrorPublic, IndexRequest, IndexResponse, IndexTimings
 from ragis.store import DocumentRecord
+from ragis.store.keys import ID_PATTERN as LONG_ID
+from ragis.store.keys import NAME_PATTERN as NAME
 
 router = APIRouter(tags=["index"])
-
-NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
 
 @router.post(

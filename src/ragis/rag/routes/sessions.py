@@ -5,10 +5,9 @@ from fastapi import APIRouter, Path
 from ragis.errors import NotFound
 from ragis.rag.deps import StoreDep
 from ragis.rag.schemas import ErrorPublic, MessagePublic, SessionPublic
+from ragis.store.keys import ID_PATTERN as LONG_ID
 
 router = APIRouter(tags=["sessions"])
-
-LONG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
 
 @router.get(
