@@ -29,6 +29,7 @@ from ragis.ingest import (
     parse_document,
     sanitize_filename,
 )
+from ragis.timing import elapsed_ms
 
 __all__ = ["Ingested", "Pipeline"]
 
@@ -62,11 +63,11 @@ class Pipeline:
         started = time.perf_counter()
         name = sanitize_filename(filename)
         parsed, sha256 = await asyncio.to_thread(self._parse, data, name)
-        parse_ms = _ms(started)
+        parse_ms = elapsed_ms(started)
 
         t = time.perf_counter()
         chunks = await asyncio.to_thread(self._chunker.chunk, parsed)
-        chunk_ms = _ms(t)
+        chunk_ms = elapsed_ms(t)
         if not chunks:
             raise EmptyFile(name, "there is no text in this file")
 
@@ -74,7 +75,7 @@ class Pipeline:
         indexed = await self._rag.index(
             _index_body(collection, name, data, sha256, parsed, chunks, tags)
         )
-        index_ms = _ms(t)
+        index_ms = elapsed_ms(t)
         return Ingested(
             filename=name,
             document_id=indexed.document_id,
@@ -86,7 +87,7 @@ class Pipeline:
             parse_ms=parse_ms,
             chunk_ms=chunk_ms,
             index_ms=index_ms,
-            total_ms=_ms(started),
+            total_ms=elapsed_ms(started),
         )
 
     def _parse(self, data: bytes, name: str) -> tuple[ParsedDocument, str]:
@@ -119,7 +120,3 @@ def _index_body(
             for c in chunks
         ],
     }
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000.0, 3)

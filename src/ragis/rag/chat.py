@@ -35,6 +35,7 @@ from ragis.rag.prompt import (
 from ragis.rag.settings import RagSettings
 from ragis.store import Citation, Message, RetrievedChunk, SearchFilter, Store, check_name
 from ragis.store.models import CollectionInfo
+from ragis.timing import elapsed_ms
 
 __all__ = ["ChatEvent", "ChatService", "ChatTurn"]
 
@@ -150,7 +151,7 @@ class ChatService:
                 rewritten = await llm.complete(
                     rewrite_messages(turn.message, history), temperature=0.0, max_tokens=200
                 )
-                timings["rewrite"] = _ms(t)
+                timings["rewrite"] = elapsed_ms(t)
                 query = _clean_rewrite(rewritten) or turn.message
             else:
                 # The question may lean on the conversation: its answer is not reusable.
@@ -158,7 +159,7 @@ class ChatService:
 
         t = time.perf_counter()
         vector = (await self._embedder.embed([query]))[0]
-        timings["embed"] = _ms(t)
+        timings["embed"] = elapsed_ms(t)
 
         model_key = f"{llm.name}:{llm.model}" if llm else "none"
         use_cache = settings.cache_enabled and cacheable and llm is not None
@@ -168,14 +169,14 @@ class ChatService:
             hit = await store.cache.lookup(
                 name, vector, version=version, model=model_key, prompt_version=PROMPT_VERSION
             )
-            timings["cache"] = _ms(t)
+            timings["cache"] = elapsed_ms(t)
             if hit is not None:
                 yield "meta", self._meta(turn, cache_hit=True, query=query, partial=False)
                 yield "citations", {"citations": [c.to_dict() for c in hit.citations]}
-                timings["first_token"] = _ms(started)
+                timings["first_token"] = elapsed_ms(started)
                 yield "token", {"text": hit.answer}
                 await self._remember(turn, hit.answer, hit.citations, cache_hit=True)
-                timings["total"] = _ms(started)
+                timings["total"] = elapsed_ms(started)
                 yield "done", {"timings": dict(timings), "cache_hit": True}
                 return
         else:
@@ -184,7 +185,7 @@ class ChatService:
         t = time.perf_counter()
         retrieval = await store.retriever.retrieve(name, vector, k=turn.top_k, flt=turn.flt or None)
         found = retrieval.chunks
-        timings["search"] = _ms(t)
+        timings["search"] = elapsed_ms(t)
         citations = tuple(_citation(n, r) for n, r in enumerate(found, start=1))
         # A search that missed a shard is not the corpus's answer: never cache it.
         use_cache = use_cache and not retrieval.partial
@@ -193,7 +194,7 @@ class ChatService:
 
         if llm is None:
             answer = retrieval_only_answer(found)
-            timings["first_token"] = _ms(started)
+            timings["first_token"] = elapsed_ms(started)
             yield "token", {"text": answer}
         else:
             parts: list[str] = []
@@ -204,12 +205,12 @@ class ChatService:
             async with _closing(stream) as deltas:
                 async for delta in deltas:
                     if not parts:
-                        timings["first_token"] = _ms(started)
+                        timings["first_token"] = elapsed_ms(started)
                     parts.append(delta)
                     yield "token", {"text": delta}
             answer = "".join(parts)
             if not parts:
-                timings["first_token"] = _ms(started)
+                timings["first_token"] = elapsed_ms(started)
 
         await self._remember(turn, answer, citations, cache_hit=False)
         if use_cache and answer.strip():
@@ -217,7 +218,7 @@ class ChatService:
                 name, vector, question=query, answer=answer, citations=citations,
                 version=version, model=model_key, prompt_version=PROMPT_VERSION,
             )  # fmt: skip
-        timings["total"] = _ms(started)
+        timings["total"] = elapsed_ms(started)
         yield "done", {"timings": dict(timings), "cache_hit": False}
 
     def _meta(
@@ -290,7 +291,3 @@ def _citation(n: int, found: RetrievedChunk) -> Citation:
 def _clean_rewrite(text: str) -> str:
     line = text.strip().strip('"').strip()
     return line.splitlines()[0].strip() if line else ""
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000.0, 3)

@@ -19,6 +19,7 @@ from ragis.embedding import Embedder
 from ragis.errors import InvalidInput
 from ragis.store import DocumentRecord, Store, StoredChunk, VectorItem, chunk_id
 from ragis.store.models import CollectionInfo, Vector
+from ragis.timing import elapsed_ms
 
 __all__ = ["ChunkText", "IndexResult", "IndexService"]
 
@@ -66,7 +67,7 @@ class IndexService:
                 version=await store.collections.version(collection),
                 embed_ms=0.0,
                 write_ms=0.0,
-                total_ms=_ms(started),
+                total_ms=elapsed_ms(started),
             )
         info = await store.collections.ensure(
             collection, model=self._embedder.model_name, dim=self._embedder.dim
@@ -93,7 +94,7 @@ class IndexService:
             version=version,
             embed_ms=embed_ms,
             write_ms=write_ms,
-            total_ms=_ms(started),
+            total_ms=elapsed_ms(started),
         )
 
     async def _embed_and_write(
@@ -128,14 +129,14 @@ class IndexService:
                     for s, vec in zip(stored, vectors, strict=True)
                 ],
             )
-            write_ms[0] += _ms(t)
+            write_ms[0] += elapsed_ms(t)
 
         try:
             for start in range(0, len(chunks), self._batch):
                 batch = chunks[start : start + self._batch]
                 t = time.perf_counter()
                 vectors = await self._embedder.embed([c.text for c in batch])
-                embed_ms += _ms(t)
+                embed_ms += elapsed_ms(t)
                 if writing is not None:
                     await writing
                 writing = asyncio.create_task(write(batch, vectors))
@@ -159,7 +160,3 @@ def _check_positions(chunks: Sequence[ChunkText]) -> None:
             if positions
             else "A document needs at least one chunk."
         )
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000.0, 3)
