@@ -49,8 +49,8 @@ def read_until_up(proc: subprocess.Popen[str]) -> list[str]:
 
 
 @pytest.fixture
-def up(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    proc = run_up(tmp_path)
+def up(tmp_path: Path, service_model_cache: Path) -> Iterator[subprocess.Popen[str]]:
+    proc = run_up(tmp_path, RAGIS_MODEL_CACHE=str(service_model_cache))
     yield proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -69,9 +69,9 @@ def redis_answers(url: str) -> bool:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_up_prints_redis_address_and_stops_cleanly_on_a_signal(
-    tmp_path: Path, sig: signal.Signals
+    tmp_path: Path, sig: signal.Signals, service_model_cache: Path
 ) -> None:
-    proc = run_up(tmp_path)
+    proc = run_up(tmp_path, RAGIS_MODEL_CACHE=str(service_model_cache))
     try:
         lines = read_until_up(proc)
         match = re.search(r"redis\s+(redis://127\.0\.0\.1:\d+)", "\n".join(lines))
@@ -147,13 +147,19 @@ def test_every_command_has_help() -> None:
         assert "usage: ragis" in out
 
 
-def test_a_service_that_cannot_start_stops_the_whole_stack(tmp_path: Path) -> None:
+def test_a_service_that_cannot_start_stops_the_whole_stack(
+    tmp_path: Path, service_model_cache: Path
+) -> None:
     import socket
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
-        proc = run_up(tmp_path, RAGIS_RAG_PORT=str(busy.getsockname()[1]))
+        proc = run_up(
+            tmp_path,
+            RAGIS_RAG_PORT=str(busy.getsockname()[1]),
+            RAGIS_MODEL_CACHE=str(service_model_cache),
+        )
         out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 1
     assert "The RAG service exited at start" in out

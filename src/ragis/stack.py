@@ -93,7 +93,10 @@ class Stack:
             port=port,
             env=child_environment({"REDIS_URL": self.redis_url, "RAGIS_RAG_PORT": str(port)}),
         )
-        self.echo("starting the RAG service (loading the embedding model) ...")
+        self.echo(
+            "starting the RAG service (loading the embedding model; the first start on a "
+            "machine also measures the embedding backends, about a minute) ..."
+        )
         service.start()
         self.parts.append(Part("rag", service.url, "", service.stop))
         health = service.wait_healthy("/health", self.start_timeout)

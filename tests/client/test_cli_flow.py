@@ -45,11 +45,13 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, openai_server: OpenAIServer) -> Iterator[Running]:
+def stack(
+    tmp_path: Path, openai_server: OpenAIServer, service_model_cache: Path
+) -> Iterator[Running]:
     openai_server.reset()
     env = base_env(
         tmp_path, OPENAI_BASE_URL=openai_server.base_url, OPENAI_API_KEY="sk-test",
-        RAGIS_LLM_MAX_RETRIES="0",
+        RAGIS_LLM_MAX_RETRIES="0", RAGIS_MODEL_CACHE=str(service_model_cache),
     )  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "ragis", "up"], cwd=tmp_path, env=env,

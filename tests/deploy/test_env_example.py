@@ -59,4 +59,10 @@ def test_a_variable_ragis_also_reads_from_dotenv_means_the_same_to_the_container
     }
     shared = example_names() & ragis_names()
     assert shared <= passed_as_is
-    assert shared == {"OPENAI_API_KEY", "OPENAI_BASE_URL", "RAGIS_LLM_PROVIDER", "RAGIS_LLM_MODEL"}
+    assert shared == {
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "RAGIS_LLM_PROVIDER",
+        "RAGIS_LLM_MODEL",
+        "RAGIS_EMBED_BACKEND",
+    }

@@ -87,6 +87,7 @@ def stack(
     dockerfile: Dockerfile,
     ollama_server: OllamaServer,
     tmp_path_factory: pytest.TempPathFactory,
+    service_model_cache: Path,
 ) -> Iterator[HostStack]:
     _need(REDIS_CLI, "redis-cli (Debian's redis-tools)")
     tmp = tmp_path_factory.mktemp("stack")
@@ -100,6 +101,9 @@ def stack(
         "/home/ragis": tmp / "home-ragis",  # WORKDIR of rag and gateway
         **volumes(resolved, tmp),
     }
+    # The rag-models volume as a second start finds it: the backend measured and exported once
+    # (the first start's calibration is tested in tests/embedding).
+    shutil.copytree(service_model_cache, paths["/home/ragis/models"], dirs_exist_ok=True)
     ollama_port = urlsplit(ollama_server.url).port
     assert ollama_port is not None
     host = HostStack(

@@ -22,7 +22,7 @@ async def test_health_reports_every_part(gateway: httpx.AsyncClient) -> None:
     assert body["redis"]["ok"] is True
     assert body["embedder"] == {
         "ok": True,
-        "detail": "sentence-transformers/all-MiniLM-L6-v2 (384 dims)",
+        "detail": "sentence-transformers/all-MiniLM-L6-v2 (384 dims, torch-fp32)",
     }
     assert body["llm"]["ok"] is True
     assert (body["provider"], body["model"]) == ("openai", "gpt-4o-mini")

@@ -5,8 +5,11 @@ Registered for every test by `pytest_plugins` in tests/conftest.py.
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +17,8 @@ import pytest
 
 from ragis.db import EmbeddedRedis
 from ragis.embedding import Embedder, load_default_embedder
+from ragis.embedding.cpu import CpuInfo, detect_cpu
+from ragis.embedding.select import CHOICE_FILE, CalibrationPlan, available_backends, select_embedder
 from ragis.rag.app import create_app
 from ragis.rag.settings import RagSettings, load_rag_settings
 from support.cluster import LocalCluster
@@ -24,6 +29,49 @@ from support.llm_servers import OllamaServer, OpenAIServer
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return load_default_embedder()
+
+
+@pytest.fixture(scope="session")
+def cpu() -> CpuInfo:
+    return detect_cpu()
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache per test session, so each ONNX file is exported once."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def backends(cpu: CpuInfo, model_cache: Path, embedder: Embedder) -> dict[str, Embedder]:
+    """Every backend this machine offers, loaded once; torch-fp32 is the shared fixture."""
+    loaded: dict[str, Embedder] = {"torch-fp32": embedder}
+    for name, why_not in available_backends(cpu).items():
+        if why_not is None and name not in loaded:
+            loaded[name] = select_embedder(name, cache_dir=model_cache, cpu=cpu).embedder
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def service_model_cache(
+    tmp_path_factory: pytest.TempPathFactory, model_cache: Path, backends: dict[str, Embedder]
+) -> Path:
+    """A model cache whose backend choice is already made, for the services tests start as
+    processes (RAGIS_MODEL_CACHE): they load the chosen backend at once, as on a second start,
+    instead of each measuring the backends for half a minute. The choice comes from a short
+    real calibration; the exports are the session's (copied, not rebuilt)."""
+    cache = tmp_path_factory.mktemp("service-models")
+    # `backends` has exported every ONNX file into model_cache; a choice made there by the
+    # selection tests is left behind, so this cache gets its own.
+    shutil.copytree(
+        model_cache, cache, dirs_exist_ok=True, ignore=shutil.ignore_patterns(CHOICE_FILE, ".*")
+    )
+    plan = CalibrationPlan(chunks=8, batch=4, rounds=2, warmup=1)
+    selection = select_embedder("auto", cache_dir=cache, plan=plan)
+    assert selection.calibrated
+    assert not selection.exported
+    asyncio.run(selection.embedder.aclose())
+    return cache
 
 
 @pytest.fixture(scope="session")

@@ -22,13 +22,16 @@ class Embedder(ABC):
     dim: int
     #: Longest input in tokens; longer texts are truncated by the model.
     max_tokens: int
+    #: How the model runs (torch-fp32, onnx-int8, ...): the same vectors within cosine 0.99.
+    backend: str = ""
 
     @abstractmethod
     async def embed(self, texts: Sequence[str]) -> Matrix:
         """An (n, dim) float32 matrix of unit vectors, one row per text, in order."""
 
     def describe(self) -> str:
-        return f"{self.model_name} ({self.dim} dims)"
+        how = f", {self.backend}" if self.backend else ""
+        return f"{self.model_name} ({self.dim} dims{how})"
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release threads or sessions; the default has none."""

@@ -45,9 +45,11 @@ class SentenceTransformerEmbedder(Embedder):
         *,
         model_name: str,
         batch_size: int = 32,
+        backend: str = "torch-fp32",
     ) -> None:
         self._model = model
         self.model_name = model_name
+        self.backend = backend
         get_dim = (
             getattr(model, "get_embedding_dimension", None)
             or model.get_sentence_embedding_dimension

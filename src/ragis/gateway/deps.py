@@ -21,21 +21,23 @@ class GatewayServices:
     pipeline: Pipeline
 
 
-def _services(request: Request) -> GatewayServices:
+def _get(request: Request) -> GatewayServices:
     services: GatewayServices = request.app.state.services
     return services
 
 
-def _settings(request: Request) -> GatewaySettings:
-    return _services(request).settings
+# Async on purpose: FastAPI runs a sync dependency in its thread pool, one hop per dependency
+# per request, for what is only an attribute read.
+async def _settings(request: Request) -> GatewaySettings:
+    return _get(request).settings
 
 
-def _rag(request: Request) -> RagClient:
-    return _services(request).rag
+async def _rag(request: Request) -> RagClient:
+    return _get(request).rag
 
 
-def _pipeline(request: Request) -> Pipeline:
-    return _services(request).pipeline
+async def _pipeline(request: Request) -> Pipeline:
+    return _get(request).pipeline
 
 
 SettingsDep = Annotated[GatewaySettings, Depends(_settings)]

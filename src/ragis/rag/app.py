@@ -1,7 +1,8 @@
 """The RAG service's FastAPI app: wiring only. Dependencies are built in the lifespan.
 
 `create_app(settings)` builds everything at start-up: the Redis client (checked for Vector Sets),
-the data layer, the embedder (loaded once, off the event loop), the LLM provider. Tests pass an
+the data layer, the embedder (chosen and loaded once, off the event loop: the first start on
+a machine measures the backends, see ragis.embedding.select), the LLM provider. Tests pass an
 already loaded embedder so the model loads once per test session.
 """
 
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 
 from ragis import __version__
 from ragis.db import connect
-from ragis.embedding import Embedder, load_default_embedder
+from ragis.embedding import Embedder, load_embedder
 from ragis.errors import ConfigError
 from ragis.llm.select import describe_selection, select_provider
 from ragis.rag.chat import ChatService
@@ -46,7 +47,13 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
             model: Embedder = (
                 embedder
                 if embedder is not None
-                else await asyncio.to_thread(load_default_embedder, settings.embed_batch_size)
+                else await asyncio.to_thread(
+                    load_embedder,
+                    settings.embed_backend,
+                    cache_dir=settings.model_cache_dir,
+                    batch_size=settings.embed_batch_size,
+                    threads=settings.embed_threads or None,
+                )
             )
             llm = await select_provider(settings)
             store = Store.create(redis, settings)

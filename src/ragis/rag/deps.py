@@ -35,29 +35,35 @@ class Services:
     chat: ChatService
 
 
-def _services(request: Request) -> Services:
+def _get(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def _settings(request: Request) -> RagSettings:
-    return _services(request).settings
+# Async on purpose: FastAPI runs a sync dependency in its thread pool, one hop per dependency
+# per request, for what is only an attribute read.
+async def _services(request: Request) -> Services:
+    return _get(request)
 
 
-def _store(request: Request) -> Store:
-    return _services(request).store
+async def _settings(request: Request) -> RagSettings:
+    return _get(request).settings
 
 
-def _embedder(request: Request) -> Embedder:
-    return _services(request).embedder
+async def _store(request: Request) -> Store:
+    return _get(request).store
 
 
-def _indexer(request: Request) -> IndexService:
-    return _services(request).indexer
+async def _embedder(request: Request) -> Embedder:
+    return _get(request).embedder
 
 
-def _chat(request: Request) -> ChatService:
-    return _services(request).chat
+async def _indexer(request: Request) -> IndexService:
+    return _get(request).indexer
+
+
+async def _chat(request: Request) -> ChatService:
+    return _get(request).chat
 
 
 ServicesDep = Annotated[Services, Depends(_services)]

