@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 
@@ -21,11 +20,6 @@ from ragis.settings import Settings
 from support.llm_servers import OllamaServer, Reply, unused_port
 
 MESSAGES = [ChatMessage("system", "Answer from the context."), ChatMessage("user", "What is Q8?")]
-
-
-async def collect(stream: AsyncIterator[str], into: list[str]) -> None:
-    async for token in stream:
-        into.append(token)
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +52,6 @@ async def provider(server: OllamaServer) -> AsyncIterator[OllamaProvider]:
     await llm.aclose()
 
 
-async def test_stream_yields_the_scripted_tokens_in_order(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply(tokens=["Eight", "-bit", " [1]", "."]))
-    assert [t async for t in provider.stream(MESSAGES)] == ["Eight", "-bit", " [1]", "."]
-    assert server.completed == 1
-
-
 async def test_request_body_carries_model_messages_stream_and_options(
     server: OllamaServer, provider: OllamaProvider
 ) -> None:
@@ -86,10 +72,6 @@ async def test_the_configured_temperature_is_the_default(server: OllamaServer) -
     async with make(server, temperature=0.1) as llm:
         await llm.complete(MESSAGES)
     assert server.chat_requests[0].json["options"] == {"temperature": 0.1}
-
-
-async def test_complete_joins_the_default_answer(provider: OllamaProvider) -> None:
-    assert await provider.complete(MESSAGES) == "Scripted answer [1]. You asked: What is Q8?"
 
 
 async def test_from_settings_uses_url_model_and_timeouts() -> None:
@@ -144,47 +126,6 @@ async def test_400_is_a_plain_llm_error_with_the_server_message(
     assert len(server.chat_requests) == 1
 
 
-async def test_one_500_before_the_first_token_is_retried(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply.http_error(500), Reply(tokens=["ok"]))
-    assert await provider.complete(MESSAGES) == "ok"
-    assert len(server.chat_requests) == 2
-
-
-async def test_429_is_retried(server: OllamaServer, provider: OllamaProvider) -> None:
-    server.script(Reply.http_error(429), Reply(tokens=["ok"]))
-    assert await provider.complete(MESSAGES) == "ok"
-    assert len(server.chat_requests) == 2
-
-
-async def test_retries_stop_after_max_retries(server: OllamaServer) -> None:
-    server.script(*[Reply.http_error(500)] * 5)
-    async with make(server, max_retries=1) as llm:
-        with pytest.raises(LLMUnavailable, match="llama runner process has terminated"):
-            await llm.complete(MESSAGES)
-    assert len(server.chat_requests) == 2
-
-
-async def test_a_drop_before_the_first_token_is_retried(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply(tokens=["x"], drop_after=0), Reply(tokens=["again"]))
-    assert await provider.complete(MESSAGES) == "again"
-    assert len(server.chat_requests) == 2
-
-
-async def test_a_drop_after_tokens_is_stream_broken_and_not_retried(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply(tokens=["a", "b", "c", "d"], drop_after=2))
-    received: list[str] = []
-    with pytest.raises(LLMStreamBroken, match="broke off after it had started"):
-        await collect(provider.stream(MESSAGES), received)
-    assert received == ["a", "b"]
-    assert len(server.chat_requests) == 1
-
-
 async def test_an_error_line_after_tokens_is_stream_broken(
     server: OllamaServer, provider: OllamaProvider
 ) -> None:
@@ -203,50 +144,11 @@ async def test_an_error_line_before_tokens_is_unavailable_and_not_retried(
     assert len(server.chat_requests) == 1
 
 
-async def test_a_hanging_server_is_unavailable_after_the_timeout(server: OllamaServer) -> None:
-    server.script(Reply(hang=True))
-    async with make(server, timeout=0.3) as llm:
-        with pytest.raises(LLMUnavailable, match=r"did not answer within 0\.3 s"):
-            await llm.complete(MESSAGES)
-    assert len(server.chat_requests) == 1
-    assert await server.wait_for_disconnect_async(within=2)
-
-
 async def test_a_stall_after_tokens_is_stream_broken(server: OllamaServer) -> None:
     server.script(Reply(tokens=["a", "b"], token_delay=5))
     async with make(server, timeout=0.3) as llm:
         with pytest.raises(LLMStreamBroken, match=r"nothing more came within 0\.3 s"):
             await llm.complete(MESSAGES)
-
-
-async def test_closing_the_generator_closes_the_connection(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply(tokens=[f" t{i}" for i in range(200)], token_delay=0.02))
-    stream = provider.stream(MESSAGES)
-    assert [await anext(stream), await anext(stream)] == [" t0", " t1"]
-    await stream.aclose()  # type: ignore[attr-defined]
-    assert await server.wait_for_disconnect_async(within=2)
-    assert server.completed == 0
-
-
-async def test_cancelling_the_consumer_closes_the_connection(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply(tokens=["never"], first_token_delay=30))
-
-    async def consume() -> list[str]:
-        return [t async for t in provider.stream(MESSAGES)]
-
-    task = asyncio.create_task(consume())
-    for _ in range(200):
-        if server.chat_requests:
-            break
-        await asyncio.sleep(0.01)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await server.wait_for_disconnect_async(within=2)
 
 
 async def test_nothing_listening_is_unavailable_after_retries() -> None:
@@ -272,13 +174,6 @@ async def test_health_says_when_the_model_is_not_pulled(server: OllamaServer) ->
     assert not health.ok
     assert "`ollama pull llama3.2`" in health.detail
     assert "qwen2.5:7b" in health.detail
-
-
-async def test_health_never_raises_when_nothing_answers() -> None:
-    async with OllamaProvider(base_url=f"http://127.0.0.1:{unused_port()}") as llm:
-        health = await llm.health()
-    assert not health.ok
-    assert "ollama serve" in health.detail
 
 
 def test_the_server_answers_non_stream_chat_tags_and_version(server: OllamaServer) -> None:

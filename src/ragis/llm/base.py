@@ -15,14 +15,16 @@ service relies on and the tests in `tests/llm` check for each backend:
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from ragis.errors import LLMError
+from ragis.errors import LLMError, LLMStreamBroken
 
 __all__ = [
     "AttemptFailed",
@@ -61,9 +63,12 @@ class LLMProvider(ABC):
     """The model every request asks for."""
     base_url: str
     """The URL the provider talks to, without credentials (safe to log and to show)."""
+    max_retries: int = 2
+    """Further attempts after a retryable failure, before the first delta only."""
+    retry_backoff: float = 0.25
+    """Seconds before the first retry; doubled for each next one (see `retry_delay`)."""
 
-    @abstractmethod
-    def stream(
+    async def stream(
         self,
         messages: Sequence[ChatMessage],
         *,
@@ -73,7 +78,35 @@ class LLMProvider(ABC):
         """Yield the answer's text deltas (never empty ones); raise an `LLMError` on failure.
 
         `temperature=None` uses the provider's configured default; `max_tokens=None` sends no limit.
+        The retry rule of the module docstring lives here, once for every provider.
         """
+        attempt = 0
+        while True:
+            started = False
+            try:
+                async with aclosing(self._attempt(messages, temperature, max_tokens)) as deltas:
+                    async for delta in deltas:
+                        started = True
+                        yield delta
+                return
+            except AttemptFailed as failed:
+                if started:
+                    raise self._broken(failed.reason) from failed.__cause__
+                if not failed.retryable or attempt >= self.max_retries:
+                    raise failed.error from failed.__cause__
+            await asyncio.sleep(retry_delay(attempt, self.retry_backoff))
+            attempt += 1
+
+    @abstractmethod
+    def _attempt(
+        self, messages: Sequence[ChatMessage], temperature: float | None, max_tokens: int | None
+    ) -> AsyncGenerator[str, None]:
+        """One request: its non-empty deltas; every failure raised as `AttemptFailed` with the
+        original exception as `__cause__`."""
+
+    @abstractmethod
+    def _broken(self, reason: str) -> LLMStreamBroken:
+        """The error for an answer that broke off after it had started, because of `reason`."""
 
     async def complete(
         self,

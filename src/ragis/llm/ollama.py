@@ -8,9 +8,8 @@ provider keeps connections to the server alive between questions.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -29,7 +28,6 @@ from ragis.llm.base import (
     LLMProvider,
     ProviderHealth,
     redact_url,
-    retry_delay,
     shorten,
 )
 from ragis.settings import Settings
@@ -81,36 +79,18 @@ class OllamaProvider(LLMProvider):
             temperature=settings.llm_temperature,
         )
 
-    async def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-    ) -> AsyncIterator[str]:
+    async def _attempt(
+        self, messages: Sequence[ChatMessage], temperature: float | None, max_tokens: int | None
+    ) -> AsyncGenerator[str, None]:
         body = self._chat_body(messages, temperature, max_tokens)
-        attempt = 0
-        while True:
-            started = False
-            try:
-                async with self._client.stream("POST", "/api/chat", json=body) as response:
-                    await self._check_status(response)
-                    async with aclosing(self._deltas(response)) as deltas:
-                        async for delta in deltas:
-                            started = True
-                            yield delta
-                return
-            except httpx.HTTPError as exc:
-                failed = self._transport_failure(exc)
-                cause: BaseException | None = exc
-            except AttemptFailed as exc:
-                failed, cause = exc, exc.__cause__
-            if started:
-                raise self._broken(failed.reason) from cause
-            if not failed.retryable or attempt >= self.max_retries:
-                raise failed.error from cause
-            await asyncio.sleep(retry_delay(attempt, self.retry_backoff))
-            attempt += 1
+        try:
+            async with self._client.stream("POST", "/api/chat", json=body) as response:
+                await self._check_status(response)
+                async with aclosing(self._deltas(response)) as deltas:
+                    async for delta in deltas:
+                        yield delta
+        except httpx.HTTPError as exc:
+            raise self._transport_failure(exc) from exc
 
     async def health(self) -> ProviderHealth:
         try:

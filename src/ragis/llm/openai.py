@@ -11,8 +11,7 @@ A local server usually wants no key, but the SDK refuses to start without one, s
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING
 
 from ragis.errors import (
@@ -29,7 +28,6 @@ from ragis.llm.base import (
     LLMProvider,
     ProviderHealth,
     redact_url,
-    retry_delay,
     shorten,
 )
 from ragis.settings import Settings
@@ -107,43 +105,27 @@ class OpenAIProvider(LLMProvider):
             temperature=settings.llm_temperature,
         )
 
-    async def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-    ) -> AsyncIterator[str]:
+    async def _attempt(
+        self, messages: Sequence[ChatMessage], temperature: float | None, max_tokens: int | None
+    ) -> AsyncGenerator[str, None]:
         import openai
 
         temperature = self.temperature if temperature is None else temperature
-        payload = [_message(m) for m in messages]
-        attempt = 0
-        while True:
-            started = False
-            try:
-                chunks = await self._client.chat.completions.create(
-                    model=self.model,
-                    messages=payload,
-                    stream=True,
-                    temperature=openai.omit if temperature is None else temperature,
-                    max_tokens=openai.omit if max_tokens is None else max_tokens,
-                )
-                async with chunks:
-                    async for chunk in chunks:
-                        for choice in chunk.choices:
-                            if choice.index == 0 and choice.delta.content:
-                                started = True
-                                yield choice.delta.content
-                return
-            except openai.OpenAIError as exc:
-                failed = self._failure(exc)
-            if started:
-                raise self._broken(failed.reason) from failed.__cause__
-            if not failed.retryable or attempt >= self.max_retries:
-                raise failed.error from failed.__cause__
-            await asyncio.sleep(retry_delay(attempt, self.retry_backoff))
-            attempt += 1
+        try:
+            chunks = await self._client.chat.completions.create(
+                model=self.model,
+                messages=[_message(m) for m in messages],
+                stream=True,
+                temperature=openai.omit if temperature is None else temperature,
+                max_tokens=openai.omit if max_tokens is None else max_tokens,
+            )
+            async with chunks:
+                async for chunk in chunks:
+                    for choice in chunk.choices:
+                        if choice.index == 0 and choice.delta.content:
+                            yield choice.delta.content
+        except openai.OpenAIError as exc:
+            raise self._failure(exc) from exc
 
     async def health(self) -> ProviderHealth:
         """Lists the models. A model the server does not list is reported, not failed: servers
