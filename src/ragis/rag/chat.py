@@ -13,6 +13,7 @@ A client that disconnects cancels the generator, which closes the LLM stream at 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -33,7 +34,16 @@ from ragis.rag.prompt import (
     rewrite_messages,
 )
 from ragis.rag.settings import RagSettings
-from ragis.store import Citation, Message, RetrievedChunk, SearchFilter, Store, check_name
+from ragis.store import (
+    Citation,
+    Message,
+    Retrieval,
+    RetrievedChunk,
+    SearchFilter,
+    Store,
+    Vector,
+    check_name,
+)
 from ragis.store.models import CollectionInfo
 from ragis.timing import elapsed_ms
 
@@ -164,13 +174,22 @@ class ChatService:
         model_key = f"{llm.name}:{llm.model}" if llm else "none"
         use_cache = settings.cache_enabled and cacheable and llm is not None
         version = turn.collection.version
+        # The search starts at once, alongside the cache lookup: on a miss (the common case)
+        # its round trips overlap the lookup's instead of following them. A hit leaves it to
+        # finish unused.
+        search = asyncio.ensure_future(self._search(turn, vector))
         if use_cache:
             t = time.perf_counter()
-            hit = await store.cache.lookup(
-                name, vector, version=version, model=model_key, prompt_version=PROMPT_VERSION
-            )
+            try:
+                hit = await store.cache.lookup(
+                    name, vector, version=version, model=model_key, prompt_version=PROMPT_VERSION
+                )
+            except BaseException:
+                _abandon(search)
+                raise
             timings["cache"] = elapsed_ms(t)
             if hit is not None:
+                _abandon(search)
                 yield "meta", self._meta(turn, cache_hit=True, query=query, partial=False)
                 yield "citations", {"citations": [c.to_dict() for c in hit.citations]}
                 timings["first_token"] = elapsed_ms(started)
@@ -182,10 +201,8 @@ class ChatService:
         else:
             timings["cache"] = 0.0
 
-        t = time.perf_counter()
-        retrieval = await store.retriever.retrieve(name, vector, k=turn.top_k, flt=turn.flt or None)
+        retrieval = await search
         found = retrieval.chunks
-        timings["search"] = elapsed_ms(t)
         citations = tuple(_citation(n, r) for n, r in enumerate(found, start=1))
         # A search that missed a shard is not the corpus's answer: never cache it.
         use_cache = use_cache and not retrieval.partial
@@ -220,6 +237,15 @@ class ChatService:
             )  # fmt: skip
         timings["total"] = elapsed_ms(started)
         yield "done", {"timings": dict(timings), "cache_hit": False}
+
+    async def _search(self, turn: ChatTurn, vector: Vector) -> Retrieval:
+        t = time.perf_counter()
+        try:
+            return await self._store.retriever.retrieve(
+                turn.collection, vector, k=turn.top_k, flt=turn.flt or None
+            )
+        finally:
+            turn.timings["search"] = elapsed_ms(t)
 
     def _meta(
         self, turn: ChatTurn, *, cache_hit: bool, query: str, partial: bool = False
@@ -264,6 +290,12 @@ class ChatService:
                 ),
             ],
         )  # fmt: skip
+
+
+def _abandon(task: asyncio.Future[Any]) -> None:
+    """Let a task whose result is no longer wanted finish on its own, its error unraised
+    (cancelling a Redis command midway would cost the connection)."""
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 @contextlib.asynccontextmanager

@@ -67,15 +67,20 @@ class Retriever:
 
     async def retrieve(
         self,
-        collection: str,
+        collection: str | CollectionInfo,
         vector: Vector,
         *,
         k: int = 5,
         flt: SearchFilter | None = None,
         ef: int | None = None,
     ) -> Retrieval:
-        """Like `search`, and says whether a shard was missing from the answer."""
-        info = await self._collections.require(collection)
+        """Like `search`, and says whether a shard was missing from the answer. A caller that
+        has just read the collection passes its `CollectionInfo` (one round trip less)."""
+        info = (
+            collection
+            if isinstance(collection, CollectionInfo)
+            else await self._collections.require(collection)
+        )
         expr = filter_expression(flt)
         count = k
         while True:

@@ -17,6 +17,10 @@ __all__ = ["run_service"]
 def run_service(name: str, build: Callable[[], tuple[FastAPI, str, int]]) -> int:
     """Build the app (settings errors print one sentence), then serve it until SIGTERM."""
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
+    # httpx and httpcore log every request at INFO: one line per chat turn and per upload in the
+    # terminal of `ragis up`, and a write to stderr on the request path.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         app, host, port = build()
         uvicorn.run(
