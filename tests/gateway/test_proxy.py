@@ -1,74 +1,141 @@
-"""`relay()` on a scripted upstream body: whole events only, heartbeats between them."""
+"""`relay()` on a scripted loopback upstream: whole events only, heartbeats between them, one
+`upstream_error` event when the upstream breaks off, and the upstream closed however it ends."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
-
-import httpx
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any, Literal
 
 from ragis.gateway.proxy import relay
-from ragis.gateway.rag_client import ChatStream
+from ragis.gateway.rag_client import RagClient, new_session
+from support.scripted_http import Handler, Reply, Request, scripted_server
 
-Step = bytes | float  # bytes to send, or seconds to wait
+# bytes to send as one chunk, seconds to wait, or how the body ends if not with its last chunk:
+# "cut" closes the connection, "silence" says nothing more until the client leaves.
+Step = bytes | float | Literal["cut", "silence"]
+
+META = b"event: meta\ndata: {}\n\n"
+DONE = b"event: done\ndata: {}\n\n"
+KEEP_ALIVE = b": keep-alive\n\n"
 
 
-async def relayed(steps: Sequence[Step], *, heartbeat: float = 10.0) -> list[bytes]:
-    async def body() -> AsyncIterator[bytes]:
+def streaming(steps: Sequence[Step], left: asyncio.Event | None = None) -> Handler:
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.start_stream()
         for step in steps:
+            if step == "cut":
+                reply.close()
+                return
+            if step == "silence":
+                await reply.client_left()
+                if left is not None:
+                    left.set()
+                return
             if isinstance(step, float):
                 await asyncio.sleep(step)
-            else:
-                yield step
+            elif isinstance(step, bytes):
+                await reply.chunk(step)
+        await reply.end_stream()
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+    return handler
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        request = http.build_request("POST", "http://rag:1/chat/stream")
-        response = await http.send(request, stream=True)
-        upstream = ChatStream("http://rag:1", response)
-        return [piece async for piece in relay(upstream, heartbeat_seconds=heartbeat)]
+
+async def relayed(
+    steps: Sequence[Step], *, heartbeat: float = 10.0, read_timeout: float = 30.0
+) -> tuple[str, list[bytes]]:
+    """The upstream's URL and what `relay()` made of its body."""
+    async with scripted_server(streaming(steps)) as server, new_session(read_timeout) as http:
+        upstream = await RagClient(http, [server.url]).open_chat({"message": "hi"})
+        return server.url, [piece async for piece in relay(upstream, heartbeat_seconds=heartbeat)]
+
+
+def error_of(piece: bytes) -> dict[str, Any]:
+    kind, data = piece.decode().split("\n")[:2]
+    assert kind == "event: error"
+    error: dict[str, Any] = json.loads(data.removeprefix("data: "))
+    return error
 
 
 async def test_an_event_split_over_two_reads_is_forwarded_whole() -> None:
-    out = await relayed([b"event: meta\ndata: {}", b"\n\nevent: done\n", b"data: {}\n\n"])
-    assert out == [b"event: meta\ndata: {}\n\n", b"event: done\ndata: {}\n\n"]
+    _, out = await relayed(
+        [b"event: meta\ndata: {}", 0.05, b"\n\nevent: done\n", 0.05, b"data: {}\n\n"]
+    )
+    assert out == [META, DONE]
 
 
 async def test_two_events_in_one_read_are_forwarded_one_by_one() -> None:
-    out = await relayed([b"event: token\ndata: {}\n\nevent: done\ndata: {}\n\n"])
-    assert out == [b"event: token\ndata: {}\n\n", b"event: done\ndata: {}\n\n"]
+    _, out = await relayed([b"event: token\ndata: {}\n\n" + DONE])
+    assert out == [b"event: token\ndata: {}\n\n", DONE]
 
 
 async def test_heartbeats_come_only_between_whole_events() -> None:
-    out = await relayed(
-        [
-            b"event: meta\ndata: {}\n\nevent: tok",
-            0.35,
-            b"en\ndata: {}\n\nevent: done\ndata: {}\n\n",
-        ],
+    _, out = await relayed(
+        [META + b"event: tok", 0.35, b"en\ndata: {}\n\n" + DONE],
         heartbeat=0.1,
     )
-    assert out[0] == b"event: meta\ndata: {}\n\n"
-    assert out[-2:] == [b"event: token\ndata: {}\n\n", b"event: done\ndata: {}\n\n"]
-    assert set(out[1:-2]) == {b": keep-alive\n\n"}
+    assert out[0] == META
+    assert out[-2:] == [b"event: token\ndata: {}\n\n", DONE]
+    assert set(out[1:-2]) == {KEEP_ALIVE}
     assert len(out[1:-2]) >= 2
 
 
 async def test_a_stream_that_ends_before_done_gets_an_error_event() -> None:
-    out = await relayed([b'event: meta\ndata: {}\n\nevent: token\ndata: {"te'])
-    assert out[0] == b"event: meta\ndata: {}\n\n"
+    url, out = await relayed([META + b'event: token\ndata: {"te'])
+    assert out[0] == META
     assert len(out) == 2
-    kind, data = out[1].decode().split("\n")[:2]
-    assert kind == "event: error"
-    error = json.loads(data.removeprefix("data: "))
+    error = error_of(out[1])
     assert error["code"] == "upstream_error"
-    assert "The RAG service at http://rag:1 stopped answering" in error["message"]
+    assert error["message"] == (
+        f"The RAG service at {url} stopped answering in the middle of the reply "
+        "(the stream ended before its last event); ask again."
+    )
+
+
+async def test_a_connection_cut_in_an_event_gets_an_error_event() -> None:
+    url, out = await relayed([META + b'event: token\ndata: {"te', 0.05, "cut"])
+    assert out[0] == META
+    assert len(out) == 2
+    error = error_of(out[1])
+    assert error["code"] == "upstream_error"
+    assert error["message"].startswith(
+        f"The RAG service at {url} stopped answering in the middle of the reply ("
+    )
+    assert "ClientPayloadError" in error["message"]
+
+
+async def test_a_silent_upstream_gets_heartbeats_then_times_out() -> None:
+    url, out = await relayed([META, "silence"], heartbeat=0.1, read_timeout=0.45)
+    assert out[0] == META
+    assert set(out[1:-1]) == {KEEP_ALIVE}
+    assert len(out[1:-1]) >= 3
+    error = error_of(out[-1])
+    assert error["code"] == "upstream_error"
+    assert f"The RAG service at {url} stopped answering" in error["message"]
+    assert "TimeoutError" in error["message"]
 
 
 async def test_an_error_event_from_upstream_ends_the_stream_without_another() -> None:
     error = b'event: error\ndata: {"type":"error","code":"llm_unavailable","message":"x"}\n\n'
-    out = await relayed([b"event: meta\ndata: {}\n\n", error])
-    assert out == [b"event: meta\ndata: {}\n\n", error]
+    _, out = await relayed([META, error])
+    assert out == [META, error]
+
+
+async def test_a_connection_cut_after_done_adds_nothing() -> None:
+    _, out = await relayed([META, DONE, 0.05, "cut"])
+    assert out == [META, DONE]
+
+
+async def test_leaving_the_relay_closes_the_upstream_at_once() -> None:
+    left = asyncio.Event()
+    handler = streaming([META, "silence"], left)
+    async with scripted_server(handler) as server, new_session(30.0) as http:
+        upstream = await RagClient(http, [server.url]).open_chat({"message": "hi"})
+        pieces = relay(upstream, heartbeat_seconds=0.05)
+        assert isinstance(pieces, AsyncGenerator)
+        assert await anext(pieces) == META
+        assert await anext(pieces) == KEEP_ALIVE  # a read is in progress
+        assert not left.is_set()
+        await pieces.aclose()
+        await asyncio.wait_for(left.wait(), timeout=2)

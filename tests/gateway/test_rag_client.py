@@ -1,70 +1,89 @@
-"""The RAG client against `httpx.MockTransport`: round-robin, refused URLs, error answers."""
+"""The RAG client against scripted loopback servers: round-robin, refused URLs, error answers,
+time limits, and connections that break."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from ragis.errors import UpstreamError
-from ragis.gateway.rag_client import RagAnswerError, RagClient
+from ragis.gateway import rag_client
+from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
+from support.scripted_http import Handler, Reply, Request, closed_port_url, scripted_server
 
-Handler = Callable[[httpx.Request], httpx.Response]
+COLLECTIONS: dict[str, list[str]] = {"collections": []}
 
 
-def client(handler: Handler, *urls: str) -> tuple[RagClient, httpx.AsyncClient]:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return RagClient(http, urls), http
+@contextlib.asynccontextmanager
+async def client(*urls: str, read_timeout: float = 30.0) -> AsyncIterator[RagClient]:
+    async with new_session(read_timeout) as http:
+        yield RagClient(http, urls)
+
+
+async def collections(request: Request, reply: Reply) -> None:
+    await reply.json(200, COLLECTIONS)
+
+
+async def silent(request: Request, reply: Reply) -> None:
+    await reply.client_left()
+
+
+async def hang_up(request: Request, reply: Reply) -> None:
+    reply.close()
 
 
 async def test_requests_go_round_robin_over_the_urls() -> None:
-    hosts: list[str] = []
+    served: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        hosts.append(request.url.host)
-        return httpx.Response(200, json={"collections": []})
+    def named(name: str) -> Handler:
+        async def handler(request: Request, reply: Reply) -> None:
+            served.append(name)
+            await reply.json(200, COLLECTIONS)
 
-    rag, http = client(handler, "http://a:1", "http://b:1/")
-    async with http:
+        return handler
+
+    async with (
+        scripted_server(named("a")) as a,
+        scripted_server(named("b")) as b,
+        client(a.url, b.url + "/") as rag,
+    ):
         for _ in range(4):
-            await rag.list_collections()
-    assert hosts == ["a", "b", "a", "b"]
+            assert await rag.list_collections() == COLLECTIONS
+    assert served == ["a", "b", "a", "b"]
 
 
 async def test_a_url_that_refuses_the_connection_is_skipped() -> None:
-    hosts: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        hosts.append(request.url.host)
-        if request.url.host == "down":
-            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
-        return httpx.Response(200, json={"collections": []})
-
-    rag, http = client(handler, "http://down:1", "http://up:1")
-    async with http:
+    async with scripted_server(collections) as up, client(closed_port_url(), up.url) as rag:
         for _ in range(3):
-            assert await rag.list_collections() == {"collections": []}
-    assert hosts.count("up") == 3
+            assert await rag.list_collections() == COLLECTIONS
+    assert len(up.requests) == 3
 
 
 async def test_when_every_url_refuses_the_error_names_them() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
-
-    rag, http = client(handler, "http://a:1", "http://b:2")
-    async with http:
-        with pytest.raises(UpstreamError, match="any of http://a:1, http://b:2 does not answer"):
+    first, second = closed_port_url(), closed_port_url()
+    async with client(first, second) as rag:
+        with pytest.raises(UpstreamError, match=f"any of {first}, {second} does not answer"):
             await rag.list_collections()
+    async with client(first) as rag:
+        with pytest.raises(UpstreamError) as caught:
+            await rag.list_collections()
+    assert caught.value.message == (
+        f"The RAG service at {first} does not answer (connection refused): start it "
+        "(`ragis up` starts everything) or set RAGIS_RAG_URL to where it runs."
+    )
 
 
 async def test_a_ragis_error_answer_keeps_its_status_code_and_message() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: Request, reply: Reply) -> None:
         body = {"error": {"code": "redis_unavailable", "message": "Redis does not answer."}}
-        return httpx.Response(503, json=body)
+        await reply.json(503, body)
 
-    rag, http = client(handler, "http://a:1")
-    async with http:
+    async with scripted_server(handler) as server, client(server.url) as rag:
         with pytest.raises(RagAnswerError) as caught:
             await rag.get_session("s1")
     assert (caught.value.status, caught.value.code) == (503, "redis_unavailable")
@@ -72,13 +91,13 @@ async def test_a_ragis_error_answer_keeps_its_status_code_and_message() -> None:
 
 
 async def test_an_answer_that_is_not_ragis_json_is_an_upstream_error() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/collections":
-            return httpx.Response(502, text="<html>Bad Gateway</html>")
-        return httpx.Response(200, json=["not", "an", "object"])
+    async def handler(request: Request, reply: Reply) -> None:
+        if request.target == "/collections":
+            await reply.text(502, "<html>Bad Gateway</html>")
+        else:
+            await reply.json(200, ["not", "an", "object"])
 
-    rag, http = client(handler, "http://a:1")
-    async with http:
+    async with scripted_server(handler) as server, client(server.url) as rag:
         with pytest.raises(UpstreamError, match="answered HTTP 502 without a ragis error body"):
             await rag.list_collections()
         with pytest.raises(UpstreamError, match="not a JSON object"):
@@ -86,13 +105,160 @@ async def test_an_answer_that_is_not_ragis_json_is_an_upstream_error() -> None:
 
 
 async def test_ids_are_quoted_into_one_path_segment() -> None:
-    paths: list[str] = []
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.json(200, {})
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        paths.append(request.url.raw_path.decode())
-        return httpx.Response(200, json={})
-
-    rag, http = client(handler, "http://a:1")
-    async with http:
+    async with scripted_server(handler) as server, client(server.url) as rag:
         await rag.get_document("default", "../x")
-    assert paths == ["/collections/default/documents/..%2Fx"]
+    assert [r.target for r in server.requests] == ["/collections/default/documents/..%2Fx"]
+
+
+async def test_index_sends_compact_json_and_reads_the_answer() -> None:
+    answer = {
+        "document_id": "d1",
+        "chunks": 3,
+        "duplicate": False,
+        "timings": {"embed_ms": 1.5, "write_ms": 0.25},
+    }
+
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.json(200, answer)
+
+    body = {"document": {"name": "é.txt"}, "chunks": ["a", "b", "c"]}
+    async with scripted_server(handler) as server, client(server.url) as rag:
+        indexed = await rag.index(body)
+    assert (indexed.document_id, indexed.chunks, indexed.duplicate) == ("d1", 3, False)
+    assert (indexed.replaced, indexed.embed_ms, indexed.write_ms) == (False, 1.5, 0.25)
+    [request] = server.requests
+    assert (request.method, request.target) == ("POST", "/index")
+    assert request.headers["content-type"] == "application/json"
+    assert request.body == '{"document":{"name":"é.txt"},"chunks":["a","b","c"]}'.encode()
+    # No compression: an answer stream must flow as it comes.
+    assert request.headers["accept-encoding"] == "identity"
+    assert request.headers["user-agent"].startswith("ragis-gateway/")
+
+
+async def test_a_silent_answer_times_out_with_rag_timeout_and_is_not_retried() -> None:
+    async with (
+        scripted_server(silent) as slow,
+        scripted_server(collections) as other,
+        client(slow.url, other.url, read_timeout=0.3) as rag,
+    ):
+        with pytest.raises(UpstreamError) as caught:
+            await rag.create_collection("c")
+    assert caught.value.message == (
+        f"The RAG service at {slow.url} did not answer in time (0.3 s; RAGIS_RAG_TIMEOUT)."
+    )
+    assert other.requests == []
+
+
+async def test_the_read_timeout_is_between_reads_not_on_the_whole_answer() -> None:
+    data = json.dumps({"collections": ["a" * 50]}).encode()
+
+    async def trickle(request: Request, reply: Reply) -> None:
+        await reply.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(data)
+        )
+        for i in range(0, len(data), len(data) // 5 + 1):
+            await asyncio.sleep(0.15)
+            await reply.send(data[i : i + len(data) // 5 + 1])
+
+    async with scripted_server(trickle) as server, client(server.url, read_timeout=0.4) as rag:
+        started = asyncio.get_running_loop().time()
+        assert await rag.list_collections() == {"collections": ["a" * 50]}
+    assert asyncio.get_running_loop().time() - started > 0.6
+
+
+async def test_health_has_its_own_short_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def handler(request: Request, reply: Reply) -> None:
+        if request.target == "/health":
+            await reply.client_left()
+        else:
+            await reply.json(200, {"status": "ok"})
+
+    monkeypatch.setattr(rag_client, "HEALTH_TIMEOUT", 0.2)
+    async with scripted_server(handler) as server, client(server.url) as rag:
+        with pytest.raises(UpstreamError, match=re.escape("(0.2 s; RAGIS_RAG_TIMEOUT)")):
+            await rag.health()
+
+
+async def test_health_gives_the_url_that_answered() -> None:
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.json(200, {"status": "ok"})
+
+    async with scripted_server(handler) as server, client(closed_port_url(), server.url) as rag:
+        assert await rag.health() == (server.url, {"status": "ok"})
+
+
+async def test_a_connection_closed_after_the_request_is_not_skipped() -> None:
+    async with (
+        scripted_server(hang_up) as broken,
+        scripted_server(collections) as other,
+        client(broken.url, other.url) as rag,
+    ):
+        with pytest.raises(UpstreamError) as caught:
+            await rag.create_collection("c")
+    assert caught.value.message == (
+        f"The RAG service at {broken.url} does not answer: the connection broke "
+        "(ServerDisconnectedError)."
+    )
+    assert len(broken.requests) == 1
+    assert other.requests == []
+
+
+async def test_an_answer_cut_in_its_body_is_a_broken_connection() -> None:
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            b'{"colle'
+        )
+        reply.close()
+
+    async with scripted_server(handler) as server, client(server.url) as rag:
+        with pytest.raises(UpstreamError, match=r"the connection broke \(ClientPayloadError\)"):
+            await rag.list_collections()
+
+
+async def test_a_chat_refused_by_the_rag_service_is_a_rag_answer_error() -> None:
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.json(404, {"error": {"code": "unknown_collection", "message": "No such."}})
+
+    async with scripted_server(handler) as server, client(server.url) as rag:
+        with pytest.raises(RagAnswerError) as caught:
+            await rag.open_chat({"message": "hi"})
+    assert (caught.value.status, caught.value.code, caught.value.message) == (
+        404,
+        "unknown_collection",
+        "No such.",
+    )
+
+
+async def test_a_chat_answer_that_is_not_an_event_stream_is_an_upstream_error() -> None:
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.text(200, "<html>hello</html>")
+
+    async with scripted_server(handler) as server, client(server.url) as rag:
+        with pytest.raises(UpstreamError) as caught:
+            await rag.open_chat({"message": "hi"})
+    assert caught.value.message == (
+        f"The RAG service at {server.url} answered the chat with text/html content instead "
+        "of an event stream."
+    )
+
+
+async def test_closing_a_chat_stream_closes_its_connection_at_once() -> None:
+    left = asyncio.Event()
+
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.start_stream()
+        await reply.chunk(b"event: meta\ndata: {}\n\n")
+        await reply.client_left()
+        left.set()
+
+    async with scripted_server(handler) as server, client(server.url) as rag:
+        stream = await rag.open_chat({"message": "hi"})
+        assert stream.url == server.url
+        assert not left.is_set()
+        await stream.aclose()
+        await asyncio.wait_for(left.wait(), timeout=2)

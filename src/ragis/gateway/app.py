@@ -1,8 +1,9 @@
 """The gateway's FastAPI app: wiring only. Its parts are built in the lifespan.
 
-`create_app(settings)` does no work: at start-up the lifespan opens one `httpx.AsyncClient` for
-the RAG service (no proxies from the environment, no compression: streams must flow as they come)
-and loads the chunker's tokenizer once, off the event loop.
+`create_app(settings)` does no work: at start-up the lifespan opens one `aiohttp.ClientSession`
+for the RAG service (`rag_client.new_session`: no proxies from the environment, no compression,
+streams must flow as they come), closed at shutdown, and loads the chunker's tokenizer once, off
+the event loop.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -20,7 +20,7 @@ from ragis import __version__
 from ragis.gateway.deps import GatewayServices
 from ragis.gateway.limits import BodyLimit
 from ragis.gateway.pipeline import Pipeline
-from ragis.gateway.rag_client import RagAnswerError, RagClient
+from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
 from ragis.gateway.routes import chat, collections, documents, health, sessions, static
 from ragis.gateway.settings import GatewaySettings
 from ragis.ingest import Chunker, IngestLimits
@@ -30,7 +30,6 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("ragis.gateway")
 
-CONNECT_TIMEOUT = 5.0
 MAX_API_BODY = 1024 * 1024  # every request body but an upload's
 UPLOAD_PATH = "/api/documents/upload"
 
@@ -41,11 +40,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
         await asyncio.to_thread(lambda: chunker.tokenizer)
         limits = IngestLimits(max_file_bytes=settings.max_upload_bytes)
-        async with httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.rag_timeout, connect=CONNECT_TIMEOUT),
-            headers={"Accept-Encoding": "identity", "User-Agent": f"ragis-gateway/{__version__}"},
-            trust_env=False,
-        ) as http:
+        async with new_session(settings.rag_timeout) as http:
             rag = RagClient(http, settings.rag_urls)
             app.state.services = GatewayServices(
                 settings=settings, rag=rag, pipeline=Pipeline(rag, chunker, limits)

@@ -18,11 +18,10 @@ How it ends:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import anyio
-import httpx
 from starlette.types import Receive, Scope, Send
 
 from ragis.gateway.rag_client import ChatStream
@@ -31,6 +30,9 @@ from ragis.web.sse import EventStreamResponse, encode_event, heartbeat
 __all__ = ["ProxyStreamResponse", "failure_stream", "relay"]
 
 _TERMINAL = (b"done", b"error")
+# How a read of the upstream body fails: cut, truncated or timed out (aiohttp's timeouts are
+# TimeoutErrors).
+_BROKEN = (aiohttp.ClientError, TimeoutError, ConnectionError)
 
 
 class ProxyStreamResponse(EventStreamResponse):
@@ -53,14 +55,14 @@ class ProxyStreamResponse(EventStreamResponse):
 
 async def relay(upstream: ChatStream, *, heartbeat_seconds: float) -> AsyncIterator[bytes]:
     """The upstream's events as they arrive, heartbeats in its silences (see the module doc)."""
-    chunks = upstream.response.aiter_raw()
-    pending: asyncio.Task[bytes | None] | None = None
+    content = upstream.response.content
+    pending: asyncio.Task[bytes] | None = None
     buffer = b""
     finished = False
     try:
         while True:
             if pending is None:
-                pending = asyncio.create_task(_next(chunks))
+                pending = asyncio.create_task(content.readany())
             done, _ = await asyncio.wait({pending}, timeout=heartbeat_seconds)
             if not done:
                 yield heartbeat()
@@ -68,11 +70,11 @@ async def relay(upstream: ChatStream, *, heartbeat_seconds: float) -> AsyncItera
             task, pending = pending, None
             try:
                 chunk = task.result()
-            except httpx.HTTPError as exc:
+            except _BROKEN as exc:
                 if not finished:
                     yield _broken(upstream.url, type(exc).__name__)
                 return
-            if chunk is None:
+            if not chunk:  # b"" only at the end of the body
                 break
             buffer += chunk
             while (cut := buffer.find(b"\n\n")) >= 0:
@@ -86,21 +88,12 @@ async def relay(upstream: ChatStream, *, heartbeat_seconds: float) -> AsyncItera
             if pending is not None:
                 pending.cancel()
                 await asyncio.wait({pending})
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
             await upstream.aclose()
 
 
 async def failure_stream(code: str, message: str) -> AsyncIterator[bytes]:
     """A stream of one `error` event: how a chat that could not start reaches the browser."""
     yield encode_event("error", {"code": code, "message": message})
-
-
-async def _next(chunks: AsyncIterator[bytes]) -> bytes | None:
-    """The next chunk, or None at the end (a task cannot carry StopAsyncIteration well)."""
-    return await anext(chunks, None)
 
 
 def _event_type(block: bytes) -> bytes:

@@ -1,4 +1,4 @@
-"""The gateway's client of the RAG service: one method per endpoint it uses, over `httpx`.
+"""The gateway's client of the RAG service: one method per endpoint it uses, over `aiohttp`.
 
 Requests are spread round-robin over the configured URLs; a URL that refuses the connection is
 skipped (the request had not been sent, so trying the next one is safe). What comes back:
@@ -8,25 +8,51 @@ skipped (the request had not been sent, so trying the next one is safe). What co
   service's status, code and message so the gateway passes them through unchanged;
 - no answer (refused everywhere, timed out, connection cut) or an answer that is not ragis JSON:
   `UpstreamError` with a sentence naming the URL ("the RAG service at URL does not answer").
+
+Time limits (`new_session`): `CONNECT_TIMEOUT` to connect, `RAGIS_RAG_TIMEOUT` between two reads
+(for a stream: between two chunks), none on a whole request, so that a long `/index` still ends.
 """
 
 from __future__ import annotations
 
 import itertools
+import json as jsonlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 
+from ragis import __version__
 from ragis.errors import RagisError, UpstreamError
 
-__all__ = ["ChatStream", "Indexed", "JSONObject", "RagAnswerError", "RagClient"]
+__all__ = ["ChatStream", "Indexed", "JSONObject", "RagAnswerError", "RagClient", "new_session"]
 
 JSONObject = dict[str, Any]
 
+CONNECT_TIMEOUT = 5.0
 HEALTH_TIMEOUT = 10.0
+POOL_SIZE = 100
+# uvicorn closes a keep-alive connection after 5 s idle: drop ours before, or a POST (which is
+# never retried) could go out on a connection the RAG service is closing.
+KEEPALIVE_SECONDS = 4.0
+
+# What breaks a request after it was sent (aiohttp's timeouts are TimeoutErrors).
+_TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, ConnectionError)
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def new_session(read_timeout: float) -> aiohttp.ClientSession:
+    """The HTTP session of a `RagClient`; open it in a lifespan and close it at shutdown.
+
+    No proxies from the environment and no compression (streams must flow as they come)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=KEEPALIVE_SECONDS),
+        timeout=_timeout(read_timeout, connect=CONNECT_TIMEOUT),
+        headers={"Accept-Encoding": "identity", "User-Agent": f"ragis-gateway/{__version__}"},
+        trust_env=False,
+    )
 
 
 class RagAnswerError(RagisError):
@@ -55,14 +81,16 @@ class ChatStream:
     """An open `/chat/stream` answer (status 200, headers read, body not yet). Close it."""
 
     url: str
-    response: httpx.Response
+    response: aiohttp.ClientResponse
 
     async def aclose(self) -> None:
-        await self.response.aclose()
+        """Close the connection at once, unless the body was read to its end (then it went
+        back to the pool already): the RAG service sees the disconnect and stops its LLM call."""
+        self.response.close()
 
 
 class RagClient:
-    def __init__(self, http: httpx.AsyncClient, urls: Sequence[str]) -> None:
+    def __init__(self, http: aiohttp.ClientSession, urls: Sequence[str]) -> None:
         if not urls:
             raise ValueError("RagClient needs at least one URL")
         self._http = http
@@ -109,17 +137,15 @@ class RagClient:
 
     async def health(self) -> tuple[str, JSONObject]:
         """The RAG service's `/health` and the URL that answered it (short timeout)."""
-        url, response = await self._send("GET", "/health", time_limit=HEALTH_TIMEOUT)
-        return url, await _answer(url, response)
+        return await self._json_from("GET", "/health", time_limit=HEALTH_TIMEOUT)
 
     async def open_chat(self, body: Mapping[str, Any]) -> ChatStream:
         """Start `/chat/stream`. A 4xx/5xx answer is read, closed and raised as
         `RagAnswerError`; the caller must close the returned stream."""
-        url, response = await self._send("POST", "/chat/stream", json=body, stream=True)
+        url, response = await self._open("POST", "/chat/stream", json=body)
         try:
-            if response.status_code >= 400:
-                await response.aread()
-                await _answer(url, response)
+            if response.status >= 400:
+                _answer(url, response.status, await self._read(url, response))
             content_type = response.headers.get("content-type", "")
             if not content_type.startswith("text/event-stream"):
                 raise UpstreamError(
@@ -127,7 +153,7 @@ class RagClient:
                     "content instead of an event stream."
                 )
         except BaseException:
-            await response.aclose()
+            response.close()
             raise
         return ChatStream(url, response)
 
@@ -136,62 +162,98 @@ class RagClient:
     async def _json(
         self, method: str, path: str, *, json: Mapping[str, Any] | None = None
     ) -> JSONObject:
-        url, response = await self._send(method, path, json=json)
-        return await _answer(url, response)
+        return (await self._json_from(method, path, json=json))[1]
 
-    async def _send(
+    async def _json_from(
         self,
         method: str,
         path: str,
         *,
         json: Mapping[str, Any] | None = None,
-        stream: bool = False,
         time_limit: float | None = None,
-    ) -> tuple[str, httpx.Response]:
-        """Send to the next URL in turn, skipping those that refuse the connection."""
+    ) -> tuple[str, JSONObject]:
+        """The URL that answered and its JSON object."""
+        url, response = await self._open(method, path, json=json, time_limit=time_limit)
+        body = await self._read(url, response, time_limit)
+        return url, _answer(url, response.status, body)
+
+    async def _open(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        time_limit: float | None = None,
+    ) -> tuple[str, aiohttp.ClientResponse]:
+        """Send to the next URL in turn, skipping those that refuse the connection; the answer
+        comes back with its headers read and its body not."""
+        data = None if json is None else _encode(json)
+        headers = None if data is None else _JSON_HEADERS
+        timeout = self._http.timeout if time_limit is None else _timeout(time_limit)
         start = next(self._turn)
         refused: list[str] = []
         for i in range(len(self.urls)):
             url = self.urls[(start + i) % len(self.urls)]
-            request = self._http.build_request(
-                method,
-                url + path,
-                json=json,
-                timeout=time_limit if time_limit is not None else httpx.USE_CLIENT_DEFAULT,
-            )
             try:
-                return url, await self._http.send(request, stream=stream)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
+                response = await self._http.request(
+                    method,
+                    url + path,
+                    data=data,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
+                )
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):
                 refused.append(url)
-            except httpx.TimeoutException:
-                raise UpstreamError(
-                    f"The RAG service at {url} did not answer in time "
-                    f"({_seconds(self._http, time_limit)}; RAGIS_RAG_TIMEOUT)."
-                ) from None
-            except httpx.TransportError as exc:
-                raise UpstreamError(
-                    f"The RAG service at {url} does not answer: the connection broke "
-                    f"({type(exc).__name__})."
-                ) from None
+            except _TRANSPORT_ERRORS as exc:
+                raise self._failure(url, exc, time_limit) from None
+            else:
+                return url, response
         where = refused[0] if len(refused) == 1 else "any of " + ", ".join(refused)
         raise UpstreamError(
             f"The RAG service at {where} does not answer (connection refused): start it "
             "(`ragis up` starts everything) or set RAGIS_RAG_URL to where it runs."
         )
 
+    async def _read(
+        self, url: str, response: aiohttp.ClientResponse, time_limit: float | None = None
+    ) -> bytes:
+        """The whole body; the connection goes back to the pool (or is closed if it broke)."""
+        try:
+            body = await response.read()
+        except BaseException as exc:
+            response.close()
+            if isinstance(exc, _TRANSPORT_ERRORS):
+                raise self._failure(url, exc, time_limit) from None
+            raise
+        response.release()
+        return body
 
-async def _answer(url: str, response: httpx.Response) -> JSONObject:
+    def _failure(self, url: str, exc: BaseException, time_limit: float | None) -> UpstreamError:
+        if isinstance(exc, TimeoutError):
+            seconds = time_limit if time_limit is not None else self._http.timeout.sock_read
+            limit = f"{seconds:g} s" if seconds is not None else "no limit"
+            return UpstreamError(
+                f"The RAG service at {url} did not answer in time ({limit}; RAGIS_RAG_TIMEOUT)."
+            )
+        return UpstreamError(
+            f"The RAG service at {url} does not answer: the connection broke "
+            f"({type(exc).__name__})."
+        )
+
+
+def _answer(url: str, status: int, content: bytes) -> JSONObject:
     """The JSON object of a read answer; a ragis error body becomes `RagAnswerError`."""
     try:
-        body = response.json()
+        body = jsonlib.loads(content)
     except ValueError:
         body = None
-    if response.status_code >= 400:
+    if status >= 400:
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict) and "code" in error and "message" in error:
-            raise RagAnswerError(response.status_code, str(error["code"]), str(error["message"]))
+            raise RagAnswerError(status, str(error["code"]), str(error["message"]))
         raise UpstreamError(
-            f"The RAG service at {url} answered HTTP {response.status_code} without a ragis "
+            f"The RAG service at {url} answered HTTP {status} without a ragis "
             "error body: is RAGIS_RAG_URL really the RAG service?"
         )
     if not isinstance(body, dict):
@@ -202,11 +264,19 @@ async def _answer(url: str, response: httpx.Response) -> JSONObject:
     return body
 
 
+def _encode(body: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, NaN refused (as httpx sent it)."""
+    return jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _timeout(read: float, *, connect: float | None = None) -> aiohttp.ClientTimeout:
+    """`read` seconds between two reads and (unless `connect` says) to connect; no limit on a
+    whole request, nor on the wait for a free connection of the pool."""
+    return aiohttp.ClientTimeout(
+        total=None, connect=None, sock_connect=read if connect is None else connect, sock_read=read
+    )
+
+
 def _seg(value: str) -> str:
     """One path segment, quoted (routes check ids against a strict pattern before this)."""
     return quote(value, safe="")
-
-
-def _seconds(http: httpx.AsyncClient, time_limit: float | None) -> str:
-    seconds = time_limit if time_limit is not None else http.timeout.read
-    return f"{seconds:g} s" if seconds is not None else "no limit"
