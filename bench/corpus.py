@@ -2,8 +2,10 @@
 
 The documents are the docstrings of the Python standard library (module, class and function
 docstrings, read with `ast` from the source files, nothing imported), one document per module,
-in path order: technical documentation, like much of what people put into a RAG system. Chunks
-are made by ragis's own parser and chunker, so the raw-embedding measurement and the ingestion
+in path order: technical documentation, like much of what people put into a RAG system. Every
+`PDF_EVERY`-th document is written as a real PDF (fpdf2, a text layer, ~2,500 characters a page)
+instead of a text file, so uploads exercise the PDF parser too. Chunks are made by ragis's own
+parser and chunker from the uploaded bytes, so the raw-embedding measurement and the ingestion
 through the gateway see exactly the same chunks. Questions are the opening words of sentences
 of randomly chosen chunks (seeded).
 """
@@ -24,14 +26,35 @@ __all__ = ["Document", "chunk_documents", "load_documents", "questions"]
 SKIP = ("test", "tests", "idlelib", "lib2to3", "site-packages", "dist-packages", "turtledemo")
 
 
+PDF_EVERY = 8
+PAGE_CHARS = 2_500
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     filename: str
-    text: str
+    text: str  # what a text loader would read (LangChain gets this, also for PDFs)
+    data: bytes  # the file as uploaded
 
-    @property
-    def data(self) -> bytes:
-        return self.text.encode()
+
+def _pdf(text: str) -> bytes:
+    from fpdf import FPDF
+
+    # The core fonts are Latin-1: anything else becomes "?", in the PDF only.
+    text = text.encode("latin-1", "replace").decode("latin-1")
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    paragraphs = text.split("\n\n")
+    page: list[str] = []
+    for paragraph in [*paragraphs, None]:
+        if paragraph is None or sum(map(len, page)) + len(paragraph) > PAGE_CHARS:
+            if page:
+                pdf.add_page()
+                pdf.multi_cell(0, 5, "\n\n".join(page))
+            page = []
+        if paragraph is not None:
+            page.append(paragraph)
+    return bytes(pdf.output())
 
 
 def _docstrings(path: Path) -> str:
@@ -61,8 +84,11 @@ def load_documents(max_chars: int, *, min_chars: int = 1500) -> list[Document]:
         text = _docstrings(path)
         if len(text) < min_chars:
             continue
-        name = "-".join(rel.with_suffix("").parts) + ".txt"
-        docs.append(Document(name, text))
+        stem = "-".join(rel.with_suffix("").parts)
+        if len(docs) % PDF_EVERY == 1:
+            docs.append(Document(f"{stem}.pdf", text, _pdf(text)))
+        else:
+            docs.append(Document(f"{stem}.txt", text, text.encode()))
         total += len(text)
         if total >= max_chars:
             break

@@ -105,6 +105,7 @@ async def _run(ctx: Context) -> Section:
     assert embedder is not None
     timed: TimedEmbedder = ctx.timed
     n_docs = len(ctx.docs)
+    n_pdfs = sum(d.filename.endswith(".pdf") for d in ctx.docs)
     raw_s = ingest_s = 0.0
     stages = {"parse": 0.0, "chunk": 0.0, "embed": 0.0, "other": 0.0}
     write_s = 0.0
@@ -160,7 +161,8 @@ async def _run(ctx: Context) -> Section:
     spread = summarize(per_doc_ratio)
     section.tables.append(
         Table(
-            f"{n_docs} documents, {chunks_total} chunks, backend {ctx.backend}",
+            f"{n_docs} documents ({n_pdfs} of them PDFs), {chunks_total} chunks, "
+            f"backend {ctx.backend}",
             ["measure", "value"],
             [
                 ["raw embedding (same embedder, same chunks)", f"{raw_rate:.1f} chunks/s"],

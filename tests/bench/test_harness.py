@@ -39,6 +39,9 @@ def test_the_quick_benchmark_writes_every_section_and_its_plots(tmp_path: Path) 
     assert "This section failed" not in report
     assert "Quick mode" in report
     assert re.search(r"CPU: .+, \d+ cores", report)
+    pdfs = re.search(r"documents \((\d+) of them PDFs\)", report)
+    assert pdfs is not None
+    assert int(pdfs.group(1)) >= 1
     for goal in ("default backend vs torch fp32", "ingestion vs raw embedding", "recall@10",
                  "gateway's share", "cache hit"):  # fmt: skip
         assert goal in report, goal
