@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     )
     search_ef: Annotated[int, Field(ge=0, le=100_000)] = Field(
         # 300, not the server's default (which behaves as EF 100): at 100k chunks recall@10 goes
-        # from 0.970 to 0.984 for about a millisecond more (docs/benchmarks.md, section 3).
+        # from 0.955-0.970 to 0.981-0.984 for a millisecond or two (docs/benchmarks.md, sect. 3).
         default=300,
         validation_alias=_env("RAGIS_VECTOR_EF"),
         description="Exploration factor of VSIM; 0 keeps the server's default.",
