@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import importlib
 import json
@@ -42,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ragis.embedding.base import Embedder, Matrix
+from ragis.embedding.lock import exclusive
 from ragis.errors import ConfigError
 
 __all__ = [
@@ -148,7 +148,7 @@ def _build(target: Path, manifest: dict[str, Any], make: Callable[[Path], None])
     if _fresh(target, sidecar, manifest):
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target.parent / ".export.lock"):
+    with exclusive(target.parent / ".export.lock"):
         if _fresh(target, sidecar, manifest):  # another process made it meanwhile
             return False
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".onnx")
@@ -188,16 +188,6 @@ def _quiet() -> Iterator[None]:
         yield
     finally:
         logging.disable(previous)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _export(model_path: Path, out: Path) -> None:

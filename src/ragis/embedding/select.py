@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -31,7 +30,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ import numpy as np
 
 from ragis.embedding.base import Embedder, Matrix
 from ragis.embedding.cpu import CpuInfo, detect_cpu
+from ragis.embedding.lock import exclusive
 from ragis.embedding.onnx import (
     RECIPE_VERSION,
     OnnxEmbedder,
@@ -164,7 +164,7 @@ def select_embedder(
     if name != AUTO:
         embedder, exported, _ = load_backend(name, cache_dir, batch_size, threads, cpu)
         return Selection(embedder, name, "set explicitly", calibrated=False, exported=exported)
-    with _locked(cache_dir / ".embedding.lock"):
+    with exclusive(cache_dir / ".embedding.lock"):
         key = _choice_key(cpu, batch_size, threads)
         remembered = _read_choice(cache_dir, key)
         if remembered is not None and available_backends(cpu).get(remembered["backend"]) is None:
@@ -414,16 +414,6 @@ def _write_choice(cache_dir: Path, key: dict[str, Any], selection: Selection) ->
         json.dump(data, handle, indent=1)
         handle.write("\n")
     os.replace(tmp, cache_dir / CHOICE_FILE)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --- calibration text ------------------------------------------------------------------------
