@@ -63,30 +63,29 @@ async def relay(upstream: ChatStream, *, heartbeat_seconds: float) -> AsyncItera
         while True:
             # What has already arrived is taken at once; only a wait for more bytes runs in a
             # task (so that a heartbeat never cancels a read), which most events never need.
+            silent = False
             try:
                 chunk = content.read_nowait() if pending is None else b""
+                if not chunk:
+                    if pending is None:
+                        if content.at_eof():
+                            break
+                        pending = asyncio.create_task(content.readany())
+                    done, _ = await asyncio.wait({pending}, timeout=heartbeat_seconds)
+                    if done:
+                        task, pending = pending, None
+                        chunk = task.result()
+                        if not chunk:  # b"" only at the end of the body
+                            break
+                    else:
+                        silent = True
             except _BROKEN as exc:
                 if not finished:
                     yield _broken(upstream.url, type(exc).__name__)
                 return
-            if not chunk:
-                if pending is None:
-                    if content.at_eof():
-                        break
-                    pending = asyncio.create_task(content.readany())
-                done, _ = await asyncio.wait({pending}, timeout=heartbeat_seconds)
-                if not done:
-                    yield heartbeat()
-                    continue
-                task, pending = pending, None
-                try:
-                    chunk = task.result()
-                except _BROKEN as exc:
-                    if not finished:
-                        yield _broken(upstream.url, type(exc).__name__)
-                    return
-                if not chunk:  # b"" only at the end of the body
-                    break
+            if silent:
+                yield heartbeat()
+                continue
             buffer += chunk
             while (cut := buffer.find(b"\n\n")) >= 0:
                 block, buffer = buffer[: cut + 2], buffer[cut + 2 :]
