@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from ragis.web.run import serve_in_thread as serve
 from support.gateway_fixtures import GatewayFactory
-from support.http import Event, collect_events, read_events, serve
+from support.http import Event, collect_events, read_events
 from support.llm_servers import OpenAIServer, Reply, unused_port
 
 RagFactory = Callable[..., AbstractContextManager[str]]

@@ -21,8 +21,8 @@ from ragis.embedding.cpu import CpuInfo, detect_cpu
 from ragis.embedding.select import CHOICE_FILE, CalibrationPlan, available_backends, select_embedder
 from ragis.rag.app import create_app
 from ragis.rag.settings import RagSettings, load_rag_settings
+from ragis.web.run import serve_in_thread as serve
 from support.cluster import LocalCluster
-from support.http import serve
 from support.llm_servers import OllamaServer, OpenAIServer
 
 

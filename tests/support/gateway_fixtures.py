@@ -14,7 +14,7 @@ import pytest
 
 from ragis.gateway.app import create_app
 from ragis.gateway.settings import load_gateway_settings
-from support.http import serve
+from ragis.web.run import serve_in_thread as serve
 
 GatewayFactory = Callable[..., AbstractContextManager[str]]
 

@@ -1,17 +1,24 @@
-"""Running a ragis service under uvicorn: `python -m ragis.rag` and `python -m ragis.gateway`."""
+"""Running a ragis service under uvicorn: `python -m ragis.rag` and `python -m ragis.gateway`,
+and `serve_in_thread` for the tests and the benchmark, which run apps in their own process."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
+from ragis.db.embedded import free_port
 from ragis.errors import RagisError
 
-__all__ = ["run_service"]
+__all__ = ["run_service", "serve_in_thread"]
 
 
 def run_service(name: str, build: Callable[[], tuple[FastAPI, str, int]]) -> int:
@@ -36,3 +43,37 @@ def run_service(name: str, build: Callable[[], tuple[FastAPI, str, int]]) -> int
         print(f"ragis {label}: {exc.message}", file=sys.stderr)
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any, *, startup_timeout: float = 120.0) -> Iterator[str]:
+    """Run `app` on 127.0.0.1:<free port> in a background thread until the block ends; yields
+    the base URL. A failure at start-up is raised here, in the caller's thread."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+        timeout_graceful_shutdown=2,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(server.serve())
+        except BaseException as exc:  # surfaced below, in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if failure or not thread.is_alive():
+            raise RuntimeError(f"the app did not start: {failure[0] if failure else 'exited'}")
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not start in time")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
