@@ -118,14 +118,19 @@ def test_pip_never_keeps_a_cache_and_local_files_are_copied_not_added(
                     assert "--no-cache-dir" in command, command
 
 
-def test_the_image_installs_the_cpu_build_of_the_torch_pyproject_pins(
+def test_the_image_installs_the_run_lock_with_hashes_and_the_cpu_torch(
     dockerfile: Dockerfile,
 ) -> None:
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    (pin,) = [d for d in project["dependencies"] if re.match(r"torch\s*==", d)]
-    (install,) = [c for c in runs(dockerfile, dockerfile.stage("python-build")) if "torch==" in c]
-    assert pin.replace(" ", "") in install.split()
-    assert "--index-url https://download.pytorch.org/whl/cpu" in install
+    build = runs(dockerfile, dockerfile.stage("python-build"))
+    (install,) = [c for c in build if "-r requirements/run.txt" in c]
+    assert "--require-hashes" in install.split()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in install
+    lock = (REPO / "requirements" / "run.txt").read_text()
+    assert re.search(r"^torch==\d+\.\d+\.\d+\+cpu ", lock, re.MULTILINE), "the CPU build of torch"
+    # ragis itself adds nothing unpinned: no dependency resolution after the lock.
+    commands = [part.strip() for c in build for part in c.split("&&")]
+    (own,) = [c for c in commands if re.search(r"pip install .*\s\.$", c)]
+    assert "--no-deps" in own.split()
 
 
 def test_the_embedding_model_comes_with_ragis_and_is_loaded_offline_at_build_time(
