@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,12 +17,15 @@ from ragis.embedding.select import (
     BACKENDS,
     CHOICE_FILE,
     CalibrationPlan,
+    Measurement,
     available_backends,
     calibration_chunks,
+    decide,
     select_embedder,
 )
 from ragis.embedding.sentence import DEFAULT_MODEL_NAME, default_model_path
 from ragis.errors import ConfigError
+from support.cpus import CPU_KINDS, cpu_kind
 
 TINY = CalibrationPlan(chunks=8, batch=4, rounds=2, warmup=1)
 
@@ -104,3 +108,80 @@ def test_an_explicit_backend_skips_calibration(cpu: CpuInfo, model_cache: Path) 
     selection = select_embedder("torch-fp32", cache_dir=model_cache, cpu=cpu)
     assert not selection.calibrated
     assert selection.reason == "set explicitly"
+
+
+OFFERED = {
+    "avx2": {"torch-fp32", "onnx-fp32", "onnx-int8"},
+    "avx512": {"torch-fp32", "onnx-fp32", "onnx-int8"},
+    "avx512_vnni": {"torch-fp32", "onnx-fp32", "onnx-int8"},
+    "avx512_bf16": {"torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8"},
+    "amx": {"torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8"},
+    "arm": {"torch-fp32", "torch-bf16", "onnx-fp32", "onnx-int8"},
+}
+INT8_RECIPE = {
+    "avx2": "avx2",
+    "avx512": "avx512",
+    "avx512_vnni": "avx512_vnni",
+    "avx512_bf16": "avx512_vnni",
+    "amx": "avx512_vnni",
+    "arm": "arm64",
+}
+
+
+def test_every_cpu_kind_has_its_expected_backends_and_int8_recipe() -> None:
+    assert set(OFFERED) == set(CPU_KINDS)
+    for kind in CPU_KINDS:
+        cpu = cpu_kind(kind)
+        offered = {name for name, why in available_backends(cpu).items() if why is None}
+        assert offered == OFFERED[kind], kind
+        assert cpu.int8_target == INT8_RECIPE[kind], kind
+
+
+@pytest.mark.parametrize("kind", CPU_KINDS)
+def test_auto_on_each_cpu_kind_measures_what_it_offers_and_picks_the_fastest_close_one(
+    kind: str, model_cache: Path, backends: dict[str, Embedder], tmp_path: Path
+) -> None:
+    # The CPU description is injected; the backends really run here (bf16 emulated where this
+    # CPU has none), so the choice is made by the same code path as on that machine.
+    cpu = cpu_kind(kind)
+    cache = tmp_path / "models"
+    shutil.copytree(model_cache, cache, ignore=shutil.ignore_patterns(CHOICE_FILE, ".*"))
+    first = select_embedder("auto", cache_dir=cache, cpu=cpu, plan=TINY)
+    assert first.calibrated
+    assert first.exported == [], "every recipe's int8 file was exported by `backends`"
+    assert {m.backend for m in first.measurements} == OFFERED[kind]
+    assert first.backend in OFFERED[kind]
+    eligible = [m for m in first.measurements if m.cosine_mean >= 0.99]
+    assert {m.backend for m in eligible} == OFFERED[kind], first.measurements
+    best = max(eligible, key=lambda m: (m.speedup, m.chunks_per_s))
+    assert first.backend == best.backend
+    (entry,) = json.loads((cache / CHOICE_FILE).read_text())["machines"].values()
+    assert entry["key"]["cpu"] == cpu.model
+    assert entry["key"]["flags"] == cpu.relevant_flags
+
+    again = select_embedder("auto", cache_dir=cache, cpu=cpu, plan=TINY)
+    assert not again.calibrated
+    assert again.backend == first.backend
+
+
+def _measured(backend: str, speedup: float, cosine: float) -> Measurement:
+    return Measurement(backend, 35 * speedup, (), speedup, cosine, cosine - 0.005, 1.0)
+
+
+def test_decide_picks_the_fastest_backend_that_stays_within_cosine_0_99() -> None:
+    # The figures of an AVX-512 VNNI + bf16 machine (FACTS): int8 3.9x, bf16 2.9x.
+    measured = [
+        _measured("torch-fp32", 1.0, 1.0),
+        _measured("torch-bf16", 2.9, 0.999),
+        _measured("onnx-fp32", 1.8, 1.0),
+        _measured("onnx-int8", 3.9, 0.993),
+    ]
+    chosen, verdicts = decide(measured)
+    assert chosen == "onnx-int8"
+    assert verdicts["onnx-int8"].startswith("picked")
+    assert verdicts["torch-bf16"] == "rejected: slower than onnx-int8"
+
+    drifted = [*measured[:3], _measured("onnx-int8", 3.9, 0.985)]
+    chosen, verdicts = decide(drifted)
+    assert chosen == "torch-bf16"
+    assert verdicts["onnx-int8"] == "rejected: mean cosine 0.9850 < 0.99"

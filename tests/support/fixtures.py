@@ -18,11 +18,18 @@ import pytest
 from ragis.db import EmbeddedRedis
 from ragis.embedding import Embedder, load_default_embedder
 from ragis.embedding.cpu import CpuInfo, detect_cpu
-from ragis.embedding.select import CHOICE_FILE, CalibrationPlan, available_backends, select_embedder
+from ragis.embedding.select import (
+    CHOICE_FILE,
+    CalibrationPlan,
+    available_backends,
+    load_backend,
+    select_embedder,
+)
 from ragis.rag.app import create_app
 from ragis.rag.settings import RagSettings, load_rag_settings
 from ragis.web.run import serve_in_thread as serve
 from support.cluster import LocalCluster
+from support.cpus import CPU_KINDS, cpu_kind
 from support.llm_servers import OllamaServer, OpenAIServer
 
 
@@ -44,11 +51,16 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def backends(cpu: CpuInfo, model_cache: Path, embedder: Embedder) -> dict[str, Embedder]:
-    """Every backend this machine offers, loaded once; torch-fp32 is the shared fixture."""
+    """Every backend of every CPU kind that can run on this machine, loaded once: named
+    `torch-fp32`, `torch-bf16`, `onnx-fp32` and `onnx-int8/<recipe>`. A backend this CPU does
+    not offer natively still runs (torch emulates bf16; an int8 model of another recipe runs on
+    any kernels), so an AVX2 machine catches what a bf16 or Arm machine would hit."""
     loaded: dict[str, Embedder] = {"torch-fp32": embedder}
-    for name, why_not in available_backends(cpu).items():
-        if why_not is None and name not in loaded:
-            loaded[name] = select_embedder(name, cache_dir=model_cache, cpu=cpu).embedder
+    for kind in (cpu, *(cpu_kind(k) for k in CPU_KINDS)):
+        for name, why_not in available_backends(kind).items():
+            key = f"{name}/{kind.int8_target}" if name == "onnx-int8" else name
+            if why_not is None and key not in loaded:
+                loaded[key] = load_backend(name, model_cache, 32, None, kind)[0]
     return loaded
 
 

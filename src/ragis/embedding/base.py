@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Embedder", "decode_vectors", "encode_vectors"]
+__all__ = ["Embedder", "decode_vectors", "encode_vectors", "unit_rows"]
 
 Matrix = npt.NDArray[np.float32]
 
@@ -35,6 +35,19 @@ class Embedder(ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release threads or sessions; the default has none."""
+
+
+def unit_rows(matrix: npt.ArrayLike) -> Matrix:
+    """Each row scaled to unit length, in float32: cast first, then normalise.
+
+    Every backend's vectors pass through here. A model that runs in bf16 (or any lower
+    precision) and normalises in its own dtype gives rows whose float32 norms are off by up to
+    ~4e-3 (bf16 keeps 8 bits of mantissa); cosine scores and the semantic cache's threshold
+    assume exact unit vectors, so the norm is taken after the cast, never before.
+    """
+    rows = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return np.asarray(rows / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
 
 
 def encode_vectors(matrix: Matrix) -> list[str]:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ragis.embedding.base import Embedder, Matrix
+from ragis.embedding.base import Embedder, Matrix, unit_rows
 from ragis.embedding.lock import exclusive
 from ragis.errors import ConfigError
 
@@ -378,8 +378,7 @@ class OnnxEmbedder(Embedder):
         hidden: Matrix = np.asarray(session.run(None, feed)[0], dtype=np.float32)
         weights = mask.astype(np.float32)
         pooled: Matrix = np.einsum("bsd,bs->bd", hidden, weights) / weights.sum(1, keepdims=True)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        return unit_rows(pooled)
 
     async def embed(self, texts: Sequence[str]) -> Matrix:
         if not texts:

@@ -65,6 +65,7 @@ __all__ = [
     "Selection",
     "available_backends",
     "calibration_chunks",
+    "decide",
     "encode_blocking",
     "load_backend",
     "load_embedder",
@@ -261,7 +262,7 @@ def _calibrate(
     measurements = [
         Measurement(**{**asdict(m), "load_s": round(load_s[m.backend], 2)}) for m in measurements
     ]
-    chosen, verdicts = _decide(measurements)
+    chosen, verdicts = decide(measurements)
     measurements = [
         Measurement(**{**asdict(m), "verdict": verdicts[m.backend]}) for m in measurements
     ]
@@ -321,7 +322,8 @@ def measure(
     return results
 
 
-def _decide(measurements: Sequence[Measurement]) -> tuple[str, dict[str, str]]:
+def decide(measurements: Sequence[Measurement]) -> tuple[str, dict[str, str]]:
+    """The backend to use and a verdict for each measured one."""
     eligible = [m for m in measurements if m.cosine_mean >= COSINE_FLOOR]
     # By the paired ratio: it compares backends measured in the same moments.
     best = max(eligible, key=lambda m: (m.speedup, m.chunks_per_s))

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ragis.embedding.base import Embedder, Matrix
+from ragis.embedding.base import Embedder, Matrix, unit_rows
 from ragis.errors import ConfigError
 
 __all__ = ["DEFAULT_MODEL_NAME", "SentenceTransformerEmbedder", "load_default_embedder"]
@@ -85,14 +85,15 @@ class SentenceTransformerEmbedder(Embedder):
 
     def _encode(self, texts: list[str]) -> Matrix:
         with self._lock:
+            # Not normalised by the model: in bf16 that would happen in bf16 (see unit_rows).
             vectors = self._model.encode(
                 texts,
                 batch_size=self.batch_size,
-                normalize_embeddings=True,
+                normalize_embeddings=False,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        return unit_rows(np.asarray(vectors).reshape(len(texts), self.dim))
 
     async def embed(self, texts: Sequence[str]) -> Matrix:
         if not texts:
