@@ -6,6 +6,7 @@ answer made with the old wording is served again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ragis.llm.base import ChatMessage
@@ -18,7 +19,7 @@ __all__ = [
     "rewrite_messages",
 ]
 
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"
 
 SYSTEM = """You are ragis, an assistant that answers questions from the user's own documents.
 Rules:
@@ -43,13 +44,32 @@ NO_LLM_NOTICE = (
 )
 
 
+# Characters a model reads past but a plain string match does not: whitespace, zero-width and
+# soft-hyphen characters, slashes of either kind.
+_IGNORABLE = r"[\s\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff/\\]*"
+# `<` and `>` and the look-alikes a model may take for them (fullwidth, small, angle brackets).
+_OPEN = "<\uff1c\ufe64\u2039\u2329\u27e8\u3008"
+_CLOSE = ">\uff1e\ufe65\u203a\u232a\u27e9\u3009"
+# Anything a model could read as a `source`/`sources` tag: a bracket, then the name in any
+# case and spacing (even run into the next word), opening or closing, with or without
+# attributes and a closing bracket.
+_DELIMITER = re.compile(
+    f"[{_OPEN}]{_IGNORABLE}" + _IGNORABLE.join("source") + f"[^{_OPEN}{_CLOSE}]*[{_CLOSE}]?",
+    re.IGNORECASE,
+)
+_BRACKETS = str.maketrans(dict.fromkeys(_OPEN, "&lt;") | dict.fromkeys(_CLOSE, "&gt;"))
+
+
 def _neutralise(text: str) -> str:
-    # A source cannot close its own delimiter and smuggle text outside the data block.
-    return text.replace("</source", "<\\/source").replace("</sources", "<\\/sources")
+    # A passage is data: whatever it spells, it cannot close its `<source>` (or `<sources>`)
+    # block nor forge another one. Its brackets become `&lt;`/`&gt;`, which no reader takes
+    # for our delimiter; the rest of the text, `<` of code and maths included, is kept as is.
+    return _DELIMITER.sub(lambda match: match.group().translate(_BRACKETS), text)
 
 
 def _attr(value: str) -> str:
-    return value.replace('"', "'").replace("\n", " ")
+    # An attribute value never needs a bracket or a quote: none can end the tag or open another.
+    return value.translate(_BRACKETS).replace('"', "'").replace("\n", " ").replace("\r", " ")
 
 
 def format_sources(sources: Sequence[RetrievedChunk]) -> str:
