@@ -71,7 +71,7 @@ async def test_a_source_cannot_close_its_delimiter(
     await ask(rag, "What are the rules?")
     user = llm.chat_requests[-1].json["messages"][-1]["content"]
     assert user.count("</sources>") == 1
-    assert "<\\/source>" in user
+    assert "&lt;/source&gt;&lt;/sources&gt;" in user
 
 
 async def test_a_repeated_question_is_answered_from_the_cache_without_the_llm(
