@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from ragis.store.keys import ID_PATTERN, NAME_PATTERN
 
@@ -24,6 +24,8 @@ __all__ = [
     "IndexTimings",
     "MessagePublic",
     "SessionPublic",
+    "Strict",
+    "Text",
 ]
 
 # Ids that end up inside Redis keys: the data layer re-checks them, this documents them.
@@ -32,8 +34,31 @@ LongId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
+def _whole_characters(value: object) -> object:
+    # JSON may carry a lone UTF-16 surrogate ("\ud800"): Python decodes it into a str that
+    # cannot be encoded (tokenizer, Redis, the LLM's JSON), so it is refused here, with a 422.
+    # Checked before pydantic's own checks, whose message for it says nothing useful.
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"the text holds a lone surrogate ({value[exc.start]!r} at character "
+                f"{exc.start}), which is not a character: send valid Unicode"
+            ) from None
+    return value
+
+
+# Free text from a caller: any Unicode, but whole characters only.
+Text = Annotated[str, BeforeValidator(_whole_characters)]
+Tag = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    """A request body: unknown fields refused, and no coercion (`"5"` or `true` is not an
+    integer, `1` is not a string)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
 
 
 class ErrorBody(BaseModel):
@@ -46,7 +71,7 @@ class ErrorPublic(BaseModel):
 
 
 class EmbedRequest(Strict):
-    texts: list[str] = Field(min_length=1, description="Texts to embed, in order.")
+    texts: list[Text] = Field(min_length=1, description="Texts to embed, in order.")
 
 
 class EmbedResponse(BaseModel):
@@ -57,18 +82,16 @@ class EmbedResponse(BaseModel):
 
 class DocumentIn(Strict):
     id: LongId
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=1, max_length=200)
+    filename: Text = Field(min_length=1, max_length=255)
+    content_type: Text = Field(min_length=1, max_length=200)
     sha256: Sha256
     size: int = Field(ge=0)
     pages: int | None = Field(default=None, ge=0)
-    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=list, max_length=32
-    )
+    tags: list[Tag] = Field(default_factory=list, max_length=32)
 
 
 class ChunkIn(Strict):
-    text: str = Field(min_length=1)
+    text: Text = Field(min_length=1)
     position: int = Field(ge=0)
     page: int | None = Field(default=None, ge=1)
 
@@ -97,13 +120,11 @@ class IndexResponse(BaseModel):
 
 class ChatFilter(Strict):
     doc_ids: list[LongId] = Field(default_factory=list, max_length=100)
-    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=list, max_length=32
-    )
+    tags: list[Tag] = Field(default_factory=list, max_length=32)
 
 
 class ChatRequest(Strict):
-    message: str = Field(min_length=1)
+    message: Text = Field(min_length=1)
     session_id: LongId | None = None
     collection: Name | None = None
     top_k: int | None = Field(default=None, ge=1, le=50)
