@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ragis.errors import NotFound
 from ragis.rag.deps import EmbedderDep, StoreDep
@@ -32,6 +32,8 @@ class CollectionsPublic(BaseModel):
 
 
 class CollectionCreate(BaseModel):
+    model_config = ConfigDict(strict=True)  # `"shards": "2"` or `true` is not a number
+
     name: str = Field(pattern=NAME)
     shards: int | None = Field(
         default=None,
