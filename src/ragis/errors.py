@@ -16,6 +16,7 @@
     │       ├── EmptyFile           no bytes, or no text once extracted (422)
     │       └── FileTooLarge        over a size, page or expansion limit (413)
     ├── NotFound                    an unknown collection, document or session
+    ├── IndexInterrupted            an ingest lost its lease midway (stalled writer, Redis restart)
     ├── LLMError                    the language model failed; says which provider and what to do
     │   ├── LLMUnavailable          cannot connect, or timed out before answering
     │   ├── LLMAuthError            the key was refused (401/403)
@@ -36,6 +37,7 @@ __all__ = [
     "EmptyFile",
     "FileRejected",
     "FileTooLarge",
+    "IndexInterrupted",
     "InvalidInput",
     "InvalidName",
     "InvalidVector",
@@ -103,6 +105,13 @@ class TooLarge(InvalidInput):
 
 class NotFound(RagisError):
     code = "not_found"
+
+
+class IndexInterrupted(RagisError):
+    """An ingest stopped because its lease lapsed: another process may be removing its chunks,
+    so it keeps nothing (503: uploading again works)."""
+
+    code = "index_interrupted"
 
 
 class FileRejected(InvalidInput):

@@ -30,6 +30,7 @@ from ragis.store.models import (
     VectorItem,
     VectorSearch,
 )
+from ragis.store.recovery import Recovery
 from ragis.store.retrieval import Retrieval, Retriever
 from ragis.store.sessions import SessionStore
 from ragis.store.vectors import VectorIndex
@@ -46,6 +47,7 @@ __all__ = [
     "DocumentStatus",
     "Keys",
     "Message",
+    "Recovery",
     "Retrieval",
     "RetrievedChunk",
     "Retriever",
@@ -72,6 +74,7 @@ class Store:
     vectors: VectorIndex
     chunks: ChunkStore
     documents: DocumentRegistry
+    recovery: Recovery
     retriever: Retriever
     sessions: SessionStore
     cache: SemanticCache
@@ -88,13 +91,15 @@ class Store:
         )
         vectors = VectorIndex(redis, keys, batch_size=settings.vadd_batch, ef=settings.search_ef)
         chunks = ChunkStore(redis, keys, batch_size=settings.vadd_batch)
+        documents = DocumentRegistry(redis, keys)
         return cls(
             redis=redis,
             keys=keys,
             collections=collections,
             vectors=vectors,
             chunks=chunks,
-            documents=DocumentRegistry(redis, keys),
+            documents=documents,
+            recovery=Recovery(redis, keys, collections, documents),
             retriever=Retriever(redis, keys, collections, vectors, chunks),
             sessions=SessionStore(
                 redis, keys, ttl=settings.session_ttl, max_messages=settings.session_max_messages

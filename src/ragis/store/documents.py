@@ -3,18 +3,26 @@
 A document is `ingesting` from `begin()` until `mark_ready()`; search drops chunks of documents
 that are not ready, so a half-ingested document is never an answer. `mark_ready()` and
 `delete()` bump the collection version in the same transaction, which invalidates the semantic
-cache for that collection. All keys share the collection's hash tag, so these transactions stay
-legal on Redis Cluster.
+cache for that collection. All keys share the collection's hash tag, so these transactions (and
+the scripts below) stay legal on Redis Cluster.
+
+A writer may be killed mid-ingest (`kill -9`, a crash, Redis restarted without its last second).
+So `begin()` also gives the document a **lease**: a key holding the writer's token with a TTL,
+which the writer renews while it writes (`renew()`), and puts its id in the collection's
+`ingesting` set. `mark_ready()` succeeds only for the lease's holder. A begun document whose
+lease is gone has lost its writer: `claim_abandoned()` takes it over (marks it `failed`), then
+`discard()` removes what it had written; store/recovery.py runs the two.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 
 from ragis.db.client import RedisClient
-from ragis.errors import NotFound
+from ragis.errors import IndexInterrupted, NotFound
 from ragis.store.chunks import chunk_id
 from ragis.store.codec import s
 from ragis.store.keys import Keys, check_name
@@ -27,14 +35,71 @@ _DELETE_BATCH = 1000
 # Keys are deleted with execute_command("DEL", ...) in pipelines: redis-py's cluster pipeline
 # turns .delete() into a coroutine of its own instead of queueing it.
 
+#: The lease of a writer that does not renew it (tests, the benchmark's bulk loader).
+DEFAULT_LEASE_MS = 60_000
+
+#: What an abandoned document's record says while recovery removes it.
+ABANDONED = "Its ingestion was interrupted (the RAG service or Redis stopped); upload it again."
+
+# The checks and the writes of these steps must be one atomic unit: between a GET of the lease
+# and a MULTI, a recovery could take the document over. Lua runs atomically, and all its keys
+# share the collection's hash tag (one slot on a cluster).
+
+# KEYS: lease; ARGV: token, ttl ms. 1 if the lease was still ours and is extended, else 0.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS: doc, sha, meta, cache, lease, ingesting; ARGV: doc id, sha256, token ('' = no check).
+# The new version; -1 if the lease is not the caller's (or the document was taken over); -2 if
+# there is no record.
+_MARK_READY = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return -2 end
+if status == 'failed' then return -1 end
+if ARGV[3] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[3] then return -1 end
+redis.call('HSET', KEYS[1], 'status', 'ready')
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+local version = redis.call('HINCRBY', KEYS[3], 'version', 1)
+redis.call('DEL', KEYS[4], KEYS[5])
+redis.call('SREM', KEYS[6], ARGV[1])
+return version
+"""
+
+# KEYS: doc, lease, ingesting; ARGV: doc id, error. 1 if the caller now owns the removal of an
+# abandoned document (no lease, status `ingesting`, or `failed` by an earlier recovery that
+# stopped midway); 0 if it has a writer, is ready or is gone (then it leaves the set).
+_CLAIM = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'ingesting' and status ~= 'failed' then
+  redis.call('SREM', KEYS[3], ARGV[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""
+
 
 class DocumentRegistry:
     def __init__(self, redis: RedisClient, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
 
-    async def begin(self, collection: str, record: DocumentRecord) -> DocumentRecord:
-        """Register a document as `ingesting` with its planned chunk count.
+    async def begin(
+        self,
+        collection: str,
+        record: DocumentRecord,
+        *,
+        lease: str | None = None,
+        lease_ms: int = DEFAULT_LEASE_MS,
+    ) -> DocumentRecord:
+        """Register a document as `ingesting` with its planned chunk count, under a lease of
+        `lease_ms` held by the token `lease` (a fresh one if None).
 
         The id must be new: to re-index a document, `delete()` it first (its chunk count is what
         tells `delete()` which chunks to remove).
@@ -43,25 +108,71 @@ class DocumentRegistry:
         ck = self._keys.collection(collection)
         record.status = DocumentStatus.INGESTING
         record.created = record.created or time.time()
+        # One transaction: a record is never ingesting without being in the set recovery reads.
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(ck.doc(record.id), mapping=_to_hash(record))  # type: ignore[arg-type]
             pipe.zadd(ck.docs, {record.id: record.created})
+            pipe.sadd(ck.ingesting, record.id)
+            pipe.set(ck.lease(record.id), lease or uuid.uuid4().hex, px=lease_ms)
             await pipe.execute()
         return record
 
-    async def mark_ready(self, collection: str, doc_id: str) -> int:
-        """Make the document searchable; returns the new collection version."""
+    async def renew(self, collection: str, doc_id: str, lease: str, lease_ms: int) -> bool:
+        """Extend the writer's lease; False if it is no longer the writer's (expired, taken)."""
+        ck = self._keys.collection(collection)
+        reply = await self._redis.execute_command(
+            "EVAL", _RENEW, 1, ck.lease(doc_id), lease, lease_ms
+        )
+        return int(reply) == 1
+
+    async def mark_ready(self, collection: str, doc_id: str, *, lease: str | None = None) -> int:
+        """Make the document searchable; returns the new collection version.
+
+        With `lease`, only while that lease holds: a writer whose lease lapsed gets
+        `IndexInterrupted`, because recovery may already be removing its chunks.
+        """
+        check_name(doc_id, "document id", long=True)
         ck = self._keys.collection(collection)
         record = await self.require(collection, doc_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(ck.doc(doc_id), "status", DocumentStatus.READY.value)
-            pipe.hset(ck.sha, record.sha256, doc_id)
-            pipe.hincrby(ck.meta, "version", 1)
-            # Cached answers were computed on the old corpus: drop their index outright (their
-            # answer keys expire by TTL; the version filter would skip them anyway).
-            pipe.execute_command("DEL", ck.cache)
+        # Dropping `cache` in the same step: cached answers were computed on the old corpus
+        # (their answer keys expire by TTL; the version filter would skip them anyway).
+        keys = (ck.doc(doc_id), ck.sha, ck.meta, ck.cache, ck.lease(doc_id), ck.ingesting)
+        args = (doc_id, record.sha256, lease or "")
+        reply = int(await self._redis.execute_command("EVAL", _MARK_READY, len(keys), *keys, *args))
+        if reply == -2:
+            raise NotFound(f"There is no document {doc_id!r} in collection {collection!r}.")
+        if reply < 0:
+            raise IndexInterrupted(
+                f"Indexing {record.filename or doc_id!r} lost its lease (the writer stalled or "
+                "Redis restarted), so it was stopped and nothing of it is kept: upload it again."
+            )
+        return reply
+
+    async def claim_abandoned(self, collection: str, doc_id: str) -> DocumentRecord | None:
+        """Take over a begun document whose lease is gone: mark it `failed` and return it, so
+        the caller removes it with `discard()`; None if it still has a writer (or is not
+        begun). Safe against a writer finishing at the same moment: one of the two wins."""
+        ck = self._keys.collection(collection)
+        claimed = await self._redis.execute_command(
+            "EVAL", _CLAIM, 3, ck.doc(doc_id), ck.lease(doc_id), ck.ingesting, doc_id, ABANDONED
+        )
+        if int(claimed) != 1:
+            return None
+        return await self.get(collection, doc_id)
+
+    async def unfinished(self, collection: str) -> list[str]:
+        """Ids of the documents begun and not finished (ready or removed) in `collection`."""
+        ck = self._keys.collection(collection)
+        return sorted(s(i) for i in await self._redis.smembers(ck.ingesting))
+
+    async def lease_holders(self, collection: str, doc_ids: Sequence[str]) -> dict[str, bool]:
+        """Which of `doc_ids` have a live lease, in one round trip."""
+        ck = self._keys.collection(collection)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for doc_id in doc_ids:
+                pipe.exists(ck.lease(doc_id))
             replies = await pipe.execute()
-        return int(replies[2])
+        return {d: bool(r) for d, r in zip(doc_ids, replies, strict=True)}
 
     async def mark_failed(self, collection: str, doc_id: str, error: str) -> None:
         ck = self._keys.collection(collection)
@@ -113,8 +224,16 @@ class DocumentRegistry:
 
     async def delete(self, collection: str, doc_id: str) -> DocumentRecord:
         """Remove the document's vectors, chunks and record; bump the collection version."""
-        ck = self._keys.collection(collection)
         record = await self.require(collection, doc_id)
+        await self.discard(collection, record)
+        return record
+
+    async def discard(self, collection: str, record: DocumentRecord) -> None:
+        """Remove what `record` may have written, whether or not its record still exists: a
+        writer cleaning up after a failure, or recovery after a crash, knows the chunk count."""
+        check_name(record.id, "document id", long=True)
+        doc_id = record.id
+        ck = self._keys.collection(collection)
         shards = int(await self._redis.hget(ck.meta, "shards") or 1)
         shard = ck.shard_for(doc_id, shards)
         ids = [chunk_id(doc_id, pos) for pos in range(record.chunk_count)]
@@ -129,14 +248,14 @@ class DocumentRegistry:
                 await pipe.execute()
         current_sha_owner = await self._redis.hget(ck.sha, record.sha256)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.execute_command("DEL", ck.doc(doc_id))
+            pipe.execute_command("DEL", ck.doc(doc_id), ck.lease(doc_id))
             pipe.zrem(ck.docs, doc_id)
+            pipe.srem(ck.ingesting, doc_id)
             if current_sha_owner is not None and s(current_sha_owner) == doc_id:
                 pipe.hdel(ck.sha, record.sha256)
             pipe.hincrby(ck.meta, "version", 1)
             pipe.execute_command("DEL", ck.cache)
             await pipe.execute()
-        return record
 
 
 def _to_hash(record: DocumentRecord) -> dict[str, str | int | float]:

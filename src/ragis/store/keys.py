@@ -152,6 +152,16 @@ class CollectionKeys:
         return f"{self.base}:sha"
 
     @property
+    def ingesting(self) -> str:
+        """Set: ids of documents begun and not yet ready or removed (what recovery looks at)."""
+        return f"{self.base}:ingesting"
+
+    def lease(self, doc_id: str) -> str:
+        """String with a TTL: the token of the writer indexing the document, renewed while it
+        writes; a document whose lease is gone has lost its writer (see store/recovery.py)."""
+        return f"{self.base}:lease:{doc_id}"
+
+    @property
     def cache(self) -> str:
         """Vector set of the semantic cache: one element per cached question."""
         return f"{self.base}:cache"

@@ -16,11 +16,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ragis.errors import (
     FileTooLarge,
+    IndexInterrupted,
     InvalidInput,
     LLMError,
     NotFound,
     RagisError,
     RedisUnavailable,
+    SessionMismatch,
     TooLarge,
     UnsupportedFile,
     UpstreamError,
@@ -38,9 +40,11 @@ def status_for(exc: RagisError) -> int:
         return 413
     if isinstance(exc, UnsupportedFile):
         return 415
+    if isinstance(exc, SessionMismatch):
+        return 409
     if isinstance(exc, InvalidInput):
         return 422
-    if isinstance(exc, RedisUnavailable | LLMError | UpstreamError):
+    if isinstance(exc, RedisUnavailable | LLMError | UpstreamError | IndexInterrupted):
         return 503
     return 500
 
