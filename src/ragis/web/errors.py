@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ragis.errors import (
     FileTooLarge,
@@ -84,7 +85,22 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404 and message == "Not Found":
             message = f"There is no endpoint {request.method} {request.url.path}."
-        return JSONResponse(error_body(code, message), status_code=exc.status_code)
+        # `exc.headers` carries what the status requires, e.g. `Allow` on a 405.
+        return JSONResponse(
+            error_body(code, message), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # A client that closes the connection mid-request (a cancelled upload, a closed tab) is
+        # not a fault of ragis: one line at INFO, no traceback. The answer reaches no one.
+        log.info(
+            "%s %s: the client went away before sending the whole request",
+            request.method,
+            request.url.path,
+        )
+        message = "The connection closed before the whole request arrived."
+        return JSONResponse(error_body("client_disconnected", message), status_code=400)
 
     @app.exception_handler(RedisError)
     async def _redis(request: Request, exc: RedisError) -> JSONResponse:
