@@ -32,6 +32,8 @@ class IngestLimits:
     """DOCX: entries in the ZIP's central directory."""
     max_xml_bytes: int = 64 * _MiB
     """DOCX: bytes read from `word/document.xml` (the read stops there, whatever the ZIP says)."""
+    max_xml_depth: int = 256
+    """DOCX: nesting depth of `word/document.xml` (a table in a table is about 5 levels more)."""
 
     def __post_init__(self) -> None:
         for field in fields(self):

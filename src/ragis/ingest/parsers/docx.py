@@ -6,7 +6,10 @@ directory is checked: entry count, the declared uncompressed total, and the comp
 every large entry. The parts are then read with a hard byte cap (the read stops there whatever
 the headers claim) and parsed by defusedxml with DTDs and entities forbidden, so no entity
 expansion and no external fetch can happen. `word/document.xml` is parsed as a stream: each
-top-level paragraph or table is turned into text and dropped before the next one is read.
+top-level paragraph or table is turned into text and dropped (cleared and detached from the
+body, so millions of empty paragraphs cost no memory) before the next one is read. XML nested
+deeper than `IngestLimits.max_xml_depth` is refused as it is read: real documents stay far
+below it, and the walks over a block's content recurse once per nested table or control.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def parse_docx(data: bytes, name: str, limits: IngestLimits) -> ParsedDocument:
         document = _read_part(archive, "word/document.xml", limits.max_xml_bytes, name)
         styles = _read_optional(archive, "word/styles.xml", name)
         core = _read_optional(archive, "docProps/core.xml", name)
-    reader = _BodyReader(_heading_levels(styles, name), limits.max_chars, name)
+    reader = _BodyReader(_heading_levels(styles, name), limits, name)
     text = normalize_text(reader.read(document))
     return ParsedDocument(DOCX, [PageText(None, text)], None, _core_title(core) or reader.title)
 
@@ -177,9 +180,10 @@ def _core_title(core: bytes | None) -> str | None:
 class _BodyReader:
     """Turns the body of `word/document.xml` into text, one top-level block at a time."""
 
-    def __init__(self, heading_levels: dict[str, int], max_chars: int, name: str) -> None:
+    def __init__(self, heading_levels: dict[str, int], limits: IngestLimits, name: str) -> None:
         self._levels = heading_levels
-        self._max_chars = max_chars
+        self._max_chars = limits.max_chars
+        self._max_depth = limits.max_xml_depth
         self._name = name
         self._chars = 0
         self.title: str | None = None
@@ -200,17 +204,25 @@ class _BodyReader:
         return "".join(out)
 
     def _blocks(self, document: bytes) -> Iterator[tuple[str, str]]:
-        stack: list[str] = []
+        stack: list[Element] = []
         try:
             events = iterparse(io.BytesIO(document), events=("start", "end"), forbid_dtd=True)
             for event, element in events:
                 if event == "start":
-                    stack.append(element.tag)
+                    stack.append(element)
+                    if len(stack) > self._max_depth:
+                        raise CorruptFile(
+                            self._name,
+                            f"the DOCX nests its XML more than {self._max_depth} levels deep",
+                        )
                     continue
                 stack.pop()
-                if len(stack) == 2 and stack[1] == _BODY:
+                if len(stack) == 2 and stack[1].tag == _BODY:
                     yield from self._block(element)
                     element.clear()
+                    # Detached too: a cleared element still costs ~100 bytes while it stays
+                    # in the body, and it is the body's only child, so this is O(1).
+                    stack[1].remove(element)
         except _XML_ERRORS as exc:
             raise CorruptFile(self._name, "the DOCX is damaged: its XML cannot be read") from exc
 

@@ -5,6 +5,13 @@ object, canvas, select, and the head's metadata (its `<title>` becomes the title
 become Markdown `#` lines, so the chunker splits on them; list items become `- ` lines; table
 cells are joined with ` | `, one row a line. Built on the standard library's tolerant
 `html.parser`, which never fetches anything and knows no external entities.
+
+Two of that parser's reactions to malformed input are changed, since an upload can be built to
+hit them: a `<![` that is not a well-formed marked section raised AssertionError (HTML5 reads it
+as a bogus comment up to the next `>`), and at the end of the input every unterminated construct
+(`<!--`, `<a`, ...) was rescanned to the end once per `<` that followed it, so 80 KB of `<!--`
+took seconds (quadratic). HTML5 drops an unterminated comment or tag at the end of the input, and
+so does `_TextExtractor.close`, in one step.
 """
 
 from __future__ import annotations
@@ -118,6 +125,21 @@ class _TextExtractor(HTMLParser):
             alt = dict(attrs).get("alt")
             if alt:
                 self.parts.append(f" {alt} ")
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        # `<![CDATA[...]]>` and its kin are bogus comments in HTML5 (outside SVG and MathML,
+        # whose text is skipped anyway): they end at the first `>` and show nothing.
+        end = self.rawdata.find(">", i + 3)
+        return -1 if end < 0 else end + 1
+
+    def close(self) -> None:
+        # `feed` stops at the first construct it cannot complete and keeps the rest; what is
+        # kept then starts with that construct. If it is markup (`<!--`, `<a`, `</`, `<?`),
+        # HTML5 ends it at the end of the input and shows nothing of it: drop it here rather
+        # than let the base class rescan the tail once per `<` in it.
+        if self.rawdata.startswith("<") and not self.cdata_elem:
+            self.rawdata = ""
+        super().close()
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._skip or tag in _SKIP:
