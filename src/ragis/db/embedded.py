@@ -26,10 +26,13 @@ from redis.retry import Retry
 
 from ragis.errors import DataDirInUse, RedisUnavailable
 
-__all__ = ["EmbeddedRedis", "free_port", "redis_server_binary"]
+__all__ = ["EmbeddedRedis", "free_port", "make_private", "redis_server_binary"]
 
 LOCK_NAME = "ragis-redis.lock"
 LOG_NAME = "redis.log"
+# The data dir holds every document's text: readable by its owner only. Redis has no option
+# for the mode of its files, so it runs under this umask; files from before are chmodded.
+PRIVATE_UMASK = 0o077
 
 
 def redis_server_binary() -> str:
@@ -79,6 +82,22 @@ def _pid_is_redis(pid: int) -> bool:
             return False
         return True
     return b"redis-server" in cmdline
+
+
+def make_private(data_dir: Path) -> None:
+    """The data dir and everything in it readable and writable by its owner only (0700 for
+    folders, 0600 for files); what is not ours to change, or a symlink, is left as it is."""
+    entries = [data_dir]
+    for root, dirs, files in os.walk(data_dir):
+        entries += [Path(root, name) for name in (*dirs, *files)]
+    for path in entries:
+        with contextlib.suppress(OSError):
+            if path.is_symlink():
+                continue
+            mode = path.stat().st_mode
+            private = 0o700 if path.is_dir() else (mode & 0o700) | 0o600
+            if mode & 0o777 != private:
+                path.chmod(private)
 
 
 def _describe_owner(lock_text: str) -> str:
@@ -133,6 +152,7 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._acquire_lock()
         try:
+            make_private(self.data_dir)
             self.port = self.requested_port or free_port()
             if _port_taken(self.port):
                 raise RedisUnavailable(
@@ -208,6 +228,7 @@ class EmbeddedRedis:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            umask=PRIVATE_UMASK,  # its AOF, RDB and log: 0600, in 0700 folders
             # Its own process group: a Ctrl-C in the terminal reaches ragis, which then stops
             # Redis with SHUTDOWN instead of Redis dying on the same SIGINT mid-write.
             start_new_session=True,
