@@ -37,10 +37,12 @@ async def test_every_key_the_data_layer_writes_is_documented(
     version = await store.collections.version("docs")
     await store.cache.store(
         "docs", unit(3), question="q", answer="a", citations=[], version=version,
-        model="m", prompt_version="1",
+        model="m", prompt_version="1", retrieval="r", terms="x",
     )  # fmt: skip
     cite = Citation(1, "d1", "doc.txt", 1, 0.9, "t")
-    await store.sessions.append("s1", [Message("user", "q", time.time(), (cite,))])
+    await store.sessions.append(
+        "s1", [Message("user", "q", time.time(), (cite,))], collection="docs"
+    )
     patterns = documented_patterns(prefix)
     assert len(patterns) >= 10
     written = [k.decode() async for k in redis.scan_iter(match=f"{prefix}:*")]

@@ -258,6 +258,10 @@ async def _semantic_cache(ctx: Context, section: Section) -> None:
         qs = questions(ctx.flat_chunks, 40 if ctx.quick else 200, seed=41)
         vecs = await embedder.embed(qs)
         half = len(qs) // 2
+        # One cache scope (collection version, model, prompt, retrieval, exact terms) for all.
+        scope: dict[str, Any] = {
+            "version": 0, "model": "m", "prompt_version": "p", "retrieval": "r", "terms": "x",
+        }  # fmt: skip
         for q, v in zip(qs[:half], vecs[:half], strict=True):
             await store.cache.store(
                 "c",
@@ -265,23 +269,21 @@ async def _semantic_cache(ctx: Context, section: Section) -> None:
                 question=q,
                 answer="a",
                 citations=[],
-                version=0,
-                model="m",
-                prompt_version="p",
+                **scope,
             )
         hit_ms: list[float] = []
         miss_ms: list[float] = []
         hit_embed_ms: list[float] = []
         for i, (q, v) in enumerate(zip(qs, vecs, strict=True)):
             t = time.perf_counter()
-            found = await store.cache.lookup("c", v, version=0, model="m", prompt_version="p")
+            found = await store.cache.lookup("c", v, **scope)
             elapsed = (time.perf_counter() - t) * 1000
             (hit_ms if i < half else miss_ms).append(elapsed)
             if i < half:
                 assert found is not None
                 t = time.perf_counter()
                 v2 = (await embedder.embed([q]))[0]
-                await store.cache.lookup("c", v2, version=0, model="m", prompt_version="p")
+                await store.cache.lookup("c", v2, **scope)
                 hit_embed_ms.append((time.perf_counter() - t) * 1000)
         await store.cache.clear("c")
         section.tables.append(

@@ -10,6 +10,7 @@
     │   ├── InvalidName             a collection / document / session id with bad characters
     │   ├── ModelMismatch           vectors of another embedding model for an existing collection
     │   ├── TooLarge                a request over a count or size limit (413)
+    │   ├── SessionMismatch         a session continued in another collection than its own (409)
     │   └── FileRejected            an uploaded file ragis will not ingest (carries the file name)
     │       ├── UnsupportedFile     not a type ragis reads (415)
     │       ├── CorruptFile         a supported type that cannot be parsed, or built to expand (422)
@@ -50,6 +51,7 @@ __all__ = [
     "NotFound",
     "RagisError",
     "RedisUnavailable",
+    "SessionMismatch",
     "TooLarge",
     "UnsupportedFile",
     "UpstreamError",
@@ -101,6 +103,20 @@ class ModelMismatch(InvalidInput):
 
 class TooLarge(InvalidInput):
     code = "too_large"
+
+
+class SessionMismatch(InvalidInput):
+    """A session is bound to the collection it started in; the sentence names only the
+    requested one (the other may be none of the caller's business)."""
+
+    code = "session_collection_mismatch"
+
+    @classmethod
+    def for_collection(cls, collection: str) -> SessionMismatch:
+        return cls(
+            f"This session belongs to another collection, not {collection!r}: start a new "
+            "conversation (leave out session_id) to ask this collection."
+        )
 
 
 class NotFound(RagisError):

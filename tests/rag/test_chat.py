@@ -153,11 +153,25 @@ async def test_a_follow_up_is_rewritten_into_a_standalone_query_for_retrieval(
     assert roles == ["system", "user", "assistant", "user"]
     assert answer.json["messages"][-1]["content"].endswith("And at what temperature is it baked?")
     assert "rewrite" in events[-1].data["timings"]
-    # It was cached under the rewritten, standalone query only.
+    # Its answer leans on the conversation: it was not cached, even under the standalone query.
     calls = len(llm.chat_requests)
-    hit = await ask(rag, "At what temperature is sourdough bread baked?")
-    assert hit[0].data["cache_hit"] is True
-    assert len(llm.chat_requests) == calls
+    fresh = await ask(rag, "At what temperature is sourdough bread baked?")
+    assert fresh[0].data["cache_hit"] is False
+    assert len(llm.chat_requests) == calls + 1
+
+
+async def test_a_follow_up_is_never_answered_from_the_cache(
+    rag: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    await index_all(rag)
+    await ask(rag, "Where is Mount Etna?")  # cached, for any new conversation
+    sid = (await ask(rag, "Tell me about chess."))[0].data["session_id"]
+    llm.script(Reply(tokens=["Where is Mount Etna?"]), Reply(tokens=["In Sicily [1]."]))
+    calls = len(llm.chat_requests)
+    events = await ask(rag, "Where is Mount Etna?", session_id=sid)
+    assert events[0].data["cache_hit"] is False
+    assert len(llm.chat_requests) == calls + 2  # the rewrite and the answer
+    assert answer_of(events) == "In Sicily [1]."
 
 
 async def test_without_rewriting_a_follow_up_is_never_cached(
@@ -285,3 +299,135 @@ async def test_unknown_and_bad_session_ids(rag: httpx.AsyncClient) -> None:
     assert (await rag.get("/sessions/never-seen")).status_code == 404
     assert (await rag.get("/sessions/bad%20id")).status_code == 422
     assert (await rag.delete("/sessions/never-seen")).status_code == 404
+
+
+ORCHARD = "What does the orchard memo say?"
+
+
+async def test_a_cached_answer_serves_only_the_same_filter_and_top_k(
+    rag: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    apples = index_body("apples.txt", ["Orchard memo: the apples are public."], tags=["public"])
+    pears = index_body("pears.txt", ["Orchard memo: the pears are a private secret."],
+                       tags=["private"])  # fmt: skip
+    for body in (apples, pears):
+        assert (await rag.post("/index", json=body)).status_code == 200
+
+    def files(events: list[Event]) -> set[str]:
+        return {c["filename"] for c in by_type(events, "citations")[0].data["citations"]}
+
+    everything = await ask(rag, ORCHARD)
+    assert files(everything) == {"apples.txt", "pears.txt"}
+    public = await ask(rag, ORCHARD, filter={"tags": ["public"]})
+    assert public[0].data["cache_hit"] is False
+    assert files(public) == {"apples.txt"}
+    private = await ask(rag, ORCHARD, filter={"tags": ["private"]})
+    assert private[0].data["cache_hit"] is False
+    assert files(private) == {"pears.txt"}
+    fewer = await ask(rag, ORCHARD, top_k=1)
+    assert fewer[0].data["cache_hit"] is False
+    assert len(files(fewer)) == 1
+    by_doc = await ask(rag, ORCHARD, filter={"doc_ids": [apples["document"]["id"]]})
+    assert by_doc[0].data["cache_hit"] is False
+    # Each is now cached in its own scope and serves exactly it; a filter's order is no change.
+    calls = len(llm.chat_requests)
+    for extra, expected in (
+        ({}, {"apples.txt", "pears.txt"}),
+        ({"filter": {"tags": ["public"]}}, {"apples.txt"}),
+        ({"filter": {"tags": ["private"]}}, {"pears.txt"}),
+        ({"filter": {"tags": ["public", "private"]}}, {"apples.txt", "pears.txt"}),
+    ):
+        events = await ask(rag, ORCHARD, **extra)
+        assert files(events) == expected, extra
+    assert len(llm.chat_requests) == calls + 1  # only the new public+private filter missed
+    again = await ask(rag, ORCHARD, filter={"tags": ["private", "public"]})
+    assert again[0].data["cache_hit"] is True
+    assert len(llm.chat_requests) == calls + 1
+
+
+async def test_the_reverse_order_a_filtered_answer_does_not_serve_the_unfiltered_question(
+    rag: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    await rag.post("/index", json=index_body("apples.txt", ["Orchard memo: apples."],
+                                             tags=["public"]))  # fmt: skip
+    await rag.post("/index", json=index_body("pears.txt", ["Orchard memo: pears."],
+                                             tags=["private"]))  # fmt: skip
+    await ask(rag, ORCHARD, filter={"tags": ["private"]})
+    events = await ask(rag, ORCHARD)
+    assert events[0].data["cache_hit"] is False
+    cited = {c["filename"] for c in by_type(events, "citations")[0].data["citations"]}
+    assert cited == {"apples.txt", "pears.txt"}
+
+
+async def test_a_session_cannot_carry_one_collection_into_another(
+    rag: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    await rag.post("/index", json=index_body("a.txt", ["The vault code is 4711."], collection="a"))
+    await rag.post("/index", json=index_body("b.txt", ["Tea is served at four."], collection="b"))
+    llm.script(Reply(tokens=["The code is 4711 [1]."]))
+    sid = (await ask(rag, "What is the vault code?", collection="a"))[0].data["session_id"]
+    calls = len(llm.chat_requests)
+    response = await rag.post(
+        "/chat/stream",
+        json={"message": "And what was the code again?", "collection": "b", "session_id": sid},
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == "session_collection_mismatch"
+    assert "'b'" in error["message"]
+    assert "'a'" not in error["message"]
+    assert len(llm.chat_requests) == calls  # the LLM never saw A's history
+    # B's cache got nothing: a new conversation in B is answered afresh.
+    llm.script(Reply(tokens=["I do not know."]))
+    events = await ask(rag, "And what was the code again?", collection="b")
+    assert events[0].data["cache_hit"] is False
+    assert "4711" not in answer_of(events)
+    assert all("4711" not in str(m) for r in llm.chat_requests[calls:] for m in r.json["messages"])
+    # The session still works in its own collection; A's history stays in A.
+    follow = await ask(rag, "Is it still valid?", collection="a", session_id=sid)
+    assert by_type(follow, "done")
+    session = (await rag.get(f"/sessions/{sid}")).json()
+    assert len(session["messages"]) == 4
+
+
+async def test_a_client_chosen_session_id_is_bound_on_first_use(
+    rag: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    await rag.post("/index", json=index_body("a.txt", ["Alpha note."], collection="a"))
+    await rag.post("/index", json=index_body("b.txt", ["Beta note."], collection="b"))
+    assert by_type(await ask(rag, "What is the note?", collection="b", session_id="mine"), "done")
+    response = await rag.post(
+        "/chat/stream", json={"message": "hi", "collection": "a", "session_id": "mine"}
+    )
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("How many vacation days do employees get in 2023?",
+         "How many vacation days do employees get in 2024?"),
+        ("Is a purchase of 1,000 euros approved automatically?",
+         "Is a purchase of 10,000 euros approved automatically?"),
+        ("What does error E44-4471 mean?", "What does error E44-4472 mean?"),
+        ("When is overtime paid?", "When is overtime not paid?"),
+        ('What does the setting "max_connections" do?',
+         'What does the setting "max_clients" do?'),
+        ("How do I reset the Kindle Paperwhite?", "How do I reset the Kindle Oasis?"),
+    ],
+)  # fmt: skip
+async def test_a_question_that_differs_in_an_exact_term_is_not_a_cache_hit(
+    rag: httpx.AsyncClient, llm: OpenAIServer, first: str, second: str
+) -> None:
+    await rag.post("/index", json=index_body("hr.txt", [
+        "Employees get 25 vacation days in 2023 and 27 in 2024.",
+        "Purchases up to 5,000 euros are approved automatically. Error E44-4471 means a jam.",
+    ]))  # fmt: skip
+    await ask(rag, first)
+    calls = len(llm.chat_requests)
+    events = await ask(rag, second)
+    assert events[0].data["cache_hit"] is False
+    assert len(llm.chat_requests) == calls + 1
+    # The same question in other words still hits.
+    assert (await ask(rag, first.rstrip("?") + " ?"))[0].data["cache_hit"] is True

@@ -94,17 +94,19 @@ async def test_delete_and_reindex_touch_only_the_documents_shard(cluster_store: 
 
 
 async def test_sessions_and_cache_work_unchanged_on_a_cluster(cluster_store: Store) -> None:
-    await cluster_store.sessions.append("s1", [Message("user", "hi", 1.0)])
+    await cluster_store.sessions.append("s1", [Message("user", "hi", 1.0)], collection="docs")
+    assert await cluster_store.sessions.collection_of("s1") == "docs"
     assert [m.content for m in await cluster_store.sessions.history("s1")] == ["hi"]
     await fill(cluster_store)
     version = await cluster_store.collections.version("docs")
     await cluster_store.cache.store(
         "docs", unit(50), question="q", answer="a", citations=[], version=version,
-        model="m", prompt_version="1",
+        model="m", prompt_version="1", retrieval="r", terms="x",
     )  # fmt: skip
     hit = await cluster_store.cache.lookup(
-        "docs", unit(50), version=version, model="m", prompt_version="1"
-    )
+        "docs", unit(50), version=version, model="m", prompt_version="1", retrieval="r",
+        terms="x",
+    )  # fmt: skip
     assert hit is not None
     assert hit.answer == "a"
     await cluster_store.collections.delete("docs")

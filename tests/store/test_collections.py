@@ -62,7 +62,7 @@ async def test_every_key_of_a_collection_shares_one_hash_tag(
     await add_document(store, "docs", "d1", [unit(1), unit(2)])
     await store.cache.store(
         "docs", unit(5), question="q", answer="a", citations=[], version=1, model="m",
-        prompt_version="1",
+        prompt_version="1", retrieval="r", terms="x",
     )  # fmt: skip
     keys = [k.decode() async for k in redis.scan_iter(match=f"{prefix}:{{c:docs}}:*")]
     assert len(keys) >= 6

@@ -9,6 +9,12 @@ the rest after the response has started, so its failures become `error` events.
 
 Nothing partial is kept: the session and the cache are written only after the answer is complete.
 A client that disconnects cancels the generator, which closes the LLM stream at once.
+
+What crosses a boundary is refused: a session is bound to its collection (a request naming
+another is a 409 from `prepare()`); a follow-up, whose answer leans on the conversation, is
+neither served from the cache nor cached; a cached answer serves only a question with the same
+retrieval signature (filter, top_k, mode; `cache_scope`) and the same exact terms and names
+(`question_terms`).
 """
 
 from __future__ import annotations
@@ -25,14 +31,16 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ragis.embedding import Embedder
-from ragis.errors import InvalidInput, RagisError, TooLarge
+from ragis.errors import InvalidInput, RagisError, SessionMismatch, TooLarge
 from ragis.llm.base import LLMProvider
+from ragis.rag.cache_scope import retrieval_signature
 from ragis.rag.prompt import (
     PROMPT_VERSION,
     answer_messages,
     retrieval_only_answer,
     rewrite_messages,
 )
+from ragis.rag.question_terms import agree, question_terms
 from ragis.rag.settings import RagSettings
 from ragis.store import (
     Citation,
@@ -108,6 +116,10 @@ class ChatService:
         info = await self._store.collections.require(
             collection or self._settings.default_collection
         )
+        if session_id:
+            bound = await self._store.sessions.collection_of(sid)
+            if bound is not None and bound != info.name:
+                raise SessionMismatch.for_collection(info.name)
         return ChatTurn(
             message=text,
             session_id=sid,
@@ -154,18 +166,17 @@ class ChatService:
             if settings.history_messages and not turn.new_session
             else []
         )
-        query, cacheable = turn.message, True
-        if history:
-            if llm is not None and settings.rewrite_followups:
-                t = time.perf_counter()
-                rewritten = await llm.complete(
-                    rewrite_messages(turn.message, history), temperature=0.0, max_tokens=200
-                )
-                timings["rewrite"] = elapsed_ms(t)
-                query = _clean_rewrite(rewritten) or turn.message
-            else:
-                # The question may lean on the conversation: its answer is not reusable.
-                cacheable = False
+        query = turn.message
+        # A follow-up's answer leans on the conversation (its history goes into the prompt),
+        # and its rewrite on the LLM's reading of it: neither is another session's to reuse.
+        cacheable = not history
+        if history and llm is not None and settings.rewrite_followups:
+            t = time.perf_counter()
+            rewritten = await llm.complete(
+                rewrite_messages(turn.message, history), temperature=0.0, max_tokens=200
+            )
+            timings["rewrite"] = elapsed_ms(t)
+            query = _clean_rewrite(rewritten) or turn.message
 
         t = time.perf_counter()
         vector = (await self._embedder.embed([query]))[0]
@@ -174,6 +185,8 @@ class ChatService:
         model_key = f"{llm.name}:{llm.model}" if llm else "none"
         use_cache = settings.cache_enabled and cacheable and llm is not None
         version = turn.collection.version
+        signature = retrieval_signature(turn.flt, turn.top_k)
+        terms = question_terms(query)
         # The search starts at once, alongside the cache lookup: on a miss (the common case)
         # its round trips overlap the lookup's instead of following them. A hit leaves it to
         # finish unused.
@@ -182,8 +195,10 @@ class ChatService:
             t = time.perf_counter()
             try:
                 hit = await store.cache.lookup(
-                    name, vector, version=version, model=model_key, prompt_version=PROMPT_VERSION
-                )
+                    name, vector, version=version, model=model_key, prompt_version=PROMPT_VERSION,
+                    retrieval=signature, terms=terms.key,
+                    accept=lambda cached: agree(terms, question_terms(cached)),
+                )  # fmt: skip
             except BaseException:
                 _abandon(search)
                 raise
@@ -234,6 +249,7 @@ class ChatService:
             await store.cache.store(
                 name, vector, question=query, answer=answer, citations=citations,
                 version=version, model=model_key, prompt_version=PROMPT_VERSION,
+                retrieval=signature, terms=terms.key,
             )  # fmt: skip
         timings["total"] = elapsed_ms(started)
         yield "done", {"timings": dict(timings), "cache_hit": False}
@@ -289,6 +305,7 @@ class ChatService:
                     extra={"cache_hit": cache_hit, "model": self.model_name},
                 ),
             ],
+            collection=turn.collection.name,
         )  # fmt: skip
 
 

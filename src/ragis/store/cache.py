@@ -1,12 +1,16 @@
 """The semantic cache: answers of earlier questions, found by the similarity of the questions.
 
 Each collection has a vector set of cached question embeddings (NOQUANT: the hit threshold is a
-fine line, so no quantization error near it) whose elements carry `{v, m, p}`: the collection
-version, LLM model and prompt version the answer was made with. The answer and its citations sit
-in a plain key with a TTL. A lookup is a hit only when the cosine similarity reaches the
-threshold and `v`, `m`, `p` all match (a `FILTER`), so an answer computed before the corpus,
-model or prompt changed is never served. An element whose answer key has expired is removed
-when a lookup meets it.
+fine line, so no quantization error near it) whose elements carry `{v, m, p, r, x}`: the
+collection version, LLM model and prompt version the answer was made with, the signature of
+the retrieval that found its sources (filter, top_k, retrieval mode: `r`) and a hash of the
+question's exact terms (numbers, dates, quoted strings, identifiers, negation: `x`). The answer
+and its citations sit in a plain key with a TTL. A lookup is a hit only when the cosine
+similarity reaches the threshold and all five attributes match (a `FILTER`), so an answer is
+never served to a request whose retrieval would have differed (another filter or top_k, an
+older corpus, another model or prompt) nor to a question that differs in a number or a name
+similarity cannot see; the caller may also refuse a candidate by its question (`accept`). An
+element whose answer key has expired is removed when a lookup meets it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ragis.db.client import RedisClient
 from ragis.store.codec import s, to_blob
@@ -42,12 +46,16 @@ class SemanticCache:
         version: int,
         model: str,
         prompt_version: str,
+        retrieval: str,
+        terms: str,
+        accept: Callable[[str], bool] | None = None,
     ) -> CachedAnswer | None:
+        """The best cached answer for this scope, if similar enough and `accept`ed by its
+        question (checks the filter cannot express)."""
         ck = self._keys.collection(collection)
-        expr = (
-            f".v == {int(version)} and .m == {json.dumps(model)} "
-            f"and .p == {json.dumps(prompt_version)}"
-        )
+        attrs = _attributes(version, model, prompt_version, retrieval, terms)
+        # json.dumps keeps every value a string literal: none can change the expression.
+        expr = " and ".join(f".{name} == {json.dumps(value)}" for name, value in attrs.items())
         reply = await self._redis.execute_command(
             "VSIM", ck.cache, "FP32", to_blob(vector), "WITHSCORES",
             "COUNT", _CANDIDATES, "FILTER", expr,
@@ -70,6 +78,8 @@ class SemanticCache:
             if raw is None:
                 continue
             data = json.loads(s(raw))
+            if accept is not None and not accept(str(data["question"])):
+                continue
             return CachedAnswer(
                 entry_id=eid,
                 question=str(data["question"]),
@@ -92,6 +102,8 @@ class SemanticCache:
         version: int,
         model: str,
         prompt_version: str,
+        retrieval: str,
+        terms: str,
     ) -> str | None:
         """Cache an answer made at collection `version`; skipped if the corpus moved on since."""
         ck = self._keys.collection(collection)
@@ -106,7 +118,7 @@ class SemanticCache:
             "model": model,
             "created": time.time(),
         }
-        attrs = {"v": int(version), "m": model, "p": prompt_version}
+        attrs = _attributes(version, model, prompt_version, retrieval, terms)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(ck.cache_entry(entry_id), json.dumps(payload, ensure_ascii=False), ex=self.ttl)
             pipe.execute_command(
@@ -118,3 +130,10 @@ class SemanticCache:
 
     async def clear(self, collection: str) -> None:
         await self._redis.delete(self._keys.collection(collection).cache)
+
+
+def _attributes(
+    version: int, model: str, prompt_version: str, retrieval: str, terms: str
+) -> dict[str, int | str]:
+    """What must be equal for a cached answer to serve a request, as the element's attributes."""
+    return {"v": int(version), "m": model, "p": prompt_version, "r": retrieval, "x": terms}
