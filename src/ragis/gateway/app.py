@@ -22,6 +22,7 @@ from ragis.gateway.limits import BodyLimit
 from ragis.gateway.pipeline import Pipeline
 from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
 from ragis.gateway.routes import chat, collections, documents, health, sessions, static
+from ragis.gateway.security import SecurityHeaders
 from ragis.gateway.settings import GatewaySettings
 from ragis.ingest import Chunker, IngestLimits
 from ragis.web.errors import error_body, install_error_handlers
@@ -72,6 +73,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
 
     app.add_middleware(BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH}))
+    # Outermost of ours, so that every answer carries the headers, a 413 of BodyLimit included.
+    docs = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path}
+    app.add_middleware(SecurityHeaders, docs_paths=frozenset(docs))
     for module in (documents, collections, chat, sessions, health, static):
         app.include_router(module.router)
     return app

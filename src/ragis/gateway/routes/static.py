@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from ragis.errors import NotFound
 from ragis.gateway.deps import SettingsDep
+from ragis.gateway.security import inline_hash, policy
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,6 +43,10 @@ line-height:1.5}}code,pre{{background:#f3f3f3;padding:.1rem .3rem}}pre{{padding:
 </html>
 """
 
+# The page's one inline <style>, allowed by its hash (the app's policy allows no inline style).
+_NOT_BUILT_STYLE = NOT_BUILT.format(where="").split("<style>")[1].split("</style>")[0]
+NOT_BUILT_POLICY = policy(style_src=f"'self' {inline_hash(_NOT_BUILT_STYLE)}")
+
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
@@ -64,7 +69,7 @@ async def web_ui(request: Request, path: str, settings: SettingsDep) -> Response
         return HTMLResponse(
             NOT_BUILT.format(where=where),
             status_code=200 if path in ("", "index.html") else 404,
-            headers={"Cache-Control": REVALIDATE},
+            headers={"Cache-Control": REVALIDATE, "Content-Security-Policy": NOT_BUILT_POLICY},
         )
     files = StaticFiles(directory=root, check_dir=False)
     parts = [part for part in path.split("/") if part not in ("", ".")]
