@@ -206,6 +206,26 @@ async def test_refusals_of_the_rag_service_pass_through_with_their_status(
     assert "RAGIS_MAX_MESSAGE_CHARS" in response.json()["error"]["message"]
 
 
+async def test_a_session_of_another_collection_is_a_409_with_its_sentence(
+    gateway: httpx.AsyncClient,
+) -> None:
+    await seed(gateway)
+    other = ("tea.txt", b"Green tea steeps for two minutes at 80 degrees.\n")
+    upload = await gateway.post(
+        "/api/documents/upload", files=[("file", other)], data={"collection": "tea"}
+    )
+    assert upload.status_code == 200, upload.text
+    events = await collect_events(gateway, "/api/chat/stream", QUESTION)
+    sid = events[0].data["session_id"]
+    response = await gateway.post(
+        "/api/chat/stream", json={**QUESTION, "collection": "tea", "session_id": sid}
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "session_collection_mismatch"
+    assert "'tea'" in response.json()["error"]["message"]
+    assert "default" not in response.json()["error"]["message"]
+
+
 async def test_a_malformed_question_is_422_before_reaching_the_rag_service(
     gateway: httpx.AsyncClient,
 ) -> None:

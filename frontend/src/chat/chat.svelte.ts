@@ -38,6 +38,8 @@ function fromSession(m: SessionMessage): Turn {
 export function describeError(error: unknown): TurnError {
   if (error instanceof ApiError) {
     if (error.status === 404) return { title: 'Upload a document first', message: error.message };
+    // A session is bound to its collection; the view starts a new chat when the collection changes.
+    if (error.status === 409) return { title: 'Start a new chat to ask this collection', message: error.message };
     if (error.code === 'unreachable') return { title: 'The gateway is not answering', message: error.message };
     return { title: 'The answer failed', message: error.message };
   }

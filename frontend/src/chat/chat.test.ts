@@ -64,6 +64,14 @@ describe('Chat', () => {
     expect(chat.turns[1].error).toEqual({ title: 'Upload a document first', message: "There is no collection 'c'." });
   });
 
+  it('says to start a new chat when the session belongs to another collection', async () => {
+    const message = "This session belongs to another collection, not 'c': start a new conversation.";
+    script(() => Response.json({ error: { code: 'session_collection_mismatch', message } }, { status: 409 }));
+    const chat = new Chat();
+    await chat.send('q', 'c');
+    expect(chat.turns[1].error).toEqual({ title: 'Start a new chat to ask this collection', message });
+  });
+
   it('shows an error event as the answer error', async () => {
     script(() => stream(sse('meta', META) + sse('error', { code: 'llm_unavailable', message: 'Ollama is down.' })));
     const chat = new Chat();

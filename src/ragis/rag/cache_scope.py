@@ -26,5 +26,5 @@ def retrieval_signature(flt: SearchFilter, top_k: int, mode: str = RETRIEVAL_MOD
         "doc_ids": sorted(set(flt.doc_ids)),
         "tags": sorted(set(flt.tags)),
     }
-    blob = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    blob = json.dumps(spec, sort_keys=True, separators=(",", ":"))  # ASCII: any text hashes
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]

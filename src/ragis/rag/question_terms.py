@@ -83,7 +83,8 @@ class QuestionTerms:
     @property
     def key(self) -> str:
         """A hash of the exact terms: a fixed-size, quote-free value for a `FILTER`."""
-        blob = json.dumps(sorted(self.exact), ensure_ascii=False, separators=(",", ":"))
+        # ASCII escapes: a lone surrogate in a question still hashes.
+        blob = json.dumps(sorted(self.exact), separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 

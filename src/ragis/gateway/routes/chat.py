@@ -17,9 +17,10 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 STREAM_DOC = """Server-Sent Events relayed from the RAG service as they arrive: `meta`, `citations`,
 any number of `token`, then `done` — or `error` {code, message} at any point, after which the
 stream ends. SSE comments (`: keep-alive`) come while the answer is slow to start. The RAG service
-refusing the question (unknown collection 404, message too long 413, bad request 422) is passed
-through as JSON with its status; the RAG service being down or failing (connection refused, 5xx,
-a stream cut in the middle) is a 200 stream with one `error` event."""
+refusing the question (unknown collection 404, a session of another collection 409, message too
+long 413, bad request 422) is passed through as JSON with its status; the RAG service being down
+or failing (connection refused, 5xx, a stream cut in the middle) is a 200 stream with one `error`
+event."""
 
 
 @router.post(
@@ -29,6 +30,7 @@ a stream cut in the middle) is a 200 stream with one `error` event."""
     responses={
         200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
         404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic, "description": "The session belongs to another collection."},
         413: {"model": ErrorPublic},
         422: {"model": ErrorPublic},
     },

@@ -26,6 +26,7 @@ any point, after which the stream ends."""
     responses={
         200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
         404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic, "description": "The session belongs to another collection."},
         413: {"model": ErrorPublic},
         422: {"model": ErrorPublic},
     },
