@@ -5,34 +5,57 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ragis import __version__
 from ragis.errors import RagisError
+
+if TYPE_CHECKING:
+    from ragis.signals import StopSignals
 
 __all__ = ["main"]
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
+    from ragis.signals import StopSignals
+
+    # First of all: from here on SIGTERM, SIGINT and SIGHUP stop what has started, in reverse
+    # order, instead of ending ragis at once and leaving its children (each in its own
+    # session) running.
+    signals = StopSignals().install()
+    try:
+        return _run_up(signals)
+    finally:
+        # Everything is stopped: a late signal (docker's SIGTERM after ours, a second Ctrl-C)
+        # has nothing left to stop, and must not kill the interpreter as it shuts down (which
+        # puts the default handlers back) and turn a clean exit into "killed by SIGINT".
+        signals.ignore()
+
+
+def _run_up(signals: StopSignals) -> int:
     from ragis.gateway.settings import load_gateway_settings
     from ragis.rag.settings import load_rag_settings
-    from ragis.stack import Stack, wait_for_stop_signal
+    from ragis.signals import StopRequested
+    from ragis.stack import Stack
 
-    stack = Stack(
-        load_rag_settings(),
-        load_gateway_settings(),
-        echo=lambda line: print(line, flush=True),
-    )
-    print(f"ragis {__version__}: starting ...", flush=True)
-    stack.start()
+    def echo(line: str) -> None:
+        print(line, flush=True)
+
+    echo(f"ragis {__version__}: starting ...")
     try:
-        print("ragis is up:", flush=True)
-        for line in stack.describe():
-            print(line, flush=True)
-        print(f"Open {stack.gateway_url} in a browser. Press Ctrl-C to stop.", flush=True)
-        wait_for_stop_signal()
-    finally:
-        stack.stop()
-    return 0
+        stack = Stack(load_rag_settings(), load_gateway_settings(), echo=echo, signals=signals)
+        stack.start()  # on a failure or a stop signal it stops what it started, then raises
+        try:
+            echo("ragis is up:")
+            for line in stack.describe():
+                echo(line)
+            echo(f"Open {stack.gateway_url} in a browser. Press Ctrl-C to stop.")
+            stack.supervise()  # returns only by raising: a stop signal or ServiceCrashed
+        finally:
+            stack.stop()
+    except StopRequested:
+        return 0
+    return 0  # pragma: no cover - supervise() never returns
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -97,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Start the stack in the foreground: the embedded Redis 8 (unless REDIS_URL is set), "
             "the RAG service and the gateway with the web UI; print where each part listens and "
-            "which LLM answers; stop everything cleanly on Ctrl-C or SIGTERM. "
+            "which LLM answers; restart a service that exits (with backoff; after "
+            "RAGIS_RESTART_LIMIT crashes stop everything and exit 1); stop everything cleanly "
+            "on Ctrl-C, SIGTERM or SIGHUP. "
             "Settings come from the environment and .env (RAGIS_DATA_DIR, RAGIS_REDIS_PORT, ...)."
         ),
     )

@@ -23,7 +23,8 @@
     │   ├── LLMAuthError            the key was refused (401/403)
     │   ├── LLMModelNotFound        the server does not know the model
     │   └── LLMStreamBroken         the stream broke after the answer had started
-    └── UpstreamError               the gateway could not get an answer from the RAG service
+    ├── UpstreamError               the gateway could not get an answer from the RAG service
+    └── ServiceCrashed              a service of `ragis up` kept crashing, so ragis stopped
 
 Each error's message is a sentence a user can act on; the HTTP edge maps the classes to statuses
 (`InvalidInput` -> 4xx, `NotFound` -> 404, `RedisUnavailable` -> 503) and never sends a traceback.
@@ -51,6 +52,7 @@ __all__ = [
     "NotFound",
     "RagisError",
     "RedisUnavailable",
+    "ServiceCrashed",
     "SessionMismatch",
     "TooLarge",
     "UnsupportedFile",
@@ -183,3 +185,7 @@ class LLMStreamBroken(LLMError):
 
 class UpstreamError(RagisError):
     code = "upstream_error"
+
+
+class ServiceCrashed(RagisError):
+    code = "service_crashed"

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -47,6 +47,13 @@ class ServiceProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def exit_code(self) -> int | None:
+        """The child's exit code once it has exited (negative: killed by that signal), else None.
+
+        Asking also reaps an exited child, so it does not stay behind as `<defunct>`.
+        """
+        return self._process.poll() if self._process is not None else None
+
     def start(self) -> ServiceProcess:
         self._process = subprocess.Popen(
             [sys.executable, "-m", self.module],
@@ -58,12 +65,19 @@ class ServiceProcess:
         )
         return self
 
-    def wait_healthy(self, path: str, timeout: float) -> dict[str, Any]:
-        """Poll `GET path` until it answers 200; return its JSON. Raise if the process dies."""
+    def wait_healthy(
+        self, path: str, timeout: float, *, interrupt: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """Poll `GET path` until it answers 200; return its JSON. Raise if the process dies.
+
+        `interrupt` is called between polls: raising from it abandons the wait (a stop signal).
+        """
         deadline = time.monotonic() + timeout
         last = "no answer yet"
         with httpx.Client(timeout=2.0) as client:
             while True:
+                if interrupt is not None:
+                    interrupt()
                 if self._process is None or self._process.poll() is not None:
                     code = self._process.returncode if self._process else None
                     raise RagisError(

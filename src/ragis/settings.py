@@ -67,6 +67,17 @@ class Settings(BaseSettings):
         default=15.0, gt=0, validation_alias=_env("RAGIS_REDIS_START_TIMEOUT")
     )
 
+    # --- ragis up: restarting a crashed service ----------------------------------------------
+    restart_limit: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5,
+        validation_alias=_env("RAGIS_RESTART_LIMIT"),
+        description="Crashes of one service within RAGIS_RESTART_WINDOW after which `ragis up` "
+        "stops everything instead of restarting it again.",
+    )
+    restart_window: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=300.0, validation_alias=_env("RAGIS_RESTART_WINDOW")
+    )
+
     # --- Vector index ------------------------------------------------------------------------
     quantization: Quantization = Field(
         default=Quantization.Q8, validation_alias=_env("RAGIS_VECTOR_QUANT")

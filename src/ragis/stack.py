@@ -3,16 +3,16 @@
 Parts start in order and stop in reverse order: Redis (the embedded Redis 8 when `REDIS_URL` is
 unset, else a check that the external server has Vector Sets), then the RAG service and the
 gateway (which serves the web UI) as child processes, each waited for until its health answers.
+Each phase prints a line, so what has started is visible (and testable). A stop signal at any
+phase (see ragis.signals) stops what has started; once up, `supervise()` restarts a child that
+exits (see ragis.supervise).
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import FrameType
 
 from ragis.db import EmbeddedRedis, connect
 from ragis.db.client import redact
@@ -20,6 +20,8 @@ from ragis.db.embedded import free_port
 from ragis.gateway.settings import GatewaySettings
 from ragis.process import ServiceProcess, child_environment
 from ragis.rag.settings import RagSettings
+from ragis.signals import StopSignals
+from ragis.supervise import Supervised, Supervisor
 
 __all__ = ["Part", "Stack"]
 
@@ -30,6 +32,8 @@ class Part:
     address: str
     detail: str = ""
     stop: Callable[[], None] = field(default=lambda: None)
+    # A child process of ours that the supervisor restarts if it exits; None: not ours to watch.
+    supervised: Supervised | None = None
 
 
 class Stack:
@@ -40,11 +44,14 @@ class Stack:
         *,
         echo: Callable[[str], None] = print,
         start_timeout: float = 300.0,
+        signals: StopSignals | None = None,
     ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.echo = echo
         self.start_timeout = start_timeout
+        # Not installed by default (then never requested): the caller decides about handlers.
+        self.signals = signals or StopSignals()
         self.parts: list[Part] = []
         self.redis_url: str = ""
         self.rag_url: str = ""
@@ -52,15 +59,29 @@ class Stack:
         self.llm_line: str = ""
 
     def start(self) -> None:
+        """Start every part; on any failure or stop signal, stop what has started and raise."""
         try:
-            self._start_redis()
-            self._start_rag()
-            self._start_gateway()
+            for phase in (self._start_redis, self._start_rag, self._start_gateway):
+                self.signals.check()
+                phase()
+            self.signals.check()
         except BaseException:
             self.stop()
             raise
 
+    def supervise(self) -> None:
+        """Restart a child that exits, until a stop signal (`StopRequested`) or `ServiceCrashed`."""
+        Supervisor(
+            [p.supervised for p in self.parts if p.supervised is not None],
+            self.signals,
+            echo=self.echo,
+            limit=self.settings.restart_limit,
+            window=self.settings.restart_window,
+        ).run()
+
     def stop(self) -> None:
+        if self.signals.requested:
+            self.echo(f"{self.signals.name} received.")
         while self.parts:
             part = self.parts.pop()
             self.echo(f"stopping {part.name} ...")
@@ -77,10 +98,16 @@ class Stack:
             self.settings.data_dir,
             self.settings.redis_port,
             start_timeout=self.settings.redis_start_timeout,
+            interrupt=self.signals.check,
         )
+        self.echo(f"starting the embedded Redis 8 (data in {server.data_dir}) ...")
         server.start()
-        self.echo(f"redis ready at {server.url}")
+        # Recorded before anything else can fail, so that a stop always includes it.
         self.parts.append(Part("redis", server.url, "", server.stop))
+        self.parts[-1].supervised = Supervised(
+            "embedded Redis", server.exit_code, lambda: self._restart_redis(server)
+        )
+        self.echo(f"redis ready at {server.url}")
         self.redis_url = server.url
         version = asyncio.run(_check(server.url))
         self.parts[-1].detail = f"embedded Redis {version}, data in {server.data_dir}"
@@ -93,13 +120,17 @@ class Stack:
             port=port,
             env=child_environment({"REDIS_URL": self.redis_url, "RAGIS_RAG_PORT": str(port)}),
         )
+        service.start()
+        self.parts.append(Part("rag", service.url, "", service.stop))
+        self.parts[-1].supervised = Supervised(
+            "RAG service", service.exit_code, lambda: self._restart(service, "/health")
+        )
         self.echo(
             "starting the RAG service (loading the embedding model; the first start on a "
             "machine also measures the embedding backends, about a minute) ..."
         )
-        service.start()
-        self.parts.append(Part("rag", service.url, "", service.stop))
-        health = service.wait_healthy("/health", self.start_timeout)
+        health = service.wait_healthy("/health", self.start_timeout, interrupt=self.signals.check)
+        self.echo(f"rag ready at {service.url}")
         self.rag_url = service.url
         self.parts[-1].detail = str(health.get("embedder", {}).get("detail", ""))
         self.llm_line = _describe_llm(health)
@@ -114,7 +145,12 @@ class Stack:
         )
         service.start()
         self.parts.append(Part("gateway", service.url, "", service.stop))
-        service.wait_healthy("/api/health", self.start_timeout)
+        self.parts[-1].supervised = Supervised(
+            "gateway", service.exit_code, lambda: self._restart(service, "/api/health")
+        )
+        self.echo("starting the gateway ...")
+        service.wait_healthy("/api/health", self.start_timeout, interrupt=self.signals.check)
+        self.echo(f"gateway ready at {service.url}")
         host = self.gateway.gateway_host
         self.gateway_url = (
             service.url if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
@@ -124,6 +160,19 @@ class Stack:
         self.parts[-1].detail = (
             f"web UI and API; UI from {ui}" if ui else "API only: the web UI is not built"
         )
+
+    def _restart(self, service: ServiceProcess, health_path: str) -> str:
+        service.stop()  # reaps a dead child; stops one that hung at start
+        service.start()
+        service.wait_healthy(health_path, self.start_timeout, interrupt=self.signals.check)
+        return service.url
+
+    def _restart_redis(self, server: EmbeddedRedis) -> str:
+        server.stop()  # reaps it and releases the data dir's lock
+        # The same port: the RAG service was told this address.
+        server.requested_port = server.port
+        server.start()
+        return server.url
 
     def describe(self) -> list[str]:
         width = max((len(p.name) for p in self.parts), default=0)
@@ -156,22 +205,3 @@ async def _check(url: str) -> str:
         return await ensure_vector_sets(client, url)
     finally:
         await client.aclose()
-
-
-def wait_for_stop_signal() -> int:
-    """Block until SIGINT or SIGTERM; returns the signal number."""
-    received = threading.Event()
-    caught: list[int] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        caught.append(signum)
-        received.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not received.wait(0.5):
-            pass
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-    return caught[0]

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -123,12 +124,16 @@ class EmbeddedRedis:
         *,
         start_timeout: float = 15.0,
         extra_args: list[str] | None = None,
+        interrupt: Callable[[], None] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.requested_port = port
         self.port = port
         self.start_timeout = start_timeout
         self.extra_args = list(extra_args or [])
+        # Called while waiting for the server to answer: raising from it abandons the start and
+        # kills the server (`ragis up` on a stop signal).
+        self.interrupt = interrupt
         self._process: subprocess.Popen[bytes] | None = None
         self._lock_file: IO[str] | None = None
 
@@ -143,6 +148,10 @@ class EmbeddedRedis:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    def exit_code(self) -> int | None:
+        """The server's exit code once it has exited (reaping it), else None."""
+        return self._process.poll() if self._process is not None else None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -240,6 +249,8 @@ class EmbeddedRedis:
         client = _one_shot_client(self.port, 1.0)
         try:
             while True:
+                if self.interrupt is not None:
+                    self.interrupt()
                 if self._process.poll() is not None:
                     raise RedisUnavailable(
                         f"The embedded Redis exited at start (code {self._process.returncode}): "
