@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from support.gateway_fixtures import GatewayFactory
+from support.hostile import hostile_files
 from support.llm_servers import unused_port
 
 MiB = 1024 * 1024
@@ -157,3 +159,183 @@ async def test_a_file_the_rag_service_cannot_take_fails_with_503(small_gateway: 
     assert body["results"][0]["ok"] is False
     assert body["error"]["code"] == "upstream_error"
     assert "does not answer" in body["error"]["message"]
+
+
+# --- Hostile files and slow clients (issue 12, items 7 and 8) --------------------------------
+
+GUARDS = {"header_timeout": 1.0, "body_timeout": 1.0, "max_connections": 4}
+
+
+@pytest.fixture
+def guarded_gateway(start_gateway: GatewayFactory) -> Iterator[str]:
+    """A gateway with short parse limits and short client timeouts (its RAG service is down:
+    everything here is decided before the gateway would call it)."""
+    with start_gateway(
+        rag_urls=[f"http://127.0.0.1:{unused_port()}"], parse_cpu_seconds=5, **GUARDS
+    ) as url:
+        yield url
+
+
+@pytest.mark.parametrize("name", list(hostile_files()))
+async def test_a_hostile_file_is_a_422_with_a_sentence(guarded_gateway: str, name: str) -> None:
+    async with httpx.AsyncClient(base_url=guarded_gateway, timeout=120) as client:
+        response = await client.post(
+            "/api/documents/upload", files=[("file", (name, hostile_files()[name]))]
+        )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error"]["code"] in {"corrupt_file", "empty_file"}
+    reason = body["error"]["message"].removeprefix(f"{name}: ")
+    assert reason != body["error"]["message"]
+    assert len(reason.split()) >= 5  # a sentence, not a class name
+    assert body["results"] == [
+        {"filename": name, "ok": False, "error": body["results"][0]["error"]}
+    ]
+
+
+async def test_the_gateway_answers_while_a_bomb_is_parsed(start_gateway: GatewayFactory) -> None:
+    # The parse of 60 MiB of XML runs in a child for seconds (3 s of CPU, then it is killed);
+    # meanwhile the gateway's event loop answers other requests. (Proved by order, not by
+    # time: the health answers while the upload is still waiting for its child.)
+    with start_gateway(rag_urls=[f"http://127.0.0.1:{unused_port()}"], parse_cpu_seconds=3) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            upload = asyncio.create_task(
+                client.post(
+                    "/api/documents/upload",
+                    files=[("file", ("bomb.docx", hostile_files()["empty-elements.docx"]))],
+                )
+            )
+            await _until_a_parse_child_runs()
+            health = await client.get("/api/health")
+            assert not upload.done()
+            assert health.status_code in {200, 503}
+            assert (await upload).status_code == 422
+
+
+async def _until_a_parse_child_runs() -> None:
+    for _ in range(1000):
+        if any(p.name == "ragis-parse" for p in multiprocessing.active_children()):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no parse child started")
+
+
+async def test_a_body_shorter_than_its_content_length_gets_408(guarded_gateway: str) -> None:
+    reader, writer = await connect(guarded_gateway)
+    try:
+        body = b'{"name": "abc"}'
+        writer.write(
+            b"POST /api/collections HTTP/1.1\r\nHost: gateway\r\n"
+            b"Content-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body) + 1000, body)
+        )
+        await writer.drain()
+        status, headers, answer = await asyncio.wait_for(read_response(reader), timeout=30)
+        assert await asyncio.wait_for(reader.read(), timeout=30) == b""  # then closed
+    finally:
+        writer.close()
+    assert status == 408
+    assert headers["connection"] == "close"
+    assert answer["error"]["code"] == "request_timeout"
+    assert "did not arrive within 1 s (RAGIS_BODY_TIMEOUT)" in answer["error"]["message"]
+
+
+async def test_an_upload_body_sent_too_slowly_gets_408(guarded_gateway: str) -> None:
+    reader, writer = await connect(guarded_gateway)
+    answer = asyncio.create_task(read_response(reader))
+    try:
+        writer.write(request_head(f"Content-Length: {MiB}\r\n") + FILE_HEAD)
+        while not answer.done():  # a byte every 100 ms: it would take a day
+            try:
+                writer.write(b"x")
+                await writer.drain()
+            except ConnectionError:
+                break
+            await asyncio.sleep(0.1)
+        status, _, body = await asyncio.wait_for(answer, timeout=30)
+    finally:
+        answer.cancel()
+        writer.close()
+    assert status == 408
+    assert body["error"]["code"] == "request_timeout"
+
+
+async def test_headers_sent_byte_by_byte_too_slowly_are_cut_off(guarded_gateway: str) -> None:
+    reader, writer = await connect(guarded_gateway)
+    head = b"GET /api/health HTTP/1.1\r\nHost: gateway\r\nX-Slow: " + b"a" * 10_000
+    sent = 0
+    try:
+        for byte in head:  # one byte every 50 ms; the headers never end
+            try:
+                writer.write(bytes([byte]))
+                await writer.drain()
+            except ConnectionError:
+                break
+            sent += 1
+            if reader.at_eof() or len(reader._buffer):  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.05)
+        answer = await asyncio.wait_for(reader.read(), timeout=30)
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b"request_timeout" in answer
+    assert b"did not arrive within 1 s" in answer
+    assert sent < len(head)  # disconnected long before the client was done
+
+
+async def test_a_connection_that_sends_nothing_is_closed(guarded_gateway: str) -> None:
+    reader, writer = await connect(guarded_gateway)
+    try:
+        assert await asyncio.wait_for(reader.read(), timeout=30) == b""
+    finally:
+        writer.close()
+
+
+async def test_headers_over_64_kib_get_431(guarded_gateway: str) -> None:
+    reader, writer = await connect(guarded_gateway)
+    try:
+        writer.write(b"GET /api/health HTTP/1.1\r\nHost: gateway\r\n")
+        for _ in range(100):
+            try:
+                writer.write(b"X-Filler: " + b"f" * 1000 + b"\r\n")
+                await writer.drain()
+            except ConnectionError:
+                break
+        answer = await asyncio.wait_for(reader.read(), timeout=30)
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert b"over 64 KiB" in answer
+
+
+async def test_connections_over_the_cap_get_503(guarded_gateway: str) -> None:
+    # 4 connections are allowed; with 4 open and idle, a 5th one's request is refused with a
+    # JSON 503. Once they are gone, requests are served again.
+    idle = [await connect(guarded_gateway) for _ in range(4)]
+    try:
+        async with httpx.AsyncClient(base_url=guarded_gateway) as client:
+            refused = await client.get("/api/collections")
+    finally:
+        for _, writer in idle:
+            writer.close()
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "too_busy"
+    assert refused.headers["retry-after"] == "1"
+    for _ in range(200):  # the server sees the closes a moment later
+        async with httpx.AsyncClient(base_url=guarded_gateway) as client:
+            again = await client.get("/api/openapi.json")
+        if again.status_code == 200:
+            break
+        await asyncio.sleep(0.05)
+    assert again.status_code == 200
+
+
+async def test_a_request_in_time_is_not_disturbed_by_the_guards(guarded_gateway: str) -> None:
+    # Keep-alive: two requests on one connection, the second after the first's answer.
+    async with httpx.AsyncClient(base_url=guarded_gateway) as client:
+        for _ in range(2):
+            response = await client.post(
+                "/api/documents/upload", files=[("file", ("x.png", b"\x89PNG\r\n\x1a\n" + b"0"))]
+            )
+            assert response.status_code == 415

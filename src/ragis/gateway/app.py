@@ -2,8 +2,10 @@
 
 `create_app(settings)` does no work: at start-up the lifespan opens one `aiohttp.ClientSession`
 for the RAG service (`rag_client.new_session`: no proxies from the environment, no compression,
-streams must flow as they come), closed at shutdown, and loads the chunker's tokenizer once, off
-the event loop.
+streams must flow as they come), closed at shutdown, loads the chunker's tokenizer once, off
+the event loop, and starts the forkserver of the parse sandbox (`ragis.ingest.sandbox`). The app
+carries its uvicorn options (`ragis.web.guards`: header timeout, connection cap) for
+`ragis.web.run`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from ragis.gateway.routes import chat, collections, documents, health, sessions,
 from ragis.gateway.security import SecurityHeaders
 from ragis.gateway.settings import GatewaySettings
 from ragis.ingest import Chunker, IngestLimits
+from ragis.ingest.sandbox import ParseSandbox, SandboxLimits
 from ragis.web.errors import error_body, install_error_handlers
+from ragis.web.guards import BodyTimeout, server_options
 
 __all__ = ["create_app"]
 
@@ -41,10 +45,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
         await asyncio.to_thread(lambda: chunker.tokenizer)
         limits = IngestLimits(max_file_bytes=settings.max_upload_bytes)
+        sandbox = ParseSandbox(limits, _sandbox_limits(settings))
+        await asyncio.to_thread(sandbox.start)
         async with new_session(settings.rag_timeout) as http:
             rag = RagClient(http, settings.rag_urls)
             app.state.services = GatewayServices(
-                settings=settings, rag=rag, pipeline=Pipeline(rag, chunker, limits)
+                settings=settings, rag=rag, pipeline=Pipeline(rag, chunker, sandbox)
             )
             log.info(
                 "RAG service: %s; web UI: %s",
@@ -73,9 +79,22 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
 
     app.add_middleware(BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH}))
+    app.add_middleware(BodyTimeout, timeout=settings.body_timeout)
+    app.state.server_options = server_options(
+        header_timeout=settings.header_timeout, max_connections=settings.max_connections
+    )
     # Outermost of ours, so that every answer carries the headers, a 413 of BodyLimit included.
     docs = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path}
     app.add_middleware(SecurityHeaders, docs_paths=frozenset(docs))
     for module in (documents, collections, chat, sessions, health, static):
         app.include_router(module.router)
     return app
+
+
+def _sandbox_limits(settings: GatewaySettings) -> SandboxLimits:
+    return SandboxLimits(
+        workers=settings.parse_workers,
+        memory_mb=settings.parse_memory_mb,
+        cpu_seconds=settings.parse_cpu_seconds,
+        timeout=settings.parse_timeout,
+    )

@@ -1,6 +1,7 @@
 """Ingesting one uploaded file: parse, chunk, hash, then one `/index` request to the RAG service.
 
-    bytes -> parse_document (sniff the type, extract text per page)   worker thread   parse_ms
+    bytes -> parse_document (sniff the type, extract text per page)   child process   parse_ms
+             (ragis.ingest.sandbox: limited memory, CPU and time)
           -> Chunker.chunk (token-aware, pages kept)                  worker thread   chunk_ms
           -> POST /index {document, chunks}  (the RAG service embeds
              them in batches and writes them in that one request)                     index_ms
@@ -21,14 +22,8 @@ from dataclasses import dataclass
 
 from ragis.errors import EmptyFile
 from ragis.gateway.rag_client import RagClient
-from ragis.ingest import (
-    Chunk,
-    Chunker,
-    IngestLimits,
-    ParsedDocument,
-    parse_document,
-    sanitize_filename,
-)
+from ragis.ingest import Chunk, Chunker, ParsedDocument, sanitize_filename
+from ragis.ingest.sandbox import ParseSandbox
 from ragis.timing import elapsed_ms
 
 __all__ = ["Ingested", "Pipeline"]
@@ -50,10 +45,10 @@ class Ingested:
 
 
 class Pipeline:
-    def __init__(self, rag: RagClient, chunker: Chunker, limits: IngestLimits) -> None:
+    def __init__(self, rag: RagClient, chunker: Chunker, sandbox: ParseSandbox) -> None:
         self._rag = rag
         self._chunker = chunker
-        self._limits = limits
+        self._sandbox = sandbox
 
     async def ingest(
         self, data: bytes, filename: str, *, collection: str, tags: Sequence[str] = ()
@@ -62,7 +57,9 @@ class Pipeline:
         cannot read, `RagAnswerError` / `UpstreamError` when the RAG service refuses or fails."""
         started = time.perf_counter()
         name = sanitize_filename(filename)
-        parsed, sha256 = await asyncio.to_thread(self._parse, data, name)
+        # Untrusted bytes are parsed in a child process only: the gateway never runs a parser.
+        parsed = await self._sandbox.parse(data, name)
+        sha256 = await asyncio.to_thread(_sha256, data)
         parse_ms = elapsed_ms(started)
 
         t = time.perf_counter()
@@ -90,9 +87,9 @@ class Pipeline:
             total_ms=elapsed_ms(started),
         )
 
-    def _parse(self, data: bytes, name: str) -> tuple[ParsedDocument, str]:
-        parsed = parse_document(data, name, self._limits)
-        return parsed, hashlib.sha256(data).hexdigest()
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _index_body(

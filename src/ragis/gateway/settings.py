@@ -58,6 +58,45 @@ class GatewaySettings(Settings):
         default=40, validation_alias=_env("RAGIS_CHUNK_OVERLAP")
     )
 
+    # --- Parsing untrusted files (ragis.ingest.sandbox) ----------------------------------------
+    parse_workers: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=2,
+        validation_alias=_env("RAGIS_PARSE_WORKERS"),
+        description="Files parsed at once, each in its own child process; the rest wait.",
+    )
+    parse_memory_mb: Annotated[int, Field(ge=256, le=1_000_000)] = Field(
+        default=1024,
+        validation_alias=_env("RAGIS_PARSE_MEMORY_MB"),
+        description="Address space of one parsing child (a child starts at about 150 MiB).",
+    )
+    parse_cpu_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=60,
+        validation_alias=_env("RAGIS_PARSE_CPU_SECONDS"),
+        description="CPU seconds one file may take to parse.",
+    )
+    parse_timeout: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=120.0,
+        validation_alias=_env("RAGIS_PARSE_TIMEOUT"),
+        description="Wall-clock seconds one file may take to parse, waiting for a slot excluded.",
+    )
+
+    # --- Connections (ragis.web.guards) --------------------------------------------------------
+    header_timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=10.0,
+        validation_alias=_env("RAGIS_HEADER_TIMEOUT"),
+        description="Seconds to send a request's headers, from connecting or from its first byte.",
+    )
+    body_timeout: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=300.0,
+        validation_alias=_env("RAGIS_BODY_TIMEOUT"),
+        description="Seconds a client has to send a whole request body (408 after).",
+    )
+    max_connections: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=256,
+        validation_alias=_env("RAGIS_MAX_CONNECTIONS"),
+        description="Open connections and requests at once; a request beyond them gets a 503.",
+    )
+
     # --- Web UI and streams ------------------------------------------------------------------
     static_dir: Path | None = Field(
         default_factory=default_static_dir,

@@ -1,5 +1,9 @@
 """Running a ragis service under uvicorn: `python -m ragis.rag` and `python -m ragis.gateway`,
-and `serve_in_thread` for the tests and the benchmark, which run apps in their own process."""
+and `serve_in_thread` for the tests and the benchmark, which run apps in their own process.
+
+An app that must be served with particular uvicorn options (the gateway's guards against slow
+clients: `ragis.web.guards.server_options`) carries them in `app.state.server_options`, so that
+both ways of serving it use them and a test serves exactly what production does."""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ def run_service(name: str, build: Callable[[], tuple[FastAPI, str, int]]) -> int
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=5,
+            **_server_options(app),
         )
     except RagisError as exc:
         label = "rag service" if name == "rag" else name
@@ -52,7 +57,7 @@ def serve_in_thread(app: Any, *, startup_timeout: float = 120.0) -> Iterator[str
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=2, **_server_options(app),
     )  # fmt: skip
     server = uvicorn.Server(config)
     failure: list[BaseException] = []
@@ -77,3 +82,9 @@ def serve_in_thread(app: Any, *, startup_timeout: float = 120.0) -> Iterator[str
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+def _server_options(app: Any) -> dict[str, Any]:
+    state = getattr(app, "state", None)
+    options: dict[str, Any] = dict(getattr(state, "server_options", None) or {})
+    return options
