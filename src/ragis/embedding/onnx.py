@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -51,6 +52,7 @@ __all__ = [
     "OnnxEmbedder",
     "export_fp32",
     "export_int8",
+    "exports_ready",
     "model_dir",
     "offline_hub",
     "onnx_available",
@@ -83,12 +85,9 @@ INT8_RECIPES: dict[str, Int8Recipe] = {
 
 
 def onnx_available() -> bool:
-    try:
-        importlib.import_module("onnx")
-        importlib.import_module("onnxruntime")
-    except ImportError:
-        return False
-    return True
+    # Found, not imported: `onnx` (~17 MB resident) is needed only by the exports, which run in
+    # the calibration's child process, never in the serving one.
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
 def offline_hub() -> None:
@@ -109,8 +108,7 @@ def model_dir(cache_dir: Path, model_name: str) -> Path:
 
 def export_fp32(model_path: Path, cache_dir: Path, model_name: str) -> tuple[Path, bool]:
     """The fused fp32 ONNX model in `cache_dir`, exported if missing; (path, exported now)."""
-    target = model_dir(cache_dir, model_name) / "model.onnx"
-    manifest = {"recipe": RECIPE_VERSION, "kind": "fp32", "source": _source_id(model_path)}
+    target, manifest = _fp32_spec(model_path, cache_dir, model_name)
     return target, _build(target, manifest, lambda tmp: _export(model_path, tmp))
 
 
@@ -118,18 +116,46 @@ def export_int8(
     model_path: Path, cache_dir: Path, model_name: str, target_cpu: str
 ) -> tuple[Path, bool]:
     """The int8 model for `target_cpu` (a key of `INT8_RECIPES`); (path, exported now)."""
+    recipe = _recipe(target_cpu)
+    fp32, _ = export_fp32(model_path, cache_dir, model_name)
+    target, manifest = _int8_spec(model_path, cache_dir, model_name, target_cpu)
+    return target, _build(target, manifest, lambda tmp: _quantize(fp32, tmp, recipe))
+
+
+def exports_ready(
+    model_path: Path, cache_dir: Path, model_name: str, target_cpu: str | None = None
+) -> bool:
+    """Whether the fp32 file (and the int8 one of `target_cpu`, if given) is in the cache and
+    up to date. Reads the manifests only: no torch, no onnx, so the serving process can ask."""
+    specs = [_fp32_spec(model_path, cache_dir, model_name)]
+    if target_cpu is not None:
+        specs.append(_int8_spec(model_path, cache_dir, model_name, target_cpu))
+    return all(_fresh(target, target.with_suffix(".json"), m) for target, m in specs)
+
+
+def _recipe(target_cpu: str) -> Int8Recipe:
     recipe = INT8_RECIPES.get(target_cpu)
     if recipe is None:
         raise ConfigError(f"No int8 recipe for {target_cpu!r}; known: {', '.join(INT8_RECIPES)}.")
-    fp32, _ = export_fp32(model_path, cache_dir, model_name)
-    target = fp32.with_name(f"model_qint8_{target_cpu}.onnx")
-    manifest = {
+    return recipe
+
+
+def _fp32_spec(model_path: Path, cache_dir: Path, model_name: str) -> tuple[Path, dict[str, Any]]:
+    target = model_dir(cache_dir, model_name) / "model.onnx"
+    return target, {"recipe": RECIPE_VERSION, "kind": "fp32", "source": _source_id(model_path)}
+
+
+def _int8_spec(
+    model_path: Path, cache_dir: Path, model_name: str, target_cpu: str
+) -> tuple[Path, dict[str, Any]]:
+    recipe = _recipe(target_cpu)
+    target = model_dir(cache_dir, model_name) / f"model_qint8_{target_cpu}.onnx"
+    return target, {
         "recipe": RECIPE_VERSION,
         "kind": f"int8-{target_cpu}",
         "source": _source_id(model_path),
         "int8": [recipe.signed_weights, recipe.per_channel, recipe.reduce_range],
     }
-    return target, _build(target, manifest, lambda tmp: _quantize(fp32, tmp, recipe))
 
 
 def _source_id(model_path: Path) -> str:

@@ -15,6 +15,10 @@ files exported into the cache, once), each encodes the same calibration chunks i
 rounds, and the fastest with mean cosine >= 0.99 to torch fp32 wins. The log says why each
 backend was picked or rejected; the file keeps the measurements. An explicit backend name skips
 all that. The calibration takes ~15-60 s on 2 cores; the exports ~10 s, once.
+
+The calibration and the exports load torch, which no process gives back: they run in a child
+process (ragis.embedding.child), and this one then loads only the chosen backend, so a
+service on an ONNX backend never imports torch (~200 MB RSS instead of ~1.4 GB).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ragis.embedding.base import Embedder, Matrix
+from ragis.embedding.child import run_child
 from ragis.embedding.cpu import CpuInfo, detect_cpu
 from ragis.embedding.lock import exclusive
 from ragis.embedding.onnx import (
@@ -45,6 +50,7 @@ from ragis.embedding.onnx import (
     OnnxEmbedder,
     export_fp32,
     export_int8,
+    exports_ready,
     offline_hub,
     onnx_available,
 )
@@ -64,9 +70,11 @@ __all__ = [
     "Measurement",
     "Selection",
     "available_backends",
+    "calibrate_here",
     "calibration_chunks",
     "decide",
     "encode_blocking",
+    "export_backend",
     "load_backend",
     "load_embedder",
     "select_embedder",
@@ -163,26 +171,77 @@ def select_embedder(
     cpu = cpu or detect_cpu()
     cache_dir.mkdir(parents=True, exist_ok=True)
     if name != AUTO:
-        embedder, exported, _ = load_backend(name, cache_dir, batch_size, threads, cpu)
-        return Selection(embedder, name, "set explicitly", calibrated=False, exported=exported)
+        made = _exports_in_child(name, cache_dir, batch_size, threads, cpu)
+        embedder = load_backend(name, cache_dir, batch_size, threads, cpu)[0]
+        return Selection(embedder, name, "set explicitly", calibrated=False, exported=made)
     with exclusive(cache_dir / ".embedding.lock"):
         key = _choice_key(cpu, batch_size, threads)
         remembered = _read_choice(cache_dir, key)
         if remembered is not None and available_backends(cpu).get(remembered["backend"]) is None:
             chosen = str(remembered["backend"])
-            embedder, exported, _ = load_backend(chosen, cache_dir, batch_size, threads, cpu)
+            made = _exports_in_child(chosen, cache_dir, batch_size, threads, cpu)
+            embedder = load_backend(chosen, cache_dir, batch_size, threads, cpu)[0]
             reason = f"measured on this machine on {remembered['created']}: {remembered['reason']}"
             log.info("embedding backend %s (%s)", chosen, reason)
-            return Selection(embedder, chosen, reason, calibrated=False, exported=exported)
-        selection = _calibrate(cpu, cache_dir, batch_size, threads, plan)
-        _write_choice(cache_dir, key, selection)
-        return selection
+            return Selection(embedder, chosen, reason, calibrated=False, exported=made)
+        # Measured in a child, which also writes the choice (under our lock); we load the winner.
+        result = run_child(
+            "calibrate", backend=AUTO, cache_dir=cache_dir, batch_size=batch_size,
+            threads=threads, cpu=cpu, plan=plan,
+        )  # fmt: skip
+        if available_backends(cpu).get(result.backend) is not None:
+            raise ConfigError(
+                f"Measuring the embedding backends chose {result.backend!r}, which this CPU "
+                "does not offer; delete the model cache (RAGIS_MODEL_CACHE) and start again."
+            )
+        try:
+            measurements = [
+                Measurement(**{**m, "rounds": tuple(m["rounds"])}) for m in result.measurements
+            ]
+        except (TypeError, KeyError) as exc:
+            raise ConfigError(
+                "Measuring the embedding backends failed: its child process wrote a malformed "
+                f"measurement ({exc})."
+            ) from exc
+        embedder = load_backend(result.backend, cache_dir, batch_size, threads, cpu)[0]
+        return Selection(
+            embedder, result.backend, result.reason, True, result.exported, measurements
+        )
+
+
+def _exports_in_child(
+    name: str, cache_dir: Path, batch_size: int, threads: int | None, cpu: CpuInfo
+) -> list[str]:
+    """Make an ONNX backend's missing files in a child process (the export imports torch);
+    nothing to do for a torch backend or files already exported."""
+    if not name.startswith("onnx-") or available_backends(cpu).get(name) is not None:
+        return []  # a torch backend, or one load_backend refuses with its sentence
+    int8_target = cpu.int8_target if name == "onnx-int8" else None
+    if exports_ready(default_model_path(), cache_dir, DEFAULT_MODEL_NAME, int8_target):
+        return []
+    result = run_child(
+        "export", backend=name, cache_dir=cache_dir, batch_size=batch_size, threads=threads,
+        cpu=cpu, plan=CalibrationPlan(),
+    )  # fmt: skip
+    return result.exported
+
+
+def export_backend(name: str, cache_dir: Path, cpu: CpuInfo) -> tuple[Path, list[str]]:
+    """The ONNX file of backend `name`, exported in this process if missing, and the names of
+    the files made now. Exporting imports torch: the service leaves it to its child."""
+    model_path = default_model_path()
+    made = [export_fp32(model_path, cache_dir, DEFAULT_MODEL_NAME)]
+    if name == "onnx-int8":
+        assert cpu.int8_target is not None
+        made.append(export_int8(model_path, cache_dir, DEFAULT_MODEL_NAME, cpu.int8_target))
+    return made[-1][0], [path.name for path, now in made if now]
 
 
 def load_backend(
     name: str, cache_dir: Path, batch_size: int, threads: int | None, cpu: CpuInfo
 ) -> tuple[Embedder, list[str], float]:
-    """Load one backend (exporting its ONNX file if missing): (embedder, exported, seconds)."""
+    """Load one backend in this process (exporting its ONNX file if missing, which imports
+    torch: `select_embedder` has its child do that first): (embedder, exported, seconds)."""
     why_not = available_backends(cpu).get(name, "unknown backend")
     if why_not is not None:
         raise ConfigError(f"The embedding backend {name} is not available: {why_not}.")
@@ -195,14 +254,7 @@ def load_backend(
             model_path, bf16=name == "torch-bf16", batch=batch_size, threads=threads
         )
     else:
-        onnx_file, made = export_fp32(model_path, cache_dir, DEFAULT_MODEL_NAME)
-        exported += [onnx_file.name] if made else []
-        if name == "onnx-int8":
-            assert cpu.int8_target is not None
-            onnx_file, made = export_int8(
-                model_path, cache_dir, DEFAULT_MODEL_NAME, cpu.int8_target
-            )
-            exported += [onnx_file.name] if made else []
+        onnx_file, exported = export_backend(name, cache_dir, cpu)
         embedder = OnnxEmbedder.load(
             onnx_file,
             model_path,
@@ -280,6 +332,16 @@ def _calibrate(
     reason = verdicts[chosen]
     log.info("embedding backend %s chosen in %.0f s", chosen, time.perf_counter() - started)
     return Selection(loaded[chosen], chosen, reason, True, exported, measurements)
+
+
+def calibrate_here(
+    cpu: CpuInfo, cache_dir: Path, batch_size: int, threads: int | None, plan: CalibrationPlan
+) -> Selection:
+    """Measure in this process and remember the choice in the cache: the child's task (it
+    imports torch). The caller holds the cache's lock."""
+    selection = _calibrate(cpu, cache_dir, batch_size, threads, plan)
+    _write_choice(cache_dir, _choice_key(cpu, batch_size, threads), selection)
+    return selection
 
 
 def measure(
