@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from ragis.db import EmbeddedRedis
 
@@ -113,9 +114,11 @@ class Up:
 
 
 def stack_processes(data_dir: str) -> dict[int, str]:
-    """Every live process started with this data dir in its command line or its environment."""
+    """Every live process of a stack on this data dir: one whose environment names it (ragis up
+    and its Python children), or whose working directory or an open file is in it (Redis, which
+    overwrites its command line and environment with its title, and chdirs to its data dir)."""
     in_env = f"RAGIS_DATA_DIR={data_dir}".encode()
-    in_args = str(Path(data_dir).resolve()).encode()
+    root = Path(data_dir).resolve()
     found: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -123,11 +126,17 @@ def stack_processes(data_dir: str) -> dict[int, str]:
         try:
             cmdline = (entry / "cmdline").read_bytes()
             environ = (entry / "environ").read_bytes()
+            places = [os.readlink(entry / "cwd")]
+            places += [os.readlink(fd) for fd in (entry / "fd").iterdir()]
         except OSError:  # gone meanwhile, or not ours to read
             continue
-        if in_args in cmdline or in_env in environ.split(b"\0"):
-            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
+        if in_env in environ.split(b"\0") or any(_inside(place, root) for place in places):
+            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace").strip()
     return found
+
+
+def _inside(place: str, root: Path) -> bool:
+    return place == str(root) or place.startswith(f"{root}/")
 
 
 def is_zombie(pid: int) -> bool:
@@ -270,4 +279,40 @@ def test_a_killed_rag_service_is_reaped_restarted_and_too_many_crashes_stop_ever
         assert f"stopping {name} ..." in out
     assert "Traceback" not in out
     assert not is_zombie(second)
+    assert_nothing_left_and_data_dir_free(up, tmp_path)
+
+
+def test_a_killed_embedded_redis_comes_back_on_its_port_with_its_data(
+    tmp_path: Path, service_model_cache: Path, up_factory: list[Up]
+) -> None:
+    up = start_up(up_factory, tmp_path, service_model_cache)
+    up.wait_for("Press Ctrl-C")
+    found = {
+        name: re.search(rf"^\s+{name}\s+(\S+)", up.output, re.M) for name in ("redis", "gateway")
+    }
+    assert all(found.values()), up.output
+    redis_url, gateway = (m.group(1) for m in found.values() if m)
+    client = redis.Redis.from_url(redis_url)
+    client.set("kept", "yes")
+    client.execute_command("WAITAOF", 1, 0, 0)  # on disk before the kill
+    server = next(pid for pid, cmd in up.processes().items() if "redis-server" in cmd)
+    os.kill(server, signal.SIGKILL)
+    line = up.wait_for("the embedded Redis exited")
+    assert line == "the embedded Redis exited with code -9; restarting in 1 s (crash 1 of 5)"
+    assert up.wait_for("the embedded Redis is back at") == (
+        f"the embedded Redis is back at {redis_url}"
+    )
+    assert not is_zombie(server)
+    assert client.get("kept") == b"yes"
+    client.close()
+    # The RAG service reconnects by itself: its health says so once its pool has noticed.
+    deadline = time.monotonic() + 60
+    health = httpx.get(gateway + "/api/health", timeout=30).json()
+    while not health["redis"]["ok"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        health = httpx.get(gateway + "/api/health", timeout=30).json()
+    assert health["redis"]["ok"] is True, health
+    up.proc.send_signal(signal.SIGTERM)
+    out = up.finish()
+    assert up.proc.returncode == 0, out
     assert_nothing_left_and_data_dir_free(up, tmp_path)

@@ -66,7 +66,7 @@ class ServiceProcess:
         return self
 
     def wait_healthy(
-        self, path: str, timeout: float, *, interrupt: Callable[[], None] | None = None
+        self, path: str, timeout: float, interrupt: Callable[[], None] | None = None
     ) -> dict[str, Any]:
         """Poll `GET path` until it answers 200; return its JSON. Raise if the process dies.
 

@@ -25,6 +25,9 @@ from ragis.supervise import Supervised, Supervisor
 
 __all__ = ["Part", "Stack"]
 
+RAG_HEALTH = "/health"
+GATEWAY_HEALTH = "/api/health"
+
 
 @dataclass(slots=True)
 class Part:
@@ -103,10 +106,10 @@ class Stack:
         self.echo(f"starting the embedded Redis 8 (data in {server.data_dir}) ...")
         server.start()
         # Recorded before anything else can fail, so that a stop always includes it.
-        self.parts.append(Part("redis", server.url, "", server.stop))
-        self.parts[-1].supervised = Supervised(
+        restart = Supervised(
             "embedded Redis", server.exit_code, lambda: self._restart_redis(server)
         )
+        self.parts.append(Part("redis", server.url, "", server.stop, restart))
         self.echo(f"redis ready at {server.url}")
         self.redis_url = server.url
         version = asyncio.run(_check(server.url))
@@ -121,15 +124,15 @@ class Stack:
             env=child_environment({"REDIS_URL": self.redis_url, "RAGIS_RAG_PORT": str(port)}),
         )
         service.start()
-        self.parts.append(Part("rag", service.url, "", service.stop))
-        self.parts[-1].supervised = Supervised(
-            "RAG service", service.exit_code, lambda: self._restart(service, "/health")
+        restart = Supervised(
+            "RAG service", service.exit_code, lambda: self._restart(service, RAG_HEALTH)
         )
+        self.parts.append(Part("rag", service.url, "", service.stop, restart))
         self.echo(
             "starting the RAG service (loading the embedding model; the first start on a "
             "machine also measures the embedding backends, about a minute) ..."
         )
-        health = service.wait_healthy("/health", self.start_timeout, interrupt=self.signals.check)
+        health = service.wait_healthy(RAG_HEALTH, self.start_timeout, self.signals.check)
         self.echo(f"rag ready at {service.url}")
         self.rag_url = service.url
         self.parts[-1].detail = str(health.get("embedder", {}).get("detail", ""))
@@ -144,12 +147,12 @@ class Stack:
             env=child_environment({"RAGIS_RAG_URL": self.rag_url, "RAGIS_GATEWAY_PORT": str(port)}),
         )
         service.start()
-        self.parts.append(Part("gateway", service.url, "", service.stop))
-        self.parts[-1].supervised = Supervised(
-            "gateway", service.exit_code, lambda: self._restart(service, "/api/health")
+        restart = Supervised(
+            "gateway", service.exit_code, lambda: self._restart(service, GATEWAY_HEALTH)
         )
+        self.parts.append(Part("gateway", service.url, "", service.stop, restart))
         self.echo("starting the gateway ...")
-        service.wait_healthy("/api/health", self.start_timeout, interrupt=self.signals.check)
+        service.wait_healthy(GATEWAY_HEALTH, self.start_timeout, self.signals.check)
         self.echo(f"gateway ready at {service.url}")
         host = self.gateway.gateway_host
         self.gateway_url = (
@@ -161,10 +164,10 @@ class Stack:
             f"web UI and API; UI from {ui}" if ui else "API only: the web UI is not built"
         )
 
-    def _restart(self, service: ServiceProcess, health_path: str) -> str:
+    def _restart(self, service: ServiceProcess, health: str) -> str:
         service.stop()  # reaps a dead child; stops one that hung at start
         service.start()
-        service.wait_healthy(health_path, self.start_timeout, interrupt=self.signals.check)
+        service.wait_healthy(health, self.start_timeout, self.signals.check)
         return service.url
 
     def _restart_redis(self, server: EmbeddedRedis) -> str:
