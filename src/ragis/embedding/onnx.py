@@ -6,6 +6,8 @@
     export_int8      dynamic int8 quantization of that graph for one CPU family
                      (`onnx/model_qint8_<target>.onnx`): weights per channel; the first
                      layer's FFN output stays fp32, which keeps the cosine to fp32 above 0.99
+    exports_ready    whether those files are there and current, from their manifests alone
+                     (no torch, no onnx: the serving process asks, its child exports)
     OnnxEmbedder     the `tokenizers` tokenizer + an `InferenceSession`; mean pooling and L2
                      normalisation in numpy
 
