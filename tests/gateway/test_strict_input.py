@@ -17,7 +17,7 @@ def raw(body: str) -> dict[str, object]:
         '{"message": "why", "filter": {"tags": ["\\udfff"]}}',
         '{"message": "why", "top_k": "5"}',
         '{"message": "why", "top_k": true}',
-        '{"message": "why", "top_k": 5.0}',
+        '{"message": "why", "top_k": 5.5}',
     ],
 )
 async def test_chat_refuses_hostile_json(gateway: httpx.AsyncClient, body: str) -> None:

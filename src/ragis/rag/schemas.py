@@ -22,7 +22,9 @@ __all__ = [
     "IndexRequest",
     "IndexResponse",
     "IndexTimings",
+    "JsonInt",
     "MessagePublic",
+    "OptionalJsonInt",
     "SessionPublic",
     "Strict",
     "Text",
@@ -49,16 +51,27 @@ def _whole_characters(value: object) -> object:
     return value
 
 
+def _json_integer(value: object) -> object:
+    # Pydantic's lax mode turns "5" and true into 5. A JSON integer is a number without a
+    # fraction (5 and 5.0 alike, as JSON Schema has it): strings and booleans are refused.
+    if isinstance(value, bool | str | bytes):
+        raise ValueError(f"must be a JSON integer such as 5, not {type(value).__name__}")
+    return value
+
+
 # Free text from a caller: any Unicode, but whole characters only.
 Text = Annotated[str, BeforeValidator(_whole_characters)]
+# A count or position from a caller: a JSON integer, never a string or a boolean.
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+OptionalJsonInt = Annotated[int | None, BeforeValidator(_json_integer)]
 Tag = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 
 class Strict(BaseModel):
-    """A request body: unknown fields refused, and no coercion (`"5"` or `true` is not an
-    integer, `1` is not a string)."""
+    """A request body: unknown fields refused; its integers are `JsonInt` (no `"5"` nor
+    `true`), its texts `Text` (no lone surrogate)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 class ErrorBody(BaseModel):
@@ -85,15 +98,15 @@ class DocumentIn(Strict):
     filename: Text = Field(min_length=1, max_length=255)
     content_type: Text = Field(min_length=1, max_length=200)
     sha256: Sha256
-    size: int = Field(ge=0)
-    pages: int | None = Field(default=None, ge=0)
+    size: JsonInt = Field(ge=0)
+    pages: OptionalJsonInt = Field(default=None, ge=0)
     tags: list[Tag] = Field(default_factory=list, max_length=32)
 
 
 class ChunkIn(Strict):
     text: Text = Field(min_length=1)
-    position: int = Field(ge=0)
-    page: int | None = Field(default=None, ge=1)
+    position: JsonInt = Field(ge=0)
+    page: OptionalJsonInt = Field(default=None, ge=1)
 
 
 class IndexRequest(Strict):
@@ -127,7 +140,7 @@ class ChatRequest(Strict):
     message: Text = Field(min_length=1)
     session_id: LongId | None = None
     collection: Name | None = None
-    top_k: int | None = Field(default=None, ge=1, le=50)
+    top_k: OptionalJsonInt = Field(default=None, ge=1, le=50)
     filter: ChatFilter | None = None
 
 

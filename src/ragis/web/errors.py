@@ -7,6 +7,7 @@ Typed ragis errors keep their sentence; anything unexpected becomes a 500 with a
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,9 +30,13 @@ from ragis.errors import (
     UpstreamError,
 )
 
-__all__ = ["error_body", "install_error_handlers", "status_for"]
+__all__ = ["allowed_methods", "error_body", "install_error_handlers", "status_for"]
 
 log = logging.getLogger("ragis.http")
+
+# What FastAPI raises (a 400) when a body cannot be decoded at all, e.g. bytes that are not UTF-8.
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
+HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def status_for(exc: RagisError) -> int:
@@ -48,6 +53,27 @@ def status_for(exc: RagisError) -> int:
     if isinstance(exc, RedisUnavailable | LLMError | UpstreamError | IndexInterrupted):
         return 503
     return 500
+
+
+def allowed_methods(request: Request, starlette_allow: str = "") -> list[str]:
+    """Every method the app takes at this path: Starlette's own `Allow` names only the methods
+    of the first route that matched the path, so the OpenAPI schema's operations of every
+    route whose path template matches are added to it."""
+    methods = {m.strip().upper() for m in starlette_allow.split(",") if m.strip()}
+    templates: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "ragis_path_methods", None
+    )
+    if templates is None:
+        templates = []
+        for template, operations in request.app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            templates.append((re.compile(pattern), {m.upper() for m in operations}))
+        request.app.state.ragis_path_methods = templates
+    path = request.url.path
+    for pattern, operations in templates:
+        if pattern.fullmatch(path):
+            methods |= operations & HTTP_METHODS
+    return sorted(methods)
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -79,16 +105,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == FASTAPI_BODY_ERROR:
+            # A body that is not UTF-8 JSON: a 422 like every other unreadable body.
+            message = "Invalid request — the body is not valid JSON (it must be UTF-8)."
+            return JSONResponse(error_body("invalid_request", message), status_code=422)
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and message == "Not Found":
             message = f"There is no endpoint {request.method} {request.url.path}."
-        # `exc.headers` carries what the status requires, e.g. `Allow` on a 405.
-        return JSONResponse(
-            error_body(code, message), status_code=exc.status_code, headers=exc.headers
-        )
+        if exc.status_code == 405:
+            allowed = allowed_methods(request, headers.get("Allow", ""))
+            headers["Allow"] = ", ".join(allowed)
+            message = f"{request.url.path} does not take {request.method}; it takes " + (
+                ", ".join(allowed) + "."
+            )
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(ClientDisconnect)
     async def _client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:

@@ -6,8 +6,9 @@ from fastapi import APIRouter
 
 from ragis.rag.chat import ChatService, ChatTurn
 from ragis.rag.deps import ChatDep
-from ragis.rag.schemas import ChatRequest, ErrorPublic
+from ragis.rag.schemas import ChatRequest
 from ragis.store import SearchFilter
+from ragis.web.openapi import event_stream, json_error
 from ragis.web.sse import EventStreamResponse, encode_event
 
 router = APIRouter(tags=["chat"])
@@ -24,11 +25,12 @@ any point, after which the stream ends."""
     response_class=EventStreamResponse,
     response_model=None,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
-        404: {"model": ErrorPublic},
-        409: {"model": ErrorPublic, "description": "The session belongs to another collection."},
-        413: {"model": ErrorPublic},
-        422: {"model": ErrorPublic},
+        # Refusals come before the stream starts: JSON with their status, not an event stream.
+        200: event_stream(STREAM_DOC),
+        404: json_error("The collection does not exist."),
+        409: json_error("The session belongs to another collection."),
+        413: json_error("The message is over RAGIS_MAX_MESSAGE_CHARS."),
+        422: json_error("The request is invalid."),
     },
     summary="Answer a question from the collection, streamed",
 )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ragis.errors import NotFound
 from ragis.rag.deps import EmbedderDep, StoreDep
-from ragis.rag.schemas import ErrorPublic
+from ragis.rag.schemas import ErrorPublic, OptionalJsonInt
 from ragis.store import CollectionInfo, DocumentRecord
 from ragis.store.keys import ID_PATTERN as LONG_ID
 from ragis.store.keys import NAME_PATTERN as NAME
@@ -32,10 +32,8 @@ class CollectionsPublic(BaseModel):
 
 
 class CollectionCreate(BaseModel):
-    model_config = ConfigDict(strict=True)  # `"shards": "2"` or `true` is not a number
-
     name: str = Field(pattern=NAME)
-    shards: int | None = Field(
+    shards: OptionalJsonInt = Field(  # `"2"` or `true` is not a number
         default=None,
         ge=1,
         le=256,

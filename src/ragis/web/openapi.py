@@ -1,0 +1,46 @@
+"""What the OpenAPI schemas say of the answers FastAPI cannot describe by itself.
+
+A streaming route's error answers are JSON, not the stream's media type (FastAPI would document
+them as `text/event-stream`); and a Server-Sent Events stream is documented event by event (the
+Open API 3.1 reading of an event stream's `schema`): each event has an `event` name and a `data`
+line holding a JSON object whose `type` is that name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["EVENT_TYPES", "event_stream", "json_error"]
+
+EVENT_TYPES = ["meta", "citations", "token", "done", "error"]
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorPublic"
+
+_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": EVENT_TYPES},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {"type": {"type": "string", "enum": EVENT_TYPES}},
+            },
+        },
+    },
+}
+
+
+def json_error(description: str) -> dict[str, Any]:
+    """An error answer `{"error": {"code", "message"}}`, as JSON whatever the route's class."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+    }
+
+
+def event_stream(description: str) -> dict[str, Any]:
+    """A 200 answer that is a stream of the chat's events."""
+    return {"description": description, "content": {"text/event-stream": {"schema": _EVENT}}}
