@@ -31,7 +31,8 @@ function turn(role: Turn['role'], content = '', extra: Partial<Turn> = {}): Turn
 }
 
 function fromSession(m: SessionMessage): Turn {
-  return turn(m.role, m.content, { citations: m.citations ?? [], cacheHit: m.cache_hit ?? false });
+  // The RAG service writes only these two roles; its schema leaves room for more.
+  return turn(m.role as Turn['role'], m.content, { citations: m.citations ?? [], cacheHit: m.cache_hit ?? false });
 }
 
 /** A sentence for any failure; a 404 before the stream means the collection has no documents yet. */

@@ -10,9 +10,11 @@ import {
   listCollections,
   listDocuments,
 } from '../lib/api';
-import type { Collection, DocumentInfo } from '../lib/types';
+import { inputPattern } from '../lib/patterns';
+import { COLLECTION_NAME_PATTERN, type Collection, type DocumentInfo } from '../lib/types';
 
-export const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}';
+/** For the new-collection field: the gateway's own pattern, from its OpenAPI schema. */
+export const NAME_PATTERN = inputPattern(COLLECTION_NAME_PATTERN);
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,134 +1,41 @@
-/** The gateway's wire types (see the API contract in the gateway's docs). */
+/**
+ * The gateway's wire types: the one module the UI imports them from.
+ *
+ * They are generated from the gateway's OpenAPI schema into ./api-schema.ts (`npm run types`; a
+ * check fails when that file drifts from the schema), and only named here: a change of the API
+ * shows up as a type error where the UI relies on it, never as a hand copy gone stale.
+ */
+import type { components } from './api-schema';
 
-export interface ErrorInfo {
-  code: string;
-  message: string;
-}
+type Schemas = components['schemas'];
 
-export interface Citation {
-  n: number;
-  doc_id: string;
-  filename: string;
-  page: number | null;
-  score: number;
-  text: string;
-}
+export type ErrorInfo = Schemas['ErrorBody'];
+export type Citation = Schemas['CitationPublic'];
 
-/** Milliseconds per stage of one answer. */
-export interface Timings {
-  embed?: number;
-  cache?: number;
-  search?: number;
-  rewrite?: number;
-  first_token?: number;
-  total?: number;
-  [stage: string]: number | undefined;
-}
+export type MetaEvent = Schemas['MetaEvent'];
+export type CitationsEvent = Schemas['CitationsEvent'];
+export type TokenEvent = Schemas['TokenEvent'];
+export type DoneEvent = Schemas['DoneEvent'];
+export type ErrorEvent = Schemas['ErrorEvent'];
+/** One event of a chat stream (the JSON of its `data:` line). */
+export type ChatEvent = Schemas['ChatEvent'];
+/** Milliseconds per stage of one answer: embed, cache, search, first_token, total (rewrite). */
+export type Timings = DoneEvent['timings'];
 
-export interface MetaEvent {
-  type: 'meta';
-  session_id: string;
-  collection: string;
-  provider: string;
-  model: string | null;
-  cache_hit: boolean;
-  query: string;
-}
-export interface CitationsEvent {
-  type: 'citations';
-  citations: Citation[];
-}
-export interface TokenEvent {
-  type: 'token';
-  text: string;
-}
-export interface DoneEvent {
-  type: 'done';
-  timings: Timings;
-  cache_hit: boolean;
-}
-export interface ErrorEvent extends ErrorInfo {
-  type: 'error';
-}
-export type ChatEvent = MetaEvent | CitationsEvent | TokenEvent | DoneEvent | ErrorEvent;
+export type ChatRequest = Schemas['ChatRequest'];
 
-export interface ChatRequest {
-  message: string;
-  session_id?: string;
-  collection?: string;
-  top_k?: number;
-  filter?: { doc_ids?: string[]; tags?: string[] };
-}
+export type SessionMessage = Schemas['MessagePublic'];
+export type Session = Schemas['SessionPublic'];
 
-export interface SessionMessage {
-  role: 'user' | 'assistant';
-  content: string;
-  time: number;
-  citations?: Citation[];
-  cache_hit?: boolean;
-}
+export type Check = Schemas['HealthPart'];
+export type Health = Schemas['HealthPublic'];
 
-export interface Session {
-  session_id: string;
-  messages: SessionMessage[];
-  ttl: number;
-}
+export type Collection = Schemas['CollectionPublic'];
+export type DocumentInfo = Schemas['DocumentPublic'];
 
-export interface Check {
-  ok: boolean;
-  detail: string;
-}
-
-export interface Health {
-  status: 'ok' | 'degraded';
-  gateway: Check;
-  rag: Check;
-  redis: Check;
-  embedder: Check;
-  llm: Check;
-  provider: 'openai' | 'ollama' | 'none';
-  model: string | null;
-}
-
-export interface Collection {
-  name: string;
-  model: string;
-  dim: number;
-  quantization: string;
-  documents: number;
-  chunks: number;
-  version: number;
-  created: number;
-}
-
-export interface DocumentInfo {
-  id: string;
-  filename: string;
-  content_type: string;
-  size: number;
-  sha256: string;
-  chunks: number;
-  pages: number | null;
-  /** Unix seconds. */
-  created: number;
-  status: string;
-  tags: string[];
-}
-
-export interface UploadOk {
-  filename: string;
-  ok: true;
-  document_id: string;
-  chunks: number;
-  pages: number | null;
-  size: number;
-  content_type: string;
-  duplicate: boolean;
-  timings?: Timings;
-}
-export interface UploadFailed {
-  filename: string;
-  ok: false;
-  error: ErrorInfo;
-}
+export type UploadOk = Schemas['FileIndexed'];
+export type UploadFailed = Schemas['FileFailed'];
 export type UploadResult = UploadOk | UploadFailed;
+
+/** A collection name the gateway accepts, for an `<input pattern>` (see ./patterns). */
+export { COLLECTION_NAME_PATTERN } from './api-schema';

@@ -8,7 +8,7 @@ from ragis.errors import UpstreamError
 from ragis.gateway.deps import RagDep, SettingsDep
 from ragis.gateway.proxy import ProxyStreamResponse, failure_stream, relay
 from ragis.gateway.rag_client import RagAnswerError
-from ragis.gateway.schemas import ErrorPublic
+from ragis.gateway.schemas import ChatEvent, ErrorPublic
 from ragis.rag.schemas import ChatRequest
 from ragis.web.sse import EventStreamResponse
 
@@ -28,7 +28,12 @@ event."""
     response_class=EventStreamResponse,
     response_model=None,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
+        200: {
+            "model": ChatEvent,
+            "description": STREAM_DOC,
+            # Each event's `data:` line (FastAPI would say "string", the stream's type).
+            "content": {"text/event-stream": {"schema": {"type": "object"}}},
+        },
         404: {"model": ErrorPublic},
         409: {"model": ErrorPublic, "description": "The session belongs to another collection."},
         413: {"model": ErrorPublic},

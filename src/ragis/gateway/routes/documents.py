@@ -13,6 +13,9 @@ from ragis.errors import InvalidInput, InvalidName, RagisError
 from ragis.gateway.deps import PipelineDep, RagDep, SettingsDep
 from ragis.gateway.rag_client import RagAnswerError
 from ragis.gateway.schemas import (
+    DocumentDeleted,
+    DocumentPublic,
+    DocumentsPublic,
     ErrorBody,
     ErrorPublic,
     FileFailed,
@@ -136,7 +139,12 @@ async def upload(request: Request, settings: SettingsDep, pipeline: PipelineDep)
 
 @router.get(
     "",
-    responses={422: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    response_model=None,  # the RAG service's answer, unfiltered
+    responses={
+        200: {"model": DocumentsPublic},
+        422: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+    },
     summary="The documents of a collection, oldest first",
     description="A collection that does not exist (yet) has no documents: 200 with an empty list.",
 )
@@ -153,7 +161,12 @@ async def list_documents(
 
 @router.get(
     "/{doc_id}",
-    responses={404: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    response_model=None,  # the RAG service's answer, unfiltered
+    responses={
+        200: {"model": DocumentPublic},
+        404: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+    },
     summary="One document's record",
 )
 async def get_document(
@@ -166,7 +179,12 @@ async def get_document(
 
 @router.delete(
     "/{doc_id}",
-    responses={404: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    response_model=None,  # the RAG service's answer, unfiltered
+    responses={
+        200: {"model": DocumentDeleted},
+        404: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+    },
     summary="Remove a document: its record, chunks and vectors",
 )
 async def delete_document(

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path
 
 from ragis.gateway.deps import RagDep
-from ragis.gateway.schemas import ErrorPublic
+from ragis.gateway.schemas import ErrorPublic, SessionDeleted, SessionPublic
 from ragis.store.keys import ID_PATTERN as LONG_ID
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -15,7 +15,12 @@ router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 @router.get(
     "/{session_id}",
-    responses={404: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    response_model=None,  # the RAG service's answer, unfiltered
+    responses={
+        200: {"model": SessionPublic},
+        404: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+    },
     summary="A chat session's messages, oldest first",
 )
 async def get_session(rag: RagDep, session_id: str = Path(pattern=LONG_ID)) -> dict[str, Any]:
@@ -24,7 +29,12 @@ async def get_session(rag: RagDep, session_id: str = Path(pattern=LONG_ID)) -> d
 
 @router.delete(
     "/{session_id}",
-    responses={404: {"model": ErrorPublic}, 503: {"model": ErrorPublic}},
+    response_model=None,  # the RAG service's answer, unfiltered
+    responses={
+        200: {"model": SessionDeleted},
+        404: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+    },
     summary="Forget a chat session",
 )
 async def delete_session(rag: RagDep, session_id: str = Path(pattern=LONG_ID)) -> dict[str, Any]:
