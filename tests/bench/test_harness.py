@@ -18,6 +18,7 @@ SECTIONS = (
     "3. Retrieval stage at 10k and 100k chunks",
     "4. Chat overhead",
     "5. Peers: LangChain + Chroma, RedisVL",
+    "6. Semantic cache: near misses and paraphrases",
 )
 
 
@@ -43,7 +44,7 @@ def test_the_quick_benchmark_writes_every_section_and_its_plots(tmp_path: Path) 
     assert pdfs is not None
     assert int(pdfs.group(1)) >= 1
     for goal in ("default backend vs torch fp32", "ingestion vs raw embedding", "recall@10",
-                 "gateway's share", "cache hit"):  # fmt: skip
+                 "gateway's share", "cache hit", "false hits on near misses"):  # fmt: skip
         assert goal in report, goal
     images = re.findall(r"!\[[^\]]*\]\((img/bench-[\w-]+\.png)\)", report)
     assert len(images) >= 5
