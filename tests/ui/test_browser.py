@@ -133,3 +133,33 @@ def test_document_and_answer_html_render_as_text_and_never_run(
     page.wait_for_timeout(300)
     assert page.evaluate("window.__xss") is None
     assert dialogs == []
+
+
+def test_picking_another_collection_starts_a_new_chat(
+    page: Page, llm: OpenAIServer, tmp_path: Path
+) -> None:
+    # A session is bound to its collection (the server answers 409 for another one): the UI must
+    # not carry the conversation over when the collection changes.
+    note = tmp_path / "vault.txt"
+    note.write_text("The vault code is 4711.\n")
+    upload(page, note)
+    llm.script(Reply(tokens=["The code is 4711 [1]."]))
+    ask(page, "What is the vault code?")
+    expect(page.get_by_test_id("message-assistant").last).to_contain_text("4711", timeout=20_000)
+
+    open_documents(page)
+    page.get_by_test_id("new-collection").click()
+    page.get_by_test_id("new-collection-name").fill("tea")
+    page.get_by_test_id("create-collection").click()
+    expect(page.get_by_test_id("chat-collection")).to_have_text("tea")
+    expect(page.get_by_test_id("message-user")).to_have_count(0)  # a new chat
+    tea = tmp_path / "tea.txt"
+    tea.write_text("Green tea steeps for two minutes.\n")
+    upload(page, tea)
+    llm.script(Reply(tokens=["Two minutes [1]."]))
+    ask(page, "How long does green tea steep?")
+    expect(page.get_by_test_id("message-assistant").last).to_contain_text(
+        "Two minutes", timeout=20_000
+    )
+    expect(page.get_by_test_id("error-message")).to_have_count(0)
+    assert "4711" not in str(llm.chat_requests[-1].json["messages"])
