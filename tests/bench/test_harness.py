@@ -19,6 +19,7 @@ SECTIONS = (
     "4. Chat overhead",
     "5. Peers: LangChain + Chroma, RedisVL",
     "6. Semantic cache: near misses and paraphrases",
+    "8. Memory of the RAG service",
 )
 
 
@@ -38,6 +39,7 @@ def test_the_quick_benchmark_writes_every_section_and_its_plots(tmp_path: Path) 
     for heading in ("# ragis benchmarks", "## Machine", "## Goals", *(f"## {s}" for s in SECTIONS)):
         assert f"\n{heading}\n" in f"\n{report}", heading
     assert "This section failed" not in report
+    assert "RAG service RSS steady" in report
     assert "Quick mode" in report
     assert re.search(r"CPU: .+, \d+ cores", report)
     pdfs = re.search(r"documents \((\d+) of them PDFs\)", report)
