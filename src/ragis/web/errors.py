@@ -66,13 +66,16 @@ def allowed_methods(request: Request, starlette_allow: str = "") -> list[str]:
     if templates is None:
         templates = []
         for template, operations in request.app.openapi().get("paths", {}).items():
-            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-            templates.append((re.compile(pattern), {m.upper() for m in operations}))
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            templates.append((re.compile(regex), {m.upper() for m in operations}))
         request.app.state.ragis_path_methods = templates
     path = request.url.path
-    for pattern, operations in templates:
-        if pattern.fullmatch(path):
-            methods |= operations & HTTP_METHODS
+    matching = [(regex, ops) for regex, ops in templates if regex.fullmatch(path)]
+    # A path the schema names literally (`/api/documents/upload`) is that operation, even where
+    # a template (`/api/documents/{doc_id}`) would match it too: as a client reads the schema.
+    literal = [ops for regex, ops in matching if regex.pattern == re.escape(path)]
+    for operations in literal or [ops for _, ops in matching]:
+        methods |= operations & HTTP_METHODS
     return sorted(methods)
 
 

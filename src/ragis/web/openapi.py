@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EVENT_TYPES", "event_stream", "json_error"]
+from pydantic import BaseModel
+
+__all__ = ["EVENT_TYPES", "event_stream", "json_answer", "json_error"]
 
 EVENT_TYPES = ["meta", "citations", "token", "done", "error"]
-ERROR_SCHEMA_REF = "#/components/schemas/ErrorPublic"
 
 _EVENT = {
     "type": "object",
@@ -33,12 +34,18 @@ _EVENT = {
 }
 
 
-def json_error(description: str) -> dict[str, Any]:
-    """An error answer `{"error": {"code", "message"}}`, as JSON whatever the route's class."""
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
-    }
+def json_answer(description: str, *models: type[BaseModel]) -> dict[str, Any]:
+    """A JSON answer whose body is one of `models`, whatever the route's response class. Each
+    model must also be a route's `response_model` or `model` somewhere in the app, so that it
+    is among the schema's components."""
+    refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in models]
+    schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def json_error(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    """An error answer `{"error": {"code", "message"}}` (`model`), as JSON."""
+    return json_answer(description, model)
 
 
 def event_stream(description: str) -> dict[str, Any]:

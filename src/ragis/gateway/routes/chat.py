@@ -10,6 +10,7 @@ from ragis.gateway.proxy import ProxyStreamResponse, failure_stream, relay
 from ragis.gateway.rag_client import RagAnswerError
 from ragis.gateway.schemas import ChatEvent, ErrorPublic
 from ragis.rag.schemas import ChatRequest
+from ragis.web.openapi import json_error
 from ragis.web.sse import EventStreamResponse
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -34,10 +35,11 @@ event."""
             # Each event's `data:` line (FastAPI would say "string", the stream's type).
             "content": {"text/event-stream": {"schema": {"type": "object"}}},
         },
-        404: {"model": ErrorPublic},
-        409: {"model": ErrorPublic, "description": "The session belongs to another collection."},
-        413: {"model": ErrorPublic},
-        422: {"model": ErrorPublic},
+        # The RAG service's refusals, passed through before any event: JSON, not a stream.
+        404: json_error("The collection does not exist.", ErrorPublic),
+        409: json_error("The session belongs to another collection.", ErrorPublic),
+        413: json_error("The message is over RAGIS_MAX_MESSAGE_CHARS.", ErrorPublic),
+        422: json_error("The request is invalid.", ErrorPublic),
     },
     summary="Ask a question; the answer streams with its citations",
 )

@@ -28,6 +28,7 @@ from ragis.ingest import sanitize_filename
 from ragis.store.keys import ID_PATTERN as LONG_ID
 from ragis.store.keys import NAME_PATTERN as NAME
 from ragis.web.errors import status_for
+from ragis.web.openapi import json_answer
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
@@ -46,6 +47,7 @@ UPLOAD_BODY = {
                 "properties": {
                     "file": {
                         "type": "array",
+                        "minItems": 1,
                         "items": {"type": "string", "format": "binary"},
                         "description": "One part per file: PDF, DOCX, HTML, Markdown or text.",
                     },
@@ -68,9 +70,11 @@ refused with 413 as soon as that is known, before the rest of the body is read."
     "/upload",
     response_model=UploadPublic,
     responses={
-        413: {"model": UploadPublic, "description": "Too large, or every file too large"},
+        # A refused request (too large, not a form, a bad field) is an ErrorPublic; every file
+        # refused one by one is an UploadPublic with its results and a top-level `error`.
+        413: json_answer("Too large, or every file too large", UploadPublic, ErrorPublic),
         415: {"model": UploadPublic, "description": "Every file of a type ragis cannot read"},
-        422: {"model": UploadPublic, "description": "Every file corrupt or empty; bad form"},
+        422: json_answer("Every file corrupt or empty; a bad form", UploadPublic, ErrorPublic),
         503: {"model": ErrorPublic},
     },
     openapi_extra={"requestBody": UPLOAD_BODY},

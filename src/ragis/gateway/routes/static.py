@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from ragis.errors import NotFound
 from ragis.gateway.deps import SettingsDep
 from ragis.gateway.security import inline_hash, policy
+from ragis.web.errors import allowed_methods
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +53,9 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 @router.api_route("/api/{rest:path}", methods=METHODS)
 async def unknown_api(request: Request, rest: str) -> Response:
+    if allowed_methods(request):
+        # The path exists, but not with this method: a 405 with `Allow`, not a 404.
+        raise HTTPException(405)
     raise NotFound(f"There is no endpoint {request.method} {request.url.path}.")
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from ragis.rag.chat import ChatService, ChatTurn
 from ragis.rag.deps import ChatDep
-from ragis.rag.schemas import ChatRequest
+from ragis.rag.schemas import ChatRequest, ErrorPublic
 from ragis.store import SearchFilter
 from ragis.web.openapi import event_stream, json_error
 from ragis.web.sse import EventStreamResponse, encode_event
@@ -27,10 +27,10 @@ any point, after which the stream ends."""
     responses={
         # Refusals come before the stream starts: JSON with their status, not an event stream.
         200: event_stream(STREAM_DOC),
-        404: json_error("The collection does not exist."),
-        409: json_error("The session belongs to another collection."),
-        413: json_error("The message is over RAGIS_MAX_MESSAGE_CHARS."),
-        422: json_error("The request is invalid."),
+        404: json_error("The collection does not exist.", ErrorPublic),
+        409: json_error("The session belongs to another collection.", ErrorPublic),
+        413: json_error("The message is over RAGIS_MAX_MESSAGE_CHARS.", ErrorPublic),
+        422: json_error("The request is invalid.", ErrorPublic),
     },
     summary="Answer a question from the collection, streamed",
 )
