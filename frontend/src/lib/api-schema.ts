@@ -628,13 +628,13 @@ export interface operations {
                     "text/event-stream": components["schemas"]["ChatEvent"];
                 };
             };
-            /** @description Not Found */
+            /** @description The collection does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ErrorPublic"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
             /** @description The session belongs to another collection. */
@@ -643,25 +643,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ErrorPublic"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
-            /** @description Request Entity Too Large */
+            /** @description The message is over RAGIS_MAX_MESSAGE_CHARS. */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ErrorPublic"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The request is invalid. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ErrorPublic"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
@@ -861,7 +861,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UploadPublic"];
+                    "application/json": components["schemas"]["UploadPublic"] | components["schemas"]["ErrorPublic"];
                 };
             };
             /** @description Every file of a type ragis cannot read */
@@ -873,13 +873,13 @@ export interface operations {
                     "application/json": components["schemas"]["UploadPublic"];
                 };
             };
-            /** @description Every file corrupt or empty; bad form */
+            /** @description Every file corrupt or empty; a bad form */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UploadPublic"];
+                    "application/json": components["schemas"]["UploadPublic"] | components["schemas"]["ErrorPublic"];
                 };
             };
             /** @description Service Unavailable */
