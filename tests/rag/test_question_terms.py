@@ -55,6 +55,7 @@ def test_near_misses_disagree(a: str, b: str) -> None:
         ("What does error E44-4471 mean?", "What is the meaning of error E44-4471?"),
         ('What does "Max Connections" do?', 'What does "max  connections" do?'),
         ("I need the refund policy.", "What's the refund policy?"),
+        ("Hi. What is the refund policy?", "the refund policy?"),
     ],
 )
 def test_paraphrases_agree(a: str, b: str) -> None:

@@ -8,8 +8,8 @@ also needs the two questions to agree on what a similarity cannot see:
   `03/01/2024`, month and weekday names, `last year`), quoted strings, identifiers (`E44-4471`,
   `v2.3.1`, `5GB`, `GDPR`), negation (`not`, `no`, `never`, `without`, `-n't`, all one `not`)
   and words of one of two opposite directions (`before`/`after`, `minimum`/`maximum`, ...);
-- **names**: a capitalised word after the first (`Kindle Oasis`) must appear, in any case, among
-  the other question's words; the first word is left out, being capitalised by position only.
+- **names**: a capitalised word not first in its sentence (`Kindle Oasis`) must appear, in any
+  case, among the other question's words; a sentence's first word is capitalised by position.
 
 Sets, not sequences: a paraphrase may reorder ("in 2024, how many ..." / "how many ... in
 2024"). The exact terms travel as one hash (`key`), compared in the cache's `VSIM FILTER`; the
@@ -106,7 +106,11 @@ def question_terms(question: str) -> QuestionTerms:
         exact.add(f"{match.group(1).lower()} {match.group(2).lower()}")
     words: set[str] = set()
     names: set[str] = set()
+    previous_end = 0
     for i, match in enumerate(_WORD.finditer(text)):
+        # A sentence's first word is capitalised by position: "Thanks. What is ...?"
+        first = i == 0 or any(c in ".!?:;\n" for c in text[previous_end : match.start()])
+        previous_end = match.end()
         raw = match.group().rstrip(".,/:'-")
         if not raw:
             continue
@@ -117,7 +121,7 @@ def question_terms(question: str) -> QuestionTerms:
         term = _exact_term(raw, word)
         if term is not None:
             exact.add(term)
-        elif i > 0 and raw[0].isupper() and word not in _NOT_NAMES:
+        elif not first and raw[0].isupper() and word not in _NOT_NAMES:
             names.add(word)
     return QuestionTerms(frozenset(exact), frozenset(names), frozenset(words))
 
