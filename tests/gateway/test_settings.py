@@ -58,3 +58,47 @@ def test_static_dir_from_the_environment_and_blank_means_none(
     assert load_gateway_settings(_env_file=None).static_dir == tmp_path
     monkeypatch.setenv("RAGIS_STATIC_DIR", " ")
     assert load_gateway_settings(_env_file=None).static_dir is None
+
+
+def test_parse_and_connection_limits_have_defaults_and_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_gateway_settings(_env_file=None)
+    assert (settings.parse_workers, settings.parse_memory_mb) == (2, 1024)
+    assert (settings.parse_cpu_seconds, settings.parse_timeout) == (60, 120)
+    assert (settings.header_timeout, settings.body_timeout) == (10, 300)
+    assert settings.max_connections == 256
+    for name, value in {
+        "RAGIS_PARSE_WORKERS": "4", "RAGIS_PARSE_MEMORY_MB": "512",
+        "RAGIS_PARSE_CPU_SECONDS": "5", "RAGIS_PARSE_TIMEOUT": "7.5",
+        "RAGIS_HEADER_TIMEOUT": "2", "RAGIS_BODY_TIMEOUT": "30", "RAGIS_MAX_CONNECTIONS": "64",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    settings = load_gateway_settings(_env_file=None)
+    assert (settings.parse_workers, settings.parse_memory_mb) == (4, 512)
+    assert (settings.parse_cpu_seconds, settings.parse_timeout) == (5, 7.5)
+    assert (settings.header_timeout, settings.body_timeout) == (2, 30)
+    assert settings.max_connections == 64
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RAGIS_PARSE_WORKERS", "0"),
+        ("RAGIS_PARSE_MEMORY_MB", "100"),  # below what a child needs to start
+        ("RAGIS_PARSE_MEMORY_MB", "1e9"),
+        ("RAGIS_PARSE_CPU_SECONDS", "-1"),
+        ("RAGIS_PARSE_TIMEOUT", "0"),
+        ("RAGIS_PARSE_TIMEOUT", "nan"),
+        ("RAGIS_HEADER_TIMEOUT", "inf"),
+        ("RAGIS_BODY_TIMEOUT", "-5"),
+        ("RAGIS_MAX_CONNECTIONS", "many"),
+        ("RAGIS_MAX_CONNECTIONS", "0"),
+    ],
+)
+def test_a_bad_parse_or_connection_limit_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_gateway_settings(_env_file=None)
