@@ -134,5 +134,6 @@ ensure_frontend() {
   if [ "${1:-}" = "test" ]; then
     say "web UI: unit tests (vitest) and type check (svelte-check)"
     (cd "$front" && npm test --silent && npm run --silent check) || die "the web UI checks failed."
+    (cd "$front" && npm run --silent types:check) || die "the web UI's types are not the gateway's: run cd frontend && npm run types"
   fi
 }
