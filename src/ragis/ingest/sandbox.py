@@ -25,6 +25,8 @@ import multiprocessing
 import os
 import resource
 import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -75,6 +77,9 @@ class ParseSandbox:
         self._limits = limits
         self._sandbox = sandbox
         self._slots = asyncio.Semaphore(sandbox.workers)
+        # Threads of their own that wait on the children, one a slot: waiting never takes the
+        # default pool's threads from the chunker, however many workers are configured.
+        self._waiters = ThreadPoolExecutor(sandbox.workers, thread_name_prefix="ragis-parse")
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_PRELOAD)
 
@@ -90,8 +95,9 @@ class ParseSandbox:
         a child that overran a limit or crashed. `name` is the sanitised display name."""
         async with self._slots:
             child = _Child(self._context, self._limits, self._sandbox, name)
+            loop = asyncio.get_running_loop()
             try:
-                return await asyncio.to_thread(child.run, data)
+                return await loop.run_in_executor(self._waiters, child.run, data)
             except asyncio.CancelledError:
                 child.stop()  # the client left: end the child now, its thread then returns
                 raise
@@ -120,9 +126,14 @@ class _Child:
         self._child_conn.close()
         if self._stopped:  # cancelled while it was being started
             self.stop()
+        # The wall clock runs from the start, the sending of the bytes included.
+        timer = threading.Timer(self._sandbox.timeout, self._time_out)
+        timer.start()
         try:
             answer = self._exchange(data)
         finally:
+            timer.cancel()
+            timer.join()
             self.stop()  # it has answered (or never will): do not wait for it to exit by itself
             self._process.join()
             self._pid = None
@@ -144,18 +155,20 @@ class _Child:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
+    def _time_out(self) -> None:
+        self._timed_out = True
+        self.stop()
+
     def _exchange(self, data: bytes) -> tuple[Any, ...] | None:
-        """Send the bytes, wait for the one answer; None if the child died or ran out of time."""
+        """Send the bytes, wait for the one answer; None if the child died before it answered
+        (a limit, a crash, or `stop`)."""
         try:
             # send_bytes writes the upload straight from its buffer: no pickled copy of it.
             self._conn.send_bytes(data)
-            if not self._conn.poll(self._sandbox.timeout):
-                self._timed_out = True
-                return None
             answer: tuple[Any, ...] = self._conn.recv()
             return answer
         except (EOFError, OSError):
-            return None  # it died before it answered: killed, or crashed
+            return None
 
     def _failure(self, reason: str = "") -> CorruptFile:
         code = self._process.exitcode
