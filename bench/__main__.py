@@ -18,7 +18,7 @@ from bench.corpus import chunk_documents, load_documents
 from bench.machine import describe_machine, load_average
 from bench.report import Section, write_report
 
-SECTIONS = ("embedding", "ingest", "retrieval", "chat", "peers", "cache", "memory")
+SECTIONS = ("embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory")
 TITLES = {
     "embedding": "1. Embedding backends",
     "ingest": "2. Ingestion end to end",
@@ -26,6 +26,7 @@ TITLES = {
     "chat": "4. Chat overhead",
     "peers": "5. Peers: LangChain + Chroma, RedisVL",
     "cache": "6. Semantic cache: near misses and paraphrases",
+    "hostile": "7. Hostile uploads: the gateway's memory",
     "memory": "8. Memory of the RAG service",
 }
 
@@ -86,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, started: float) -> int:  # type: ignore[no-untyped-def]
     from bench.llm import LoopbackLLM
-    from bench.sections import cache, chat, embedding, ingest, memory, peers, retrieval
+    from bench.sections import cache, chat, embedding, hostile, ingest, memory, peers, retrieval
     from bench.servers import start_stack
     from ragis.gateway.settings import GatewaySettings
     from ragis.ingest import Chunker
@@ -116,6 +117,8 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
                         sections.append(_section(ctx, key, module.run))
     if ctx.embedder is not None and "cache" in wanted:
         sections.append(_section(ctx, "cache", cache.run))  # the model only: no stack
+    if "hostile" in wanted:  # its own gateway process, no RAG service behind it
+        sections.append(_section(ctx, "hostile", hostile.run))
     if "memory" in wanted:  # its own RAG service processes, on a fresh model cache
         sections.append(_section(ctx, "memory", memory.run))
     machine.load_after = load_average()

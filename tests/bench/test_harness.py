@@ -19,6 +19,7 @@ SECTIONS = (
     "4. Chat overhead",
     "5. Peers: LangChain + Chroma, RedisVL",
     "6. Semantic cache: near misses and paraphrases",
+    "7. Hostile uploads: the gateway's memory",
     "8. Memory of the RAG service",
 )
 
