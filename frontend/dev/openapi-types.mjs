@@ -20,10 +20,13 @@ const HEADER = `/**
 
 `;
 
-/** A string the schema must have, found by its path, or a clear failure. */
+/**
+ * A string the schema must have, found by its path, or a clear failure.
+ * @param {unknown} schema @param {string[]} path @returns {string}
+ */
 function required(schema, path) {
   let node = schema;
-  for (const key of path) node = node?.[key];
+  for (const key of path) node = /** @type {Record<string, unknown> | undefined} */ (node)?.[key];
   if (typeof node !== 'string') throw new Error(`openapi.json has no ${path.join('.')}: did the gateway's API change?`);
   return node;
 }
