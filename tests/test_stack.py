@@ -8,6 +8,7 @@ not by process group: every child runs in its own session. Phases are recognised
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -83,16 +84,25 @@ class Up:
     def finish(self, timeout: float = 120.0) -> str:
         """Wait for ragis up to exit; all of its output."""
         self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        self._drain()
+        if self._reader.is_alive():
+            # Its output is still open: processes it started outlived it and hold it.
+            left = kill_stack(self.data_dir)
+            raise AssertionError(f"ragis up exited but left {left}:\n" + self.output)
         self.close()
+        return self.output
+
+    def _drain(self) -> None:
         while not self._queue.empty():
             line = self._queue.get_nowait()
             if line is not None:
                 self.lines.append(line)
-        return self.output
 
     def close(self) -> None:
+        """Close its output once nothing holds it open any more (else closing would block)."""
         self._reader.join(timeout=10)
-        if self.proc.stdout is not None:
+        if self.proc.stdout is not None and not self._reader.is_alive():
             self.proc.stdout.close()
 
     @property
@@ -139,6 +149,15 @@ def _inside(place: str, root: Path) -> bool:
     return place == str(root) or place.startswith(f"{root}/")
 
 
+def kill_stack(data_dir: str) -> dict[int, str]:
+    """Kill whatever a failed run left on this data dir; what that was."""
+    left = stack_processes(data_dir)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
 def is_zombie(pid: int) -> bool:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -159,10 +178,9 @@ def up_factory(tmp_path: Path, service_model_cache: Path) -> Iterator[list[Up]]:
             except subprocess.TimeoutExpired:
                 up.proc.kill()
                 up.proc.wait()
-        up.close()
         # Whatever a failed test left: stop it, so it does not outlive the test run.
-        for pid in stack_processes(up.data_dir):
-            os.kill(pid, signal.SIGKILL)
+        kill_stack(up.data_dir)
+        up.close()
 
 
 def start_up(started: list[Up], tmp_path: Path, cache: Path, **env: str) -> Up:
