@@ -23,6 +23,7 @@ from ragis.llm.select import describe_selection, select_provider
 from ragis.rag.chat import ChatService
 from ragis.rag.deps import Services
 from ragis.rag.indexing import IndexService
+from ragis.rag.recovery import start_recovery, stop_recovery
 from ragis.rag.routes import chat, collections, embed, health, index, sessions
 from ragis.rag.settings import RagSettings
 from ragis.store import Store
@@ -43,6 +44,7 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
         redis = await connect(settings.redis_url)
         own_embedder = embedder is None
         llm = None
+        recovery: asyncio.Task[None] | None = None
         try:
             model: Embedder = (
                 embedder
@@ -57,12 +59,16 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
             )
             llm = await select_provider(settings)
             store = Store.create(redis, settings)
+            # Before serving: remove what writers killed earlier left half-written.
+            recovery = await start_recovery(store, every=settings.index_lease)
             app.state.services = Services(
                 settings=settings,
                 store=store,
                 embedder=model,
                 llm=llm,
-                indexer=IndexService(store, model, batch_size=settings.embed_batch_size),
+                indexer=IndexService(
+                    store, model, batch_size=settings.embed_batch_size, lease=settings.index_lease
+                ),
                 chat=ChatService(store, model, llm, settings),
             )
             log.info("embedder: %s; LLM: %s", model.describe(), describe_selection(llm))
@@ -70,6 +76,8 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
             if own_embedder:
                 await model.aclose()
         finally:
+            if recovery is not None:
+                await stop_recovery(recovery)
             if llm is not None:
                 await llm.aclose()
             await redis.aclose()

@@ -5,6 +5,11 @@ batch n+1 is embedded, batch n is written, so ingestion runs at the embedder's s
 bytes already ready in the collection are answered as a duplicate without any work; an existing
 document with the same id is replaced. If anything fails midway, the partial document is removed:
 a failed document stores nothing.
+
+If the writer itself dies midway (`kill -9`, a crash), nobody is left to remove it: so the
+document is written under a lease that a heartbeat renews (rag/lease.py), and once the lease
+lapses recovery removes the document (store/recovery.py). Each request first sweeps its
+collection, so a re-upload of a file whose first ingest was interrupted meets no half of it.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ragis.embedding import Embedder
 from ragis.errors import InvalidInput
+from ragis.rag.lease import Heartbeat
 from ragis.store import DocumentRecord, Store, StoredChunk, VectorItem, chunk_id
 from ragis.store.models import CollectionInfo, Vector
 from ragis.timing import elapsed_ms
@@ -45,10 +52,13 @@ class IndexResult:
 
 
 class IndexService:
-    def __init__(self, store: Store, embedder: Embedder, *, batch_size: int = 64) -> None:
+    def __init__(
+        self, store: Store, embedder: Embedder, *, batch_size: int = 64, lease: float = 30.0
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._batch = batch_size
+        self._lease_ms = max(int(lease * 1000), 1)
 
     async def index(
         self, collection: str, document: DocumentRecord, chunks: Sequence[ChunkText]
@@ -56,6 +66,9 @@ class IndexService:
         started = time.perf_counter()
         _check_positions(chunks)
         store = self._store
+        # A document of an interrupted ingest is removed before the duplicate check and the
+        # replacement below see it, so uploading the same file again converges.
+        await store.recovery.sweep(collection)
         existing = await store.documents.find_by_sha(collection, document.sha256)
         if existing is not None:
             return IndexResult(
@@ -76,14 +89,23 @@ class IndexService:
         if replaced:
             await store.documents.delete(collection, document.id)
         document.chunk_count = len(chunks)
-        await store.documents.begin(collection, document)
+        lease = uuid.uuid4().hex
+        await store.documents.begin(collection, document, lease=lease, lease_ms=self._lease_ms)
         try:
-            embed_ms, write_ms = await self._embed_and_write(info, document, chunks)
-            version = await store.documents.mark_ready(collection, document.id)
+            async with Heartbeat(
+                store.documents, collection, document.id, lease, self._lease_ms,
+                label=document.filename,
+            ) as heartbeat:  # fmt: skip
+                embed_ms, write_ms = await self._embed_and_write(
+                    info, document, chunks, heartbeat.check
+                )
+                version = await store.documents.mark_ready(collection, document.id, lease=lease)
         except BaseException:
-            # Shielded: a cancelled request must still not leave a half document behind.
+            # Shielded: a cancelled request must still not leave a half document behind. By
+            # the chunk count, not the record: recovery may have removed that already. If
+            # Redis is away this fails too, and recovery removes it once the lease expires.
             with contextlib.suppress(Exception):
-                await asyncio.shield(store.documents.delete(collection, document.id))
+                await asyncio.shield(store.documents.discard(collection, document))
             raise
         return IndexResult(
             collection=collection,
@@ -98,7 +120,11 @@ class IndexService:
         )
 
     async def _embed_and_write(
-        self, info: CollectionInfo, document: DocumentRecord, chunks: Sequence[ChunkText]
+        self,
+        info: CollectionInfo,
+        document: DocumentRecord,
+        chunks: Sequence[ChunkText],
+        check_lease: Callable[[], None],
     ) -> tuple[float, float]:
         embed_ms = 0.0
         write_ms = [0.0]
@@ -139,9 +165,11 @@ class IndexService:
                 embed_ms += elapsed_ms(t)
                 if writing is not None:
                     await writing
+                check_lease()
                 writing = asyncio.create_task(write(batch, vectors))
             if writing is not None:
                 await writing
+            check_lease()
         except BaseException:
             if writing is not None and not writing.done():
                 writing.cancel()

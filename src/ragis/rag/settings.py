@@ -50,6 +50,12 @@ class RagSettings(Settings):
     index_max_chunks: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         default=50_000, validation_alias=_env("RAGIS_INDEX_MAX_CHUNKS")
     )
+    index_lease: Annotated[float, Field(ge=0.5, le=3600)] = Field(
+        default=30.0,
+        validation_alias=_env("RAGIS_INDEX_LEASE"),
+        description="Seconds a document being indexed stays claimed without a heartbeat from "
+        "its writer; after that a killed writer's partial document is removed.",
+    )
 
     # --- Chat --------------------------------------------------------------------------------
     default_collection: str = Field(

@@ -1,4 +1,9 @@
-"""Collections and their documents, for the gateway's document management."""
+"""Collections and their documents, for the gateway's document management.
+
+Listings first remove documents whose ingestion was interrupted (store/recovery.py): a listing
+never shows a document stuck in `ingesting` without a writer, and a collection's `chunks` count
+what is searchable plus what live writers are adding.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pydantic import BaseModel, Field
 from ragis.errors import NotFound
 from ragis.rag.deps import EmbedderDep, StoreDep
 from ragis.rag.schemas import ErrorPublic, OptionalJsonInt
-from ragis.store import CollectionInfo, DocumentRecord
+from ragis.store import CollectionInfo, DocumentRecord, DocumentStatus
 from ragis.store.keys import ID_PATTERN as LONG_ID
 from ragis.store.keys import NAME_PATTERN as NAME
 
@@ -92,6 +97,7 @@ def _document(record: DocumentRecord) -> DocumentPublic:
 
 @router.get("/collections", response_model=CollectionsPublic, summary="All collections")
 async def list_collections(store: StoreDep) -> CollectionsPublic:
+    await store.recovery.sweep_all()
     return CollectionsPublic(collections=[_collection(c) for c in await store.collections.list()])
 
 
@@ -132,6 +138,7 @@ async def delete_collection(store: StoreDep, name: str = Path(pattern=NAME)) -> 
 )
 async def list_documents(store: StoreDep, name: str = Path(pattern=NAME)) -> DocumentsPublic:
     await store.collections.require(name)
+    await store.recovery.sweep(name)
     records = await store.documents.list(name)
     return DocumentsPublic(collection=name, documents=[_document(r) for r in records])
 
@@ -147,4 +154,8 @@ async def get_document(
     name: str = Path(pattern=NAME),
     doc_id: str = Path(pattern=LONG_ID),
 ) -> DocumentPublic:
-    return _document(await store.documents.require(name, doc_id))
+    record = await store.documents.require(name, doc_id)
+    if record.status is not DocumentStatus.READY:
+        await store.recovery.sweep(name)
+        record = await store.documents.require(name, doc_id)
+    return _document(record)
