@@ -24,6 +24,7 @@ def run_up(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
             "RAGIS_DATA_DIR": str(tmp_path / "data"),
             "RAGIS_REDIS_PORT": "0",
             "RAGIS_RAG_PORT": "0",
+            "RAGIS_GATEWAY_PORT": "0",
             "RAGIS_LLM_PROVIDER": "none",
             **env,
         }
