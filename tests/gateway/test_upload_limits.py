@@ -9,6 +9,7 @@ before the gateway calls the RAG service, so no RAG service runs here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 from collections.abc import Iterator
@@ -258,6 +259,36 @@ async def test_an_upload_body_sent_too_slowly_gets_408(guarded_gateway: str) -> 
         writer.close()
     assert status == 408
     assert body["error"]["code"] == "request_timeout"
+
+
+async def test_a_body_nobody_reads_cannot_keep_the_connection_open(guarded_gateway: str) -> None:
+    # The route answers without reading the body; the client then trickles the rest of its
+    # declared 100 kB. uvicorn would read and discard it for as long as it comes.
+    reader, writer = await connect(guarded_gateway)
+    try:
+        writer.write(
+            b"GET /api/openapi.json HTTP/1.1\r\nHost: gateway\r\nContent-Length: 100000\r\n\r\n"
+        )
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+        assert head.startswith(b"HTTP/1.1 200 ")
+        closed = False
+        for _ in range(600):  # a byte every 50 ms: 30 s, far past the 1 s allowed
+            try:
+                writer.write(b"x")
+                await writer.drain()
+            except ConnectionError:
+                closed = True
+                break
+            if reader.at_eof():
+                closed = True
+                break
+            await asyncio.sleep(0.05)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reader.read(1 << 20), timeout=0.01)
+    finally:
+        writer.close()
+    assert closed
 
 
 async def test_headers_sent_byte_by_byte_too_slowly_are_cut_off(guarded_gateway: str) -> None:

@@ -81,7 +81,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH}))
     app.add_middleware(BodyTimeout, timeout=settings.body_timeout)
     app.state.server_options = server_options(
-        header_timeout=settings.header_timeout, max_connections=settings.max_connections
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        max_connections=settings.max_connections,
     )
     # Outermost of ours, so that every answer carries the headers, a 413 of BodyLimit included.
     docs = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path}

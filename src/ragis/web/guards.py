@@ -11,7 +11,8 @@ Three guards, each small:
   uvicorn's own `limit_concurrency` answers in plain text).
 - `BodyTimeout`: an ASGI middleware that bounds the time from the end of the headers to the end
   of the body (a `Content-Length` the client never fulfils, or a body sent a byte at a time):
-  408, and the connection is closed.
+  408, and the connection is closed. The protocol has the same deadline for a body that no app
+  reads (after a 413, or sent to a route that takes none): at it, the connection is closed.
 - `server_options(...)`: what `ragis.web.run` passes to uvicorn to use the protocol.
 
 Idle keep-alive connections are closed by uvicorn itself after `timeout_keep_alive` (5 s).
@@ -35,18 +36,24 @@ MAX_HEADER_BYTES = 64 * 1024
 """Request line and headers together; browsers send a few KB, nginx's default cap is 32 KB."""
 
 
-def server_options(*, header_timeout: float, max_connections: int) -> dict[str, Any]:
+def server_options(
+    *, header_timeout: float, body_timeout: float, max_connections: int
+) -> dict[str, Any]:
     """uvicorn keyword arguments that put the guards in place."""
-    return {"http": guarded_protocol(header_timeout, max_connections), "timeout_keep_alive": 5}
+    protocol = guarded_protocol(header_timeout, body_timeout, max_connections)
+    return {"http": protocol, "timeout_keep_alive": 5}
 
 
-def guarded_protocol(header_timeout: float, max_connections: int) -> type[HttpToolsProtocol]:
+def guarded_protocol(
+    header_timeout: float, body_timeout: float, max_connections: int
+) -> type[HttpToolsProtocol]:
     """uvicorn's httptools protocol with these limits (uvicorn builds one per connection)."""
-    return type(
-        "GuardedHttpToolsProtocol",
-        (_GuardedProtocol,),
-        {"header_timeout": header_timeout, "max_connections": max_connections},
-    )
+    limits = {
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "max_connections": max_connections,
+    }
+    return type("GuardedHttpToolsProtocol", (_GuardedProtocol,), limits)
 
 
 def _raw_response(status: str, code: str, message: str) -> bytes:
@@ -59,10 +66,13 @@ def _raw_response(status: str, code: str, message: str) -> bytes:
 
 class _GuardedProtocol(HttpToolsProtocol):
     header_timeout: float = 10.0
+    body_timeout: float = 300.0
     max_connections: int = 256
 
     _header_timer: asyncio.TimerHandle | None = None
     _header_bytes = 0
+    _body_timer: asyncio.TimerHandle | None = None
+    _body_overdue = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -70,6 +80,7 @@ class _GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_timer()
+        self._disarm_body_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -95,6 +106,7 @@ class _GuardedProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm_header_timer()
+        self._arm_body_timer()
         busy = (
             len(self.connections) > self.max_connections or len(self.tasks) >= self.max_connections
         )
@@ -107,6 +119,35 @@ class _GuardedProtocol(HttpToolsProtocol):
             super().on_headers_complete()
         finally:
             self.app = app
+
+    def on_message_complete(self) -> None:
+        self._disarm_body_timer()  # the body is in (or there was none)
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._body_overdue and not self.transport.is_closing():
+            self.transport.close()
+
+    def _arm_body_timer(self) -> None:
+        # `BodyTimeout` answers 408 to an app that waits for the body; this timer covers the
+        # body that no app reads: after the answer (a 413, or a route without a body) uvicorn
+        # would discard what the client still sends, for as long as it trickles in.
+        self._disarm_body_timer()
+        self._body_overdue = False
+        self._body_timer = self.loop.call_later(self.body_timeout, self._body_too_slow)
+
+    def _disarm_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_too_slow(self) -> None:
+        self._body_timer = None
+        if self.cycle is not None and self.cycle.response_complete:
+            self.transport.close()
+        else:
+            self._body_overdue = True  # closed once the app has answered
 
     def _arm_header_timer(self) -> None:
         self._header_bytes = 0
