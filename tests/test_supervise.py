@@ -123,3 +123,21 @@ def test_hostile_restart_settings_are_refused_with_a_sentence(
 def test_restart_settings_have_their_defaults() -> None:
     settings = load_rag_settings(_env_file=None)
     assert (settings.restart_limit, settings.restart_window) == (5, 300.0)
+
+
+def test_a_restart_that_cannot_even_spawn_counts_as_a_crash() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    child.wait()
+    lines: list[str] = []
+
+    def restart() -> str:
+        # A real spawn that fails: the program is gone (an uninstalled venv, a deleted binary).
+        subprocess.Popen(["/nonexistent/ragis-service"])
+        return "never"
+
+    part = Supervised("gateway", child.poll, restart)
+    supervisor = Supervisor([part], StopSignals(), echo=lines.append, limit=2, window=300.0)
+    with pytest.raises(ServiceCrashed, match="The gateway failed 2 times"):
+        supervisor.run()
+    assert "did not come back" in lines[1]
+    assert "/nonexistent/ragis-service" in lines[1]

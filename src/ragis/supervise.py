@@ -99,9 +99,11 @@ class Supervisor:
             self.signals.sleep(delay)
             try:
                 address = part.restart()
-            except RagisError as exc:
-                # It failed again before answering: one more crash of the same part.
-                what = f"did not come back ({exc.message})"
+            except (RagisError, OSError) as exc:
+                # It failed again before answering (or could not even be spawned): one more
+                # crash of the same part.
+                reason = exc.message if isinstance(exc, RagisError) else str(exc)
+                what = f"did not come back ({reason})"
                 continue
             self.echo(f"the {part.label} is back at {address}")
             return
