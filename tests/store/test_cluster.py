@@ -151,3 +151,22 @@ async def test_a_stopped_node_gives_partial_results_then_full_ones_when_it_is_ba
 def test_cluster_fixture_nodes_have_their_own_dirs(cluster: LocalCluster) -> None:
     dirs = {Path(node.data_dir) for node in cluster.nodes}
     assert len(dirs) == 3
+
+
+async def test_recovery_removes_an_abandoned_document_of_a_sharded_collection(
+    cluster_store: Store,
+) -> None:
+    await fill(cluster_store)
+    # A writer that died after its vectors were in: begun, never ready, its lease expired.
+    await add_document(cluster_store, "docs", "dead", [unit(i) for i in range(5)], ready=False)
+    ck = cluster_store.keys.collection("docs")
+    await cluster_store.redis.pexpire(ck.lease("dead"), 1)
+    while await cluster_store.redis.exists(ck.lease("dead")):
+        await asyncio.sleep(0.01)
+    info = await cluster_store.collections.require("docs")
+    assert await cluster_store.vectors.count(info) == 4 * len(DOCS) + 5
+    removed = await cluster_store.recovery.sweep_all()
+    assert [r.id for r in removed] == ["dead"]
+    assert await cluster_store.vectors.count(info) == 4 * len(DOCS)
+    assert await cluster_store.documents.get("docs", "dead") is None
+    assert await cluster_store.documents.unfinished("docs") == []
