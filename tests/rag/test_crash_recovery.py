@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from ragis.db import EmbeddedRedis
 from ragis.store import DocumentRecord, Store, StoredChunk, VectorItem, chunk_id
 from support.fixtures import RagFactory
+from support.gateway_fixtures import GatewayFactory
 from support.net import free_port
 from support.texts import index_body
 from support.vectors import unit
@@ -204,7 +205,11 @@ def post_in_background(url: str, body: dict[str, Any]) -> threading.Thread:
 
 
 async def test_kill_9_of_the_rag_service_mid_ingest_leaves_nothing_half_written(
-    tmp_path: Path, redis_server: EmbeddedRedis, redis: Redis, prefix: str
+    tmp_path: Path,
+    redis_server: EmbeddedRedis,
+    redis: Redis,
+    prefix: str,
+    start_gateway: GatewayFactory,
 ) -> None:
     big = 600
     with rag_process(tmp_path, redis_server.url, prefix) as (first, url):
@@ -227,7 +232,32 @@ async def test_kill_9_of_the_rag_service_mid_ingest_leaves_nothing_half_written(
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
             listed = await assert_consistent(client, redis, prefix)
             assert sorted(d["filename"] for d in listed) == sorted(SMALL)
-            await rerun_converges(client, redis, prefix, big)
+            # `ragis ingest` of the same files, through a gateway, twice: converges.
+            folder = tmp_path / "files"
+            folder.mkdir()
+            for body in bodies(big):
+                texts = [c["text"] for c in body["chunks"]]
+                (folder / body["document"]["filename"]).write_text("\n".join(texts))
+            with start_gateway(rag_urls=[url]) as gateway:
+                first = await asyncio.to_thread(ragis_ingest, gateway, folder)
+                assert first.returncode == 0, first.stdout + first.stderr
+                assert "1 document(s) ingested" in first.stdout
+                assert "2 duplicate(s) skipped, 0 failure(s)" in first.stdout
+                again = await asyncio.to_thread(ragis_ingest, gateway, folder)
+                assert again.returncode == 0, again.stdout + again.stderr
+                assert "0 document(s) ingested" in again.stdout
+                assert "3 duplicate(s) skipped, 0 failure(s)" in again.stdout
+            listed = await assert_consistent(client, redis, prefix)
+            assert sorted(d["filename"] for d in listed) == sorted([*SMALL, "big.txt"])
+
+
+def ragis_ingest(gateway: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAGIS_", "REDIS_", "OPENAI"))}
+    return subprocess.run(
+        [sys.executable, "-m", "ragis", "ingest", str(folder)],
+        env={**env, "RAGIS_GATEWAY_URL": gateway}, cwd=folder, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
 
 
 # --- kill -9 of Redis -----------------------------------------------------------------------
