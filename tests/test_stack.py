@@ -55,6 +55,9 @@ class Up:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # As from a terminal: whatever runs the tests may ignore SIGHUP or SIGINT (nohup, a
+            # background job), and ragis up keeps a signal ignored that it was started with.
+            preexec_fn=_default_stop_signals,
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -121,6 +124,11 @@ class Up:
                     return pid
             time.sleep(0.05)
         raise AssertionError(f"no {module} process:\n" + self.output)
+
+
+def _default_stop_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def stack_processes(data_dir: str) -> dict[int, str]:

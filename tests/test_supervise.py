@@ -141,3 +141,17 @@ def test_a_restart_that_cannot_even_spawn_counts_as_a_crash() -> None:
         supervisor.run()
     assert "did not come back" in lines[1]
     assert "/nonexistent/ragis-service" in lines[1]
+
+
+def test_a_signal_ignored_by_whoever_started_ragis_stays_ignored() -> None:
+    # `nohup ragis up` ignores SIGHUP: a closed terminal must not stop the stack.
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with StopSignals() as signals:
+            os.kill(os.getpid(), signal.SIGHUP)
+            assert not signals.requested
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert signals.name == "SIGTERM"
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)

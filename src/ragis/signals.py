@@ -52,6 +52,10 @@ class StopSignals:
 
     def install(self) -> StopSignals:
         for sig in self.SIGNALS:
+            # A signal ignored by whoever started us stays ignored: `nohup ragis up` must
+            # survive the terminal's SIGHUP, and `ragis up &` in a script the shell's SIGINT.
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
