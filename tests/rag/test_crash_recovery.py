@@ -302,7 +302,8 @@ async def test_kill_9_of_redis_mid_ingest_leaves_nothing_half_written(
 async def test_a_long_ingest_outlives_its_lease_by_renewing_it(
     start_rag: RagFactory, redis: Redis, prefix: str
 ) -> None:
-    with start_rag(index_lease=1.0, embed_batch_size=8) as url:
+    # Some seconds of embedding: several leases long (and recovery sweeps every lease).
+    with start_rag(index_lease=LEASE, embed_batch_size=8) as url:
         async with httpx.AsyncClient(base_url=url, timeout=600) as client:
             body = index_body("big.txt", big_document(300))
             response = await client.post("/index", json=body)
