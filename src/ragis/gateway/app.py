@@ -29,7 +29,7 @@ from ragis.gateway.settings import GatewaySettings
 from ragis.ingest import Chunker, IngestLimits
 from ragis.ingest.sandbox import ParseSandbox, SandboxLimits
 from ragis.web.errors import error_body, install_error_handlers
-from ragis.web.guards import BodyTimeout, server_options
+from ragis.web.guards import server_options
 
 __all__ = ["create_app"]
 
@@ -79,7 +79,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
 
     app.add_middleware(BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH}))
-    app.add_middleware(BodyTimeout, timeout=settings.body_timeout)
     app.state.server_options = server_options(
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
