@@ -315,6 +315,50 @@ async def test_headers_sent_byte_by_byte_too_slowly_are_cut_off(guarded_gateway:
     assert sent < len(head)  # disconnected long before the client was done
 
 
+async def test_many_slowloris_connections_are_all_closed_and_the_gateway_serves_again(
+    start_gateway: GatewayFactory,
+) -> None:
+    # Issue 12: 200 slowloris connections were never closed. 200 here too, under a cap of
+    # 300: each starts a request and sends one more header byte every 300 ms; some send
+    # nothing at all. Every one is cut off, and then a new client is served.
+    with start_gateway(
+        rag_urls=[f"http://127.0.0.1:{unused_port()}"], header_timeout=1.0, max_connections=300
+    ) as url:
+        clients = [await connect(url) for _ in range(200)]
+        try:
+
+            async def slowloris(index: int, writer: asyncio.StreamWriter) -> bool:
+                if index % 4 == 0:
+                    return True  # silent: only the server can end it
+                writer.write(b"GET /api/openapi.json HTTP/1.1\r\nHost: gateway\r\nX-A: ")
+                for _ in range(100):  # 30 s if nobody stopped it
+                    await asyncio.sleep(0.3)
+                    try:
+                        writer.write(b"a")
+                        await writer.drain()
+                    except ConnectionError:
+                        return True
+                    if writer.transport.is_closing():
+                        return True
+                return False
+
+            async def cut_off(index: int) -> bytes:
+                reader, writer = clients[index]
+                writing = asyncio.create_task(slowloris(index, writer))
+                answer = await asyncio.wait_for(reader.read(), timeout=60)
+                writing.cancel()
+                return answer
+
+            answers = await asyncio.gather(*(cut_off(i) for i in range(200)))
+        finally:
+            for _, writer in clients:
+                writer.close()
+        assert all(a == b"" for i, a in enumerate(answers) if i % 4 == 0)
+        assert all(a.startswith(b"HTTP/1.1 408 ") for i, a in enumerate(answers) if i % 4)
+        async with httpx.AsyncClient(base_url=url) as client:
+            assert (await client.get("/api/openapi.json")).status_code == 200
+
+
 async def test_a_connection_that_sends_nothing_is_closed(guarded_gateway: str) -> None:
     reader, writer = await connect(guarded_gateway)
     try:
