@@ -6,7 +6,7 @@ import pytest
 from redis.asyncio import Redis
 
 from ragis.errors import IndexInterrupted, InvalidName, NotFound
-from ragis.store import DocumentRecord, DocumentStatus, Store
+from ragis.store import DocumentRecord, DocumentStatus, Store, StoredChunk
 from support.corpus import add_document
 from support.vectors import unit
 
@@ -245,3 +245,16 @@ async def test_recovery_never_builds_a_key_from_a_hostile_id_in_the_set(
     assert await store.documents.unfinished("docs") == []
     assert await keys_of(redis, prefix) == before - {ck.ingesting}
     assert [d.id for d in await store.documents.list("docs")] == ["keep"]
+
+
+async def test_a_writer_cleaning_up_after_its_collection_was_deleted_leaves_no_key(
+    store: Store, redis: Redis, prefix: str
+) -> None:
+    record = await add_document(store, "docs", "d1", [unit(1), unit(2)], ready=False)
+    info = await store.collections.require("docs")
+    await store.collections.delete("docs")
+    # The writer did not know: it wrote one more batch, then failed and cleaned up.
+    await store.chunks.put_many(info, [StoredChunk("d1:1", "d1", "late", 1)])
+    await store.documents.discard("docs", record, shards=info.shards)
+    assert await keys_of(redis, prefix) == set()
+    assert await store.collections.get("docs") is None

@@ -105,7 +105,9 @@ class IndexService:
             # the chunk count, not the record: recovery may have removed that already. If
             # Redis is away this fails too, and recovery removes it once the lease expires.
             with contextlib.suppress(Exception):
-                await asyncio.shield(store.documents.discard(collection, document))
+                await asyncio.shield(
+                    store.documents.discard(collection, document, shards=info.shards)
+                )
             raise
         return IndexResult(
             collection=collection,

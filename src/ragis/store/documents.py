@@ -69,6 +69,12 @@ redis.call('SREM', KEYS[6], ARGV[1])
 return version
 """
 
+# KEYS: meta. Bump the version of a collection that (still) exists.
+_BUMP_VERSION = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HINCRBY', KEYS[1], 'version', 1) end
+return 0
+"""
+
 # KEYS: doc, lease, ingesting; ARGV: doc id, error. 1 if the caller now owns the removal of an
 # abandoned document (no lease, status `ingesting`, or `failed` by an earlier recovery that
 # stopped midway); 0 if it has a writer, is ready or is gone (then it leaves the set).
@@ -228,13 +234,17 @@ class DocumentRegistry:
         await self.discard(collection, record)
         return record
 
-    async def discard(self, collection: str, record: DocumentRecord) -> None:
+    async def discard(
+        self, collection: str, record: DocumentRecord, *, shards: int | None = None
+    ) -> None:
         """Remove what `record` may have written, whether or not its record still exists: a
-        writer cleaning up after a failure, or recovery after a crash, knows the chunk count."""
+        writer cleaning up after a failure, or recovery after a crash, knows the chunk count
+        (and a writer its collection's shard count, in case the collection was deleted)."""
         check_name(record.id, "document id", long=True)
         doc_id = record.id
         ck = self._keys.collection(collection)
-        shards = int(await self._redis.hget(ck.meta, "shards") or 1)
+        if shards is None:
+            shards = int(await self._redis.hget(ck.meta, "shards") or 1)
         shard = ck.shard_for(doc_id, shards)
         ids = [chunk_id(doc_id, pos) for pos in range(record.chunk_count)]
         # Chunks first, in batches, in the document's shard (one slot: a legal transaction);
@@ -253,7 +263,9 @@ class DocumentRegistry:
             pipe.srem(ck.ingesting, doc_id)
             if current_sha_owner is not None and s(current_sha_owner) == doc_id:
                 pipe.hdel(ck.sha, record.sha256)
-            pipe.hincrby(ck.meta, "version", 1)
+            # Not HINCRBY: after the collection was deleted it would leave a meta of only a
+            # version, which is no collection.
+            pipe.execute_command("EVAL", _BUMP_VERSION, 1, ck.meta)
             pipe.execute_command("DEL", ck.cache)
             await pipe.execute()
 
