@@ -217,3 +217,14 @@ async def test_a_cancelled_parse_kills_its_child() -> None:
 def _no_leaked_children() -> Iterator[None]:
     yield
     assert [p for p in multiprocessing.active_children() if p.name == "ragis-parse"] == []
+
+
+async def test_closing_the_sandbox_kills_the_children_still_running(
+    files: dict[str, bytes],
+) -> None:
+    box = sandbox(cpu_seconds=600, timeout=300)
+    task = asyncio.create_task(box.parse(files["empty-elements.docx"], "busy.docx"))
+    await _running_child()
+    await box.aclose()
+    with pytest.raises(CorruptFile):
+        await asyncio.wait_for(task, timeout=60)

@@ -11,6 +11,7 @@ carries its uvicorn options (`ragis.web.guards`: header timeout, connection cap)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,7 +48,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         limits = IngestLimits(max_file_bytes=settings.max_upload_bytes)
         sandbox = ParseSandbox(limits, _sandbox_limits(settings))
         await asyncio.to_thread(sandbox.start)
-        async with new_session(settings.rag_timeout) as http:
+        async with new_session(settings.rag_timeout) as http, contextlib.aclosing(sandbox):
             rag = RagClient(http, settings.rag_urls)
             app.state.services = GatewayServices(
                 settings=settings, rag=rag, pipeline=Pipeline(rag, chunker, sandbox)

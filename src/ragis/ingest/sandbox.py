@@ -80,6 +80,7 @@ class ParseSandbox:
         # Threads of their own that wait on the children, one a slot: waiting never takes the
         # default pool's threads from the chunker, however many workers are configured.
         self._waiters = ThreadPoolExecutor(sandbox.workers, thread_name_prefix="ragis-parse")
+        self._running: set[_Child] = set()
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_PRELOAD)
 
@@ -90,17 +91,26 @@ class ParseSandbox:
 
         forkserver.ensure_running()
 
+    async def aclose(self) -> None:
+        """Kill the children still running and let the waiting threads go (at shutdown)."""
+        for child in list(self._running):
+            child.stop()
+        self._waiters.shutdown(wait=False, cancel_futures=True)
+
     async def parse(self, data: bytes, name: str) -> ParsedDocument:
         """`parse_document` in a child; raises its `FileRejected` errors, and `CorruptFile` for
         a child that overran a limit or crashed. `name` is the sanitised display name."""
         async with self._slots:
             child = _Child(self._context, self._limits, self._sandbox, name)
             loop = asyncio.get_running_loop()
+            self._running.add(child)
             try:
                 return await loop.run_in_executor(self._waiters, child.run, data)
             except asyncio.CancelledError:
                 child.stop()  # the client left: end the child now, its thread then returns
                 raise
+            finally:
+                self._running.discard(child)
 
 
 class _Child:
