@@ -272,6 +272,12 @@ def test_a_storm_of_signals_does_not_abandon_the_stop_half_way(
     assert_nothing_left_and_data_dir_free(up, tmp_path)
 
 
+def umask_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    (line,) = [row for row in status.splitlines() if row.startswith("Umask:")]
+    return int(line.split()[1], 8)
+
+
 def test_a_killed_rag_service_is_reaped_restarted_and_too_many_crashes_stop_everything(
     tmp_path: Path, service_model_cache: Path, up_factory: list[Up]
 ) -> None:
@@ -281,6 +287,8 @@ def test_a_killed_rag_service_is_reaped_restarted_and_too_many_crashes_stop_ever
     assert gateway, up.output
 
     first = up.child("ragis.rag")
+    # What the children write (the model cache on a first start) is private to the user.
+    assert umask_of(first) & 0o077 == 0o077
     os.kill(first, signal.SIGKILL)
     line = up.wait_for("the RAG service exited")
     assert line == "the RAG service exited with code -9; restarting in 1 s (crash 1 of 2)"

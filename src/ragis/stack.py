@@ -11,6 +11,7 @@ exits (see ragis.supervise).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,6 +64,9 @@ class Stack:
 
     def start(self) -> None:
         """Start every part; on any failure or stop signal, stop what has started and raise."""
+        # Everything the stack writes is the user's own: the embedded Redis's files, and the model
+        # cache the RAG service fills on its first start (the children inherit the umask).
+        os.umask(os.umask(0o077) | 0o077)
         try:
             for phase in (self._start_redis, self._start_rag, self._start_gateway):
                 self.signals.check()
