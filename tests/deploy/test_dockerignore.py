@@ -57,6 +57,12 @@ def test_every_file_the_dockerfile_copies_is_in_the_context(
 
 def test_the_context_is_the_package_and_the_web_ui_sources_only(ignore: DockerIgnore) -> None:
     files = list(ignore.context(REPO))
-    assert {p.parts[0] for p in files} == {"pyproject.toml", "README.md", "requirements", "src", "frontend"}
+    assert {p.parts[0] for p in files} == {
+        "pyproject.toml",
+        "README.md",
+        "requirements",
+        "src",
+        "frontend",
+    }
     size = sum((REPO / p).stat().st_size for p in files)
     assert size < 5_000_000, f"{len(files)} files, {size} bytes"
