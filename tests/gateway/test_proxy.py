@@ -12,9 +12,10 @@ from ragis.gateway.proxy import relay
 from ragis.gateway.rag_client import RagClient, new_session
 from support.scripted_http import Handler, Reply, Request, scripted_server
 
-# bytes to send as one chunk, seconds to wait, or how the body ends if not with its last chunk:
-# "cut" closes the connection, "silence" says nothing more until the client leaves.
-Step = bytes | float | Literal["cut", "silence"]
+# bytes to send as one chunk, seconds to wait, an event to wait for (a gap that lasts until the
+# test ends it), or how the body ends if not with its last chunk: "cut" closes the connection,
+# "silence" says nothing more until the client leaves.
+Step = bytes | float | asyncio.Event | Literal["cut", "silence"]
 
 META = b"event: meta\ndata: {}\n\n"
 DONE = b"event: done\ndata: {}\n\n"
@@ -33,7 +34,9 @@ def streaming(steps: Sequence[Step], left: asyncio.Event | None = None) -> Handl
                 if left is not None:
                     left.set()
                 return
-            if isinstance(step, float):
+            if isinstance(step, asyncio.Event):
+                await step.wait()
+            elif isinstance(step, float):
                 await asyncio.sleep(step)
             elif isinstance(step, bytes):
                 await reply.chunk(step)
@@ -71,14 +74,19 @@ async def test_two_events_in_one_read_are_forwarded_one_by_one() -> None:
 
 
 async def test_heartbeats_come_only_between_whole_events() -> None:
-    _, out = await relayed(
-        [META + b"event: tok", 0.35, b"en\ndata: {}\n\n" + DONE],
-        heartbeat=0.1,
-    )
-    assert out[0] == META
-    assert out[-2:] == [b"event: token\ndata: {}\n\n", DONE]
-    assert set(out[1:-2]) == {KEEP_ALIVE}
-    assert len(out[1:-2]) >= 2
+    # The upstream stops in the middle of an event and stays silent until the test has seen two
+    # heartbeats: no timing decides what the relay sends during the gap.
+    gap = asyncio.Event()
+    steps: list[Step] = [META + b"event: tok", gap, b"en\ndata: {}\n\n" + DONE]
+    async with scripted_server(streaming(steps)) as server, new_session(30.0) as http:
+        upstream = await RagClient(http, [server.url]).open_chat({"message": "hi"})
+        pieces = relay(upstream, heartbeat_seconds=0.01)
+        assert await anext(pieces) == META
+        assert [await anext(pieces), await anext(pieces)] == [KEEP_ALIVE, KEEP_ALIVE]
+        gap.set()
+        rest = [piece async for piece in pieces]
+    assert rest[-2:] == [b"event: token\ndata: {}\n\n", DONE]
+    assert set(rest[:-2]) <= {KEEP_ALIVE}
 
 
 async def test_a_stream_that_ends_before_done_gets_an_error_event() -> None:
@@ -105,11 +113,22 @@ async def test_a_connection_cut_in_an_event_gets_an_error_event() -> None:
     assert "ClientPayloadError" in error["message"]
 
 
-async def test_a_silent_upstream_gets_heartbeats_then_times_out() -> None:
-    url, out = await relayed([META, "silence"], heartbeat=0.1, read_timeout=0.45)
+async def test_a_silent_upstream_gets_heartbeats() -> None:
+    async with scripted_server(streaming([META, "silence"])) as server, new_session(30.0) as http:
+        upstream = await RagClient(http, [server.url]).open_chat({"message": "hi"})
+        pieces = relay(upstream, heartbeat_seconds=0.01)
+        assert isinstance(pieces, AsyncGenerator)
+        assert await anext(pieces) == META
+        assert [await anext(pieces) for _ in range(3)] == [KEEP_ALIVE] * 3
+        await pieces.aclose()
+
+
+async def test_heartbeats_do_not_keep_a_silent_upstream_from_timing_out() -> None:
+    # However many heartbeats fit into the read timeout, the read still times out: the relay
+    # never restarts the read in progress to send one.
+    url, out = await relayed([META, "silence"], heartbeat=0.01, read_timeout=0.3)
     assert out[0] == META
-    assert set(out[1:-1]) == {KEEP_ALIVE}
-    assert len(out[1:-1]) >= 3
+    assert set(out[1:-1]) <= {KEEP_ALIVE}
     error = error_of(out[-1])
     assert error["code"] == "upstream_error"
     assert f"The RAG service at {url} stopped answering" in error["message"]
