@@ -16,7 +16,7 @@ from bench.plots import line_chart
 from bench.report import Goal, Section, Table
 from bench.stats import percentile
 from ragis.settings import Settings, load_settings
-from ragis.store import DocumentRecord, Store, StoredChunk, VectorItem, chunk_id
+from ragis.store import ChunkText, DocumentRecord, Store, chunk_id
 
 __all__ = ["run", "synthesize"]
 
@@ -47,36 +47,23 @@ def synthesize(real: np.ndarray, n: int, *, seed: int = 5, noise: float = 0.02) 
 async def _load(
     store: Store, name: str, vectors: np.ndarray, texts: list[str], model: str
 ) -> float:
-    """Write `vectors` as chunks of documents of `PER_DOC` chunks; returns VADD+HSET seconds."""
+    """Write `vectors` as chunks of documents of `PER_DOC` chunks, as the indexing service does
+    (`DocumentRegistry.write_chunks`); returns VADD+HSET seconds."""
     info = await store.collections.ensure(name, model=model, dim=vectors.shape[1])
     spent = 0.0
     for d, start in enumerate(range(0, len(vectors), PER_DOC)):
         doc_id = f"d{d:05d}"
         rows = range(start, min(start + PER_DOC, len(vectors)))
-        await store.documents.begin(
+        record = await store.documents.begin(
             name,
             DocumentRecord(
                 id=doc_id, filename=f"{doc_id}.txt", content_type="text/plain", size=1,
                 sha256=f"sha-{name}-{doc_id}", chunk_count=len(rows),
             ),
         )  # fmt: skip
-        chunks = [
-            StoredChunk(chunk_id(doc_id, i - start), doc_id, texts[i % len(texts)], i - start, None)
-            for i in rows
-        ]
+        chunks = [ChunkText(texts[i % len(texts)], i - start) for i in rows]
         t = time.perf_counter()
-        await store.chunks.put_many(info, chunks)
-        await store.vectors.add(
-            info,
-            [
-                VectorItem(
-                    c.id,
-                    vectors[i],
-                    {"doc": doc_id, "src": f"{doc_id}.txt", "pos": c.position, "tags": []},
-                )
-                for c, i in zip(chunks, rows, strict=True)
-            ],
-        )
+        await store.documents.write_chunks(info, record, chunks, vectors[rows.start : rows.stop])
         spent += time.perf_counter() - t
         await store.documents.mark_ready(name, doc_id)
     return spent

@@ -27,7 +27,7 @@ import pytest
 from redis.asyncio import Redis
 
 from ragis.db import EmbeddedRedis
-from ragis.store import DocumentRecord, Store, StoredChunk, VectorItem, chunk_id
+from ragis.store import ChunkText, DocumentRecord, Store
 from support.fixtures import RagFactory
 from support.gateway_fixtures import GatewayFactory
 from support.net import free_port
@@ -340,14 +340,9 @@ async def abandon(store: Store, doc_id: str, sha256: str, *, written: int, plann
         chunk_count=planned,
     )  # fmt: skip
     await store.documents.begin("default", record, lease_ms=5)
-    chunks = [StoredChunk(chunk_id(doc_id, i), doc_id, f"part {i}", i) for i in range(written)]
-    await store.chunks.put_many(info, chunks)
-    await store.vectors.add(
-        info,
-        [
-            VectorItem(c.id, unit(i, info.dim), {"doc": doc_id, "src": "etna.md", "pos": i})
-            for i, c in enumerate(chunks)
-        ],
+    chunks = [ChunkText(f"part {i}", i) for i in range(written)]
+    await store.documents.write_chunks(
+        info, record, chunks, [unit(i, info.dim) for i in range(written)]
     )
     while await store.redis.exists(store.keys.collection("default").lease(doc_id)):
         await asyncio.sleep(0.01)

@@ -6,7 +6,7 @@ import pytest
 from redis.asyncio import Redis
 
 from ragis.errors import IndexInterrupted, InvalidName, NotFound
-from ragis.store import DocumentRecord, DocumentStatus, Store, StoredChunk
+from ragis.store import ChunkText, DocumentRecord, DocumentStatus, Store
 from support.corpus import add_document
 from support.vectors import unit
 
@@ -74,14 +74,6 @@ async def test_deleting_the_last_document_leaves_only_the_collection_meta(
         store.keys.collection("docs").meta,
         store.keys.collections,
     }
-
-
-async def test_a_failed_document_records_why(store: Store) -> None:
-    await add_document(store, "docs", "d1", [unit(1)], ready=False)
-    await store.documents.mark_failed("docs", "d1", "embedding crashed")
-    record = await store.documents.require("docs", "d1")
-    assert record.status is DocumentStatus.FAILED
-    assert record.error == "embedding crashed"
 
 
 @pytest.mark.parametrize("bad", ["", "a:b", "../x", "a b", "{tag}", "x" * 200, "-start"])
@@ -254,7 +246,7 @@ async def test_a_writer_cleaning_up_after_its_collection_was_deleted_leaves_no_k
     info = await store.collections.require("docs")
     await store.collections.delete("docs")
     # The writer did not know: it wrote one more batch, then failed and cleaned up.
-    await store.chunks.put_many(info, [StoredChunk("d1:1", "d1", "late", 1)])
+    await store.documents.write_chunks(info, record, [ChunkText("late", 1)], [unit(2)])
     await store.documents.discard("docs", record, shards=info.shards)
     assert await keys_of(redis, prefix) == set()
     assert await store.collections.get("docs") is None

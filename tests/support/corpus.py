@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ragis.store import (
-    DocumentRecord,
-    Store,
-    StoredChunk,
-    Vector,
-    VectorItem,
-    chunk_id,
-)
+from ragis.store import ChunkText, DocumentRecord, Store, Vector
 from support.vectors import DIM
 
 MODEL = "test-model"
@@ -43,27 +36,10 @@ async def add_document(
         ),
     )
     chunks = [
-        StoredChunk(
-            id=chunk_id(doc_id, i),
-            doc_id=doc_id,
-            text=f"text {i} of {doc_id}",
-            position=i,
-            page=pages[i] if pages else None,
-        )
+        ChunkText(f"text {i} of {doc_id}", i, pages[i] if pages else None)
         for i in range(len(vectors))
     ]
-    await store.chunks.put_many(info, chunks)
-    await store.vectors.add(
-        info,
-        [
-            VectorItem(
-                id=c.id,
-                vector=v,
-                attributes={"doc": doc_id, "src": filename, "pos": c.position, "tags": list(tags)},
-            )
-            for c, v in zip(chunks, vectors, strict=True)
-        ],
-    )
+    await store.documents.write_chunks(info, record, chunks, vectors)
     if ready:
         await store.documents.mark_ready(collection, doc_id)
     return record

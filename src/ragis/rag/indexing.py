@@ -24,18 +24,11 @@ from dataclasses import dataclass
 from ragis.embedding import Embedder
 from ragis.errors import InvalidInput
 from ragis.rag.lease import Heartbeat
-from ragis.store import DocumentRecord, Store, StoredChunk, VectorItem, chunk_id
+from ragis.store import ChunkContent, ChunkText, DocumentRecord, Store
 from ragis.store.models import CollectionInfo, Vector
 from ragis.timing import elapsed_ms
 
 __all__ = ["ChunkText", "IndexResult", "IndexService"]
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkText:
-    text: str
-    position: int
-    page: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +54,7 @@ class IndexService:
         self._lease_ms = max(int(lease * 1000), 1)
 
     async def index(
-        self, collection: str, document: DocumentRecord, chunks: Sequence[ChunkText]
+        self, collection: str, document: DocumentRecord, chunks: Sequence[ChunkContent]
     ) -> IndexResult:
         started = time.perf_counter()
         _check_positions(chunks)
@@ -125,38 +118,16 @@ class IndexService:
         self,
         info: CollectionInfo,
         document: DocumentRecord,
-        chunks: Sequence[ChunkText],
+        chunks: Sequence[ChunkContent],
         check_lease: Callable[[], None],
     ) -> tuple[float, float]:
         embed_ms = 0.0
         write_ms = [0.0]
         writing: asyncio.Task[None] | None = None
 
-        async def write(batch: Sequence[ChunkText], vectors: Vector) -> None:
+        async def write(batch: Sequence[ChunkContent], vectors: Vector) -> None:
             t = time.perf_counter()
-            stored = [
-                StoredChunk(
-                    chunk_id(document.id, c.position), document.id, c.text, c.position, c.page
-                )
-                for c in batch
-            ]
-            await self._store.chunks.put_many(info, stored)
-            await self._store.vectors.add(
-                info,
-                [
-                    VectorItem(
-                        s.id,
-                        vec,
-                        {
-                            "doc": document.id,
-                            "src": document.filename,
-                            "pos": s.position,
-                            "tags": document.tags,
-                        },
-                    )
-                    for s, vec in zip(stored, vectors, strict=True)
-                ],
-            )
+            await self._store.documents.write_chunks(info, document, batch, vectors)
             write_ms[0] += elapsed_ms(t)
 
         try:
@@ -181,7 +152,7 @@ class IndexService:
         return embed_ms, write_ms[0]
 
 
-def _check_positions(chunks: Sequence[ChunkText]) -> None:
+def _check_positions(chunks: Sequence[ChunkContent]) -> None:
     positions = sorted(c.position for c in chunks)
     if positions != list(range(len(chunks))):
         raise InvalidInput(

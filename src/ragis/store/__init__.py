@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from ragis.db.client import RedisClient
 from ragis.settings import Settings
 from ragis.store.cache import SemanticCache
-from ragis.store.chunks import ChunkStore, chunk_id
+from ragis.store.chunks import ChunkStore
 from ragis.store.collections import Collections
 from ragis.store.documents import DocumentRegistry
 from ragis.store.keys import CollectionKeys, Keys, check_name
+from ragis.store.layout import chunk_id
 from ragis.store.models import (
     CachedAnswer,
+    ChunkContent,
+    ChunkText,
     Citation,
     CollectionInfo,
     DocumentRecord,
@@ -37,7 +40,9 @@ from ragis.store.vectors import VectorIndex
 
 __all__ = [
     "CachedAnswer",
+    "ChunkContent",
     "ChunkStore",
+    "ChunkText",
     "Citation",
     "CollectionInfo",
     "CollectionKeys",
@@ -91,7 +96,7 @@ class Store:
         )
         vectors = VectorIndex(redis, keys, batch_size=settings.vadd_batch, ef=settings.search_ef)
         chunks = ChunkStore(redis, keys, batch_size=settings.vadd_batch)
-        documents = DocumentRegistry(redis, keys)
+        documents = DocumentRegistry(redis, keys, chunks, vectors)
         return cls(
             redis=redis,
             keys=keys,

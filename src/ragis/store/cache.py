@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from ragis.db.client import RedisClient
-from ragis.store.codec import s, to_blob
+from ragis.store.codec import text_of, to_blob
 from ragis.store.keys import Keys
 from ragis.store.models import CachedAnswer, Citation, Vector
 from ragis.store.vectors import parse_vsim
@@ -77,7 +77,7 @@ class SemanticCache:
         for (eid, similarity), raw in zip(candidates, entries, strict=True):
             if raw is None:
                 continue
-            data = json.loads(s(raw))
+            data = json.loads(text_of(raw))
             if accept is not None and not accept(str(data["question"])):
                 continue
             return CachedAnswer(

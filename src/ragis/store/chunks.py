@@ -1,8 +1,7 @@
 """The chunk store: chunk id -> text, document id, position and page, one hash per chunk.
 
-A chunk id is `<doc_id>:<position>`; document ids cannot contain `:`, so the id is unambiguous
-and a document's chunk ids follow from its chunk count (no extra index key to keep in step).
-Chunks live next to their vectors, in the shard of their document.
+A chunk id is `<doc_id>:<position>` (store/layout.py). Chunks live next to their vectors, in
+the shard of their document; `DocumentRegistry.write_chunks` writes both.
 """
 
 from __future__ import annotations
@@ -11,17 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from ragis.db.client import RedisClient
-from ragis.store.codec import s
+from ragis.store.codec import text_of
 from ragis.store.keys import Keys
-from ragis.store.models import CollectionInfo, StoredChunk
+from ragis.store.layout import chunk_id
+from ragis.store.models import ChunkContent, CollectionInfo, StoredChunk
 
 __all__ = ["ChunkStore", "chunk_id"]
 
 _FIELDS = ("text", "doc", "pos", "page")
-
-
-def chunk_id(doc_id: str, position: int) -> str:
-    return f"{doc_id}:{position}"
 
 
 class ChunkStore:
@@ -30,19 +26,22 @@ class ChunkStore:
         self._keys = keys
         self._batch = batch_size
 
-    async def put_many(self, info: CollectionInfo, chunks: Sequence[StoredChunk]) -> None:
-        ck = self._keys.collection(info.name)
+    async def put_many(
+        self, info: CollectionInfo, doc_id: str, chunks: Sequence[ChunkContent]
+    ) -> None:
+        """Write chunks of the document `doc_id` (see `DocumentRegistry.write_chunks`)."""
+        shard = self._keys.collection(info.name).shard_for(doc_id, info.shards)
         for start in range(0, len(chunks), self._batch):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for chunk in chunks[start : start + self._batch]:
                     mapping: dict[str, str | int] = {
                         "text": chunk.text,
-                        "doc": chunk.doc_id,
+                        "doc": doc_id,
                         "pos": chunk.position,
                     }
                     if chunk.page is not None:
                         mapping["page"] = chunk.page
-                    key = ck.shard_for(chunk.doc_id, info.shards).chunk(chunk.id)
+                    key = shard.chunk(chunk_id(doc_id, chunk.position))
                     pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
                 await pipe.execute()
 
@@ -65,19 +64,10 @@ class ChunkStore:
             out.append(
                 StoredChunk(
                     id=cid,
-                    doc_id=s(doc),
-                    text=s(text),
+                    doc_id=text_of(doc),
+                    text=text_of(text),
                     position=int(pos) if pos is not None else 0,
                     page=int(page) if page is not None else None,
                 )
             )
         return out
-
-    async def get_many(self, info: CollectionInfo, ids: Sequence[str]) -> list[StoredChunk | None]:
-        """The chunks of `ids` in order (None where missing), in one round trip."""
-        if not ids:
-            return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            self.queue_get(pipe, info, ids)
-            replies = await pipe.execute()
-        return self.parse(ids, replies)

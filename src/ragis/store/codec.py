@@ -10,10 +10,10 @@ import numpy as np
 from ragis.errors import InvalidVector
 from ragis.store.models import Vector
 
-__all__ = ["as_vector", "s", "to_blob"]
+__all__ = ["as_vector", "text_of", "to_blob"]
 
 
-def s(value: Any) -> str:
+def text_of(value: Any) -> str:
     """A Redis reply (bytes or str) as str."""
     if isinstance(value, bytes):
         return value.decode("utf-8")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from ragis.db.client import RedisClient
 from ragis.errors import InvalidInput, ModelMismatch, NotFound
-from ragis.store.codec import s
+from ragis.store.codec import text_of
 from ragis.store.keys import Keys
 from ragis.store.models import CollectionInfo
 
@@ -100,7 +100,7 @@ class Collections:
         return self._parse(name, meta)
 
     async def names(self) -> list[str]:
-        return sorted(s(n) for n in await self._redis.smembers(self._keys.collections))
+        return sorted(text_of(n) for n in await self._redis.smembers(self._keys.collections))
 
     async def list(self) -> list[CollectionInfo]:
         found = [await self.get(name) for name in await self.names()]
@@ -132,7 +132,7 @@ class Collections:
 
     @staticmethod
     def _parse(name: str, meta: Mapping[bytes | str, bytes | str]) -> CollectionInfo:
-        m = {s(k): s(v) for k, v in meta.items()}
+        m = {text_of(k): text_of(v) for k, v in meta.items()}
         return CollectionInfo(
             name=name,
             model=m["model"],

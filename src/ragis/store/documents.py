@@ -1,10 +1,11 @@
 """The document registry: one hash per document, a creation-ordered index, a sha256 index.
 
-A document is `ingesting` from `begin()` until `mark_ready()`; search drops chunks of documents
-that are not ready, so a half-ingested document is never an answer. `mark_ready()` and
-`delete()` bump the collection version in the same transaction, which invalidates the semantic
-cache for that collection. All keys share the collection's hash tag, so these transactions (and
-the scripts below) stay legal on Redis Cluster.
+A document is `ingesting` from `begin()` until `mark_ready()`; in between, `write_chunks()`
+writes its chunks and vectors, batch by batch. Search drops chunks of documents that are not
+ready, so a half-ingested document is never an answer. `mark_ready()` and `delete()` bump the
+collection version in the same transaction, which invalidates the semantic cache for that
+collection. All keys share the collection's hash tag, so these transactions (and the scripts
+below) stay legal on Redis Cluster.
 
 A writer may be killed mid-ingest (`kill -9`, a crash, Redis restarted without its last second).
 So `begin()` also gives the document a **lease**: a key holding the writer's token with a TTL,
@@ -23,10 +24,19 @@ from collections.abc import Mapping, Sequence
 
 from ragis.db.client import RedisClient
 from ragis.errors import IndexInterrupted, NotFound
-from ragis.store.chunks import chunk_id
-from ragis.store.codec import s
+from ragis.store.chunks import ChunkStore
+from ragis.store.codec import text_of
 from ragis.store.keys import Keys, check_name
-from ragis.store.models import DocumentRecord, DocumentStatus
+from ragis.store.layout import attributes, chunk_id
+from ragis.store.models import (
+    ChunkContent,
+    CollectionInfo,
+    DocumentRecord,
+    DocumentStatus,
+    Vector,
+    VectorItem,
+)
+from ragis.store.vectors import VectorIndex
 
 __all__ = ["DocumentRegistry"]
 
@@ -92,9 +102,13 @@ return 1
 
 
 class DocumentRegistry:
-    def __init__(self, redis: RedisClient, keys: Keys) -> None:
+    def __init__(
+        self, redis: RedisClient, keys: Keys, chunks: ChunkStore, vectors: VectorIndex
+    ) -> None:
         self._redis = redis
         self._keys = keys
+        self._chunks = chunks
+        self._vectors = vectors
 
     async def begin(
         self,
@@ -122,6 +136,27 @@ class DocumentRegistry:
             pipe.set(ck.lease(record.id), lease or uuid.uuid4().hex, px=lease_ms)
             await pipe.execute()
         return record
+
+    async def write_chunks(
+        self,
+        info: CollectionInfo,
+        document: DocumentRecord,
+        chunks: Sequence[ChunkContent],
+        vectors: Sequence[Vector] | Vector,
+    ) -> None:
+        """Write chunks of a begun `document` with their vectors (one per chunk, in order): each
+        chunk's hash, and its vector with the attributes FILTER tests (store/layout.py). Called
+        once per batch. What a failure midway leaves, `discard()` removes."""
+        await self._chunks.put_many(info, document.id, chunks)
+        await self._vectors.add(
+            info,
+            [
+                VectorItem(
+                    chunk_id(document.id, c.position), vector, attributes(document, c.position)
+                )
+                for c, vector in zip(chunks, vectors, strict=True)
+            ],
+        )
 
     async def renew(self, collection: str, doc_id: str, lease: str, lease_ms: int) -> bool:
         """Extend the writer's lease; False if it is no longer the writer's (expired, taken)."""
@@ -169,7 +204,7 @@ class DocumentRegistry:
     async def unfinished(self, collection: str) -> list[str]:
         """Ids of the documents begun and not finished (ready or removed) in `collection`."""
         ck = self._keys.collection(collection)
-        return sorted(s(i) for i in await self._redis.smembers(ck.ingesting))
+        return sorted(text_of(i) for i in await self._redis.smembers(ck.ingesting))
 
     async def lease_holders(self, collection: str, doc_ids: Sequence[str]) -> dict[str, bool]:
         """Which of `doc_ids` have a live lease, in one round trip."""
@@ -179,12 +214,6 @@ class DocumentRegistry:
                 pipe.exists(ck.lease(doc_id))
             replies = await pipe.execute()
         return {d: bool(r) for d, r in zip(doc_ids, replies, strict=True)}
-
-    async def mark_failed(self, collection: str, doc_id: str, error: str) -> None:
-        ck = self._keys.collection(collection)
-        await self._redis.hset(
-            ck.doc(doc_id), mapping={"status": DocumentStatus.FAILED.value, "error": error[:500]}
-        )
 
     async def get(self, collection: str, doc_id: str) -> DocumentRecord | None:
         check_name(doc_id, "document id", long=True)
@@ -203,7 +232,7 @@ class DocumentRegistry:
         doc_id = await self._redis.hget(ck.sha, sha256)
         if doc_id is None:
             return None
-        record = await self.get(collection, s(doc_id))
+        record = await self.get(collection, text_of(doc_id))
         if record is None or record.status is not DocumentStatus.READY:
             return None
         return record
@@ -211,7 +240,7 @@ class DocumentRegistry:
     async def list(self, collection: str) -> list[DocumentRecord]:
         """All documents, oldest first."""
         ck = self._keys.collection(collection)
-        ids = [s(i) for i in await self._redis.zrange(ck.docs, 0, -1)]
+        ids = [text_of(i) for i in await self._redis.zrange(ck.docs, 0, -1)]
         if not ids:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -226,7 +255,10 @@ class DocumentRegistry:
             for doc_id in doc_ids:
                 pipe.hget(ck.doc(doc_id), "status")
             replies = await pipe.execute()
-        return {d: (s(r) if r is not None else None) for d, r in zip(doc_ids, replies, strict=True)}
+        return {
+            d: (text_of(r) if r is not None else None)
+            for d, r in zip(doc_ids, replies, strict=True)
+        }
 
     async def delete(self, collection: str, doc_id: str) -> DocumentRecord:
         """Remove the document's vectors, chunks and record; bump the collection version."""
@@ -261,7 +293,7 @@ class DocumentRegistry:
             pipe.execute_command("DEL", ck.doc(doc_id), ck.lease(doc_id))
             pipe.zrem(ck.docs, doc_id)
             pipe.srem(ck.ingesting, doc_id)
-            if current_sha_owner is not None and s(current_sha_owner) == doc_id:
+            if current_sha_owner is not None and text_of(current_sha_owner) == doc_id:
                 pipe.hdel(ck.sha, record.sha256)
             # Not HINCRBY: after the collection was deleted it would leave a meta of only a
             # version, which is no collection.
@@ -290,7 +322,7 @@ def _to_hash(record: DocumentRecord) -> dict[str, str | int | float]:
 
 
 def _from_hash(raw: Mapping[bytes | str, bytes | str]) -> DocumentRecord:
-    h = {s(k): s(v) for k, v in raw.items()}
+    h = {text_of(k): text_of(v) for k, v in raw.items()}
     return DocumentRecord(
         id=h["id"],
         filename=h.get("filename", ""),

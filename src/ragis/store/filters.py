@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from ragis.store.layout import DOC, TAGS
 from ragis.store.models import SearchFilter
 
-__all__ = ["and_all", "filter_expression", "not_in"]
+__all__ = ["and_all", "filter_expression"]
 
 
 def _array(values: Iterable[str]) -> str:
@@ -24,14 +25,10 @@ def filter_expression(flt: SearchFilter | None) -> str | None:
         return None
     parts: list[str] = []
     if flt.doc_ids:
-        parts.append(f".doc in {_array(flt.doc_ids)}")
+        parts.append(f".{DOC} in {_array(flt.doc_ids)}")
     if flt.tags:
-        parts.append("(" + " or ".join(f"{json.dumps(t)} in .tags" for t in flt.tags) + ")")
+        parts.append("(" + " or ".join(f"{json.dumps(t)} in .{TAGS}" for t in flt.tags) + ")")
     return and_all(parts)
-
-
-def not_in(field: str, values: Iterable[str]) -> str:
-    return f"!(.{field} in {_array(values)})"
 
 
 def and_all(parts: Iterable[str | None]) -> str | None:

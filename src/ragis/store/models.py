@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "CachedAnswer",
+    "ChunkContent",
+    "ChunkText",
     "Citation",
     "CollectionInfo",
     "DocumentRecord",
@@ -63,6 +65,30 @@ class DocumentRecord:
     error: str | None = None
 
 
+class ChunkContent(Protocol):
+    """A chunk as a writer hands it to the store: its text, position and page (if known).
+
+    `ChunkText` is one; the RAG service's request model of a chunk is another, passed through
+    to the store as it is.
+    """
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def page(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkText:
+    """A chunk to write (`ChunkContent`)."""
+
+    text: str
+    position: int
+    page: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class StoredChunk:
     """One chunk as the chunk store keeps it (without its vector)."""
@@ -107,7 +133,6 @@ class VectorSearch:
 
     hits: list[VectorHit]
     partial: bool = False
-    failed_shards: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

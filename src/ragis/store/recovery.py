@@ -19,7 +19,7 @@ import logging
 
 from ragis.db.client import RedisClient
 from ragis.errors import InvalidName
-from ragis.store.codec import s
+from ragis.store.codec import text_of
 from ragis.store.collections import Collections
 from ragis.store.documents import DocumentRegistry
 from ragis.store.keys import Keys, check_name
@@ -79,7 +79,7 @@ class Recovery:
 
     async def _ingesting_records(self, collection: str) -> set[str]:
         ck = self._keys.collection(collection)
-        ids = [s(i) for i in await self._redis.zrange(ck.docs, 0, -1)]
+        ids = [text_of(i) for i in await self._redis.zrange(ck.docs, 0, -1)]
         statuses = await self._documents.statuses(collection, [i for i in ids if _valid_id(i)])
         return {d for d, st in statuses.items() if st == DocumentStatus.INGESTING.value}
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from ragis.db.client import RedisClient
 from ragis.store.chunks import ChunkStore
-from ragis.store.codec import s
+from ragis.store.codec import text_of
 from ragis.store.collections import Collections
 from ragis.store.filters import filter_expression
 from ragis.store.keys import Keys
+from ragis.store.layout import document_of
 from ragis.store.models import (
     CollectionInfo,
     DocumentStatus,
@@ -97,9 +98,7 @@ class Retriever:
             return [], 0
         ck = self._keys.collection(info.name)
         ids = [h.id for h in hits]
-        doc_ids = list(
-            dict.fromkeys(str(h.attributes.get("doc", h.id.rsplit(":", 1)[0])) for h in hits)
-        )
+        doc_ids = list(dict.fromkeys(document_of(h.id, h.attributes) for h in hits))
         async with self._redis.pipeline(transaction=False) as pipe:
             self._chunks.queue_get(pipe, info, ids)
             for doc_id in doc_ids:
@@ -107,7 +106,7 @@ class Retriever:
             replies = await pipe.execute()
         chunks = self._chunks.parse(ids, replies[: len(ids)])
         docs = {
-            doc_id: (s(st) if st is not None else None, s(fn) if fn is not None else "")
+            doc_id: (text_of(st) if st is not None else None, text_of(fn) if fn is not None else "")
             for doc_id, (st, fn) in zip(doc_ids, replies[len(ids) :], strict=True)
         }
         found: list[RetrievedChunk] = []

@@ -1,9 +1,9 @@
 """The vector index of a collection: one Redis vector set per shard, written with `VADD ... FP32`.
 
 Vectors go over the wire as little-endian FP32 blobs (10-20x faster than `VALUES`), in
-pipelined batches. Each element is a chunk id; its JSON attributes (`doc`, `src`, `pos`, `tags`)
-are what `VSIM ... FILTER` expressions test. Quantization and M are taken from the collection's
-meta, because they are fixed when the set is created.
+pipelined batches. Each element is a chunk id; its JSON attributes (`doc`, `src`, `pos`, `tags`:
+store/layout.py) are what `VSIM ... FILTER` expressions test. Quantization and M are taken from
+the collection's meta, because they are fixed when the set is created.
 
 A sharded collection has one vector set per shard: an element goes to the shard of its document;
 a search runs `VSIM` on every shard at once and merges the best `k`. A shard that cannot answer
@@ -22,8 +22,9 @@ from redis.exceptions import RedisError
 
 from ragis.db.client import RedisClient
 from ragis.errors import RedisUnavailable
-from ragis.store.codec import as_vector, s, to_blob
+from ragis.store.codec import as_vector, text_of, to_blob
 from ragis.store.keys import Keys
+from ragis.store.layout import document_of
 from ragis.store.models import CollectionInfo, Vector, VectorHit, VectorItem, VectorSearch
 
 __all__ = ["VectorIndex", "parse_vsim"]
@@ -59,7 +60,7 @@ class VectorIndex:
                     blobs[start : start + self._batch],
                     strict=True,
                 ):
-                    doc = str(item.attributes.get("doc", item.id.rsplit(":", 1)[0]))
+                    doc = document_of(item.id, item.attributes)
                     pipe.execute_command(
                         "VADD", ck.shard_for(doc, info.shards).vectors, "FP32", blob, item.id,
                         info.quantization, "M", info.m,
@@ -127,7 +128,7 @@ class VectorIndex:
         if len(failed) == len(shards):
             raise RedisUnavailable(f"No shard of collection {info.name!r} answers.")
         hits.sort(key=lambda hit: hit.score, reverse=True)
-        return VectorSearch(hits[:k], partial=bool(failed), failed_shards=tuple(failed))
+        return VectorSearch(hits[:k], partial=bool(failed))
 
     async def remove(self, info: CollectionInfo, ids: Sequence[str]) -> int:
         """Remove chunk ids (`<doc>:<pos>`) from the shard of their document."""
@@ -162,19 +163,19 @@ def parse_vsim(reply: Any) -> list[VectorHit]:
                 score, attrs = value.get("score"), value.get("attributes")
             else:
                 score, attrs = value, None
-            hits.append(VectorHit(s(element), float(score), _attrs(attrs)))
+            hits.append(VectorHit(text_of(element), float(score), _attrs(attrs)))
         return hits
     # RESP2: element, score, attrs, element, score, attrs, ...
     step = 3 if len(reply) % 3 == 0 and _looks_like_triples(reply) else 2
     for i in range(0, len(reply), step):
         attrs = reply[i + 2] if step == 3 else None
-        hits.append(VectorHit(s(reply[i]), float(reply[i + 1]), _attrs(attrs)))
+        hits.append(VectorHit(text_of(reply[i]), float(reply[i + 1]), _attrs(attrs)))
     return hits
 
 
 def _looks_like_triples(reply: Sequence[Any]) -> bool:
     third = reply[2]
-    return third is None or (isinstance(third, bytes | str) and s(third).startswith("{"))
+    return third is None or (isinstance(third, bytes | str) and text_of(third).startswith("{"))
 
 
 def _attrs(raw: Any) -> dict[str, Any]:
@@ -183,7 +184,7 @@ def _attrs(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     try:
-        value = json.loads(s(raw))
+        value = json.loads(text_of(raw))
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}

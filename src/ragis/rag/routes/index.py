@@ -4,7 +4,6 @@ from fastapi import APIRouter, Path
 
 from ragis.errors import TooLarge
 from ragis.rag.deps import IndexDep, SettingsDep, StoreDep
-from ragis.rag.indexing import ChunkText
 from ragis.rag.schemas import ErrorPublic, IndexRequest, IndexResponse, IndexTimings
 from ragis.store import DocumentRecord
 from ragis.store.keys import ID_PATTERN as LONG_ID
@@ -45,7 +44,7 @@ async def index_document(
             pages=doc.pages,
             tags=list(doc.tags),
         ),
-        [ChunkText(c.text, c.position, c.page) for c in body.chunks],
+        body.chunks,
     )
     return IndexResponse(
         collection=result.collection,
