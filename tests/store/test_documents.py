@@ -24,6 +24,36 @@ async def test_a_registered_document_is_ingesting_until_marked_ready(store: Stor
     assert (await store.documents.require("docs", "d1")).status is DocumentStatus.READY
 
 
+async def test_write_chunks_stores_each_chunk_and_its_vector_with_the_layout_attributes(
+    store: Store, redis: Redis
+) -> None:
+    record = await store.documents.begin(
+        "docs",
+        DocumentRecord(
+            id="d1", filename="a.pdf", content_type="application/pdf", size=1, sha256="s1",
+            chunk_count=2, tags=["x", "y"],
+        ),
+    )  # fmt: skip
+    info = await store.collections.ensure("docs", model="test-model", dim=len(unit(1)))
+    chunks = [ChunkText("first", 0, 1), ChunkText("second", 1)]
+    await store.documents.write_chunks(info, record, chunks, [unit(1), unit(2)])
+    shard = store.keys.collection("docs").shard_for("d1", info.shards)
+    assert await redis.execute_command("VGETATTR", shard.vectors, "d1:1") == (
+        b'{"doc":"d1","src":"a.pdf","pos":1,"tags":["x","y"]}'
+    )
+    assert await redis.hgetall(shard.chunk("d1:0")) == {
+        b"text": b"first",
+        b"doc": b"d1",
+        b"pos": b"0",
+        b"page": b"1",
+    }
+    assert await redis.hgetall(shard.chunk("d1:1")) == {
+        b"text": b"second",
+        b"doc": b"d1",
+        b"pos": b"1",
+    }
+
+
 async def test_find_by_sha_recognises_the_same_bytes_only_once_ready(store: Store) -> None:
     await add_document(store, "docs", "d1", [unit(1)], sha256="abc", ready=False)
     assert await store.documents.find_by_sha("docs", "abc") is None
