@@ -24,14 +24,12 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
-
-from redis.exceptions import RedisError
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from ragis.embedding import Embedder
-from ragis.errors import InvalidInput, RagisError, SessionMismatch, TooLarge
+from ragis.errors import InvalidInput, RagisError, RedisUnavailable, SessionMismatch, TooLarge
 from ragis.llm.base import LLMProvider
 from ragis.rag.cache_scope import retrieval_signature
 from ragis.rag.prompt import (
@@ -45,7 +43,6 @@ from ragis.rag.settings import RagSettings
 from ragis.store import (
     Citation,
     Message,
-    Retrieval,
     RetrievedChunk,
     SearchFilter,
     Store,
@@ -55,22 +52,51 @@ from ragis.store import (
 from ragis.store.models import CollectionInfo
 from ragis.timing import elapsed_ms
 
-__all__ = ["ChatEvent", "ChatService", "ChatTurn"]
+__all__ = ["NO_FILTER", "ChatEvent", "ChatService", "ChatTurn"]
 
 log = logging.getLogger("ragis.chat")
 
 ChatEvent = tuple[str, dict[str, Any]]
+T = TypeVar("T")
+
+#: The one way to say "search the whole collection": the empty filter.
+NO_FILTER = SearchFilter()
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ChatTurn:
+    """A request `ChatService.prepare` has checked: what `events()` answers."""
+
     message: str
     session_id: str
     collection: CollectionInfo
     top_k: int
-    flt: SearchFilter
+    flt: SearchFilter = NO_FILTER
     new_session: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _CacheScope:
+    """What, besides a close question, a cached answer must share to serve this turn."""
+
+    version: int
+    model: str
+    retrieval: str
+    terms: str
+    prompt_version: str = PROMPT_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A turn's answer as the events tell it, whether from the cache or from a search."""
+
+    query: str
+    citations: tuple[Citation, ...]
+    tokens: AsyncIterator[str]
+    cache_hit: bool = False
+    partial: bool = False
+    #: Where to cache the complete answer; None: not at all (a hit, a follow-up, a partial search).
+    cache_in: _CacheScope | None = None
 
 
 class ChatService:
@@ -101,7 +127,7 @@ class ChatService:
         session_id: str | None = None,
         collection: str | None = None,
         top_k: int | None = None,
-        flt: SearchFilter | None = None,
+        flt: SearchFilter = NO_FILTER,
     ) -> ChatTurn:
         """Check the request before any byte of the answer is sent (errors become 4xx)."""
         text = message.strip()
@@ -125,7 +151,7 @@ class ChatService:
             session_id=sid,
             collection=info,
             top_k=top_k or self._settings.top_k,
-            flt=flt or SearchFilter(),
+            flt=flt,
             new_session=not session_id,
         )
 
@@ -136,16 +162,9 @@ class ChatService:
             async for event in self._run(turn, started):
                 yield event
         except RagisError as exc:
+            if isinstance(exc, RedisUnavailable):
+                log.warning("Redis failed during a chat turn: %s", exc.__cause__ or exc)
             yield "error", {"code": exc.code, "message": exc.message}
-        except RedisError as exc:
-            log.warning("Redis failed during a chat turn: %s", exc)
-            yield (
-                "error",
-                {
-                    "code": "redis_unavailable",
-                    "message": f"Redis did not answer ({type(exc).__name__}); try again shortly.",
-                },
-            )
         except Exception:
             log.exception("chat turn failed")
             yield (
@@ -157,123 +176,136 @@ class ChatService:
             )
 
     async def _run(self, turn: ChatTurn, started: float) -> AsyncIterator[ChatEvent]:
-        store, settings, llm = self._store, self._settings, self._llm
-        timings = turn.timings
-        name = turn.collection.name
+        """Find the answer (the cache's or a search's), then tell it: one path for both."""
+        settings = self._settings
+        timings: dict[str, float] = {}
         # A new session has no history: no read (on a cluster its slot may even be down).
         history = (
-            await store.sessions.history(turn.session_id, limit=settings.history_messages)
+            await self._store.sessions.history(turn.session_id, limit=settings.history_messages)
             if settings.history_messages and not turn.new_session
             else []
         )
         query = turn.message
+        if history and self._llm is not None and settings.rewrite_followups:
+            rewrite = rewrite_messages(turn.message, history)
+            rewritten, timings["rewrite"] = await _timed(
+                self._llm.complete(rewrite, temperature=0.0, max_tokens=200)
+            )
+            query = _clean_rewrite(rewritten) or turn.message
+        embedded, timings["embed"] = await _timed(self._embedder.embed([query]))
+        vector = embedded[0]
+        answer = await self._find(turn, query, vector, history, timings)
+
+        yield "meta", self._meta(turn, answer)
+        yield "citations", {"citations": [c.to_dict() for c in answer.citations]}
+        parts: list[str] = []
+        async with _closing(answer.tokens) as tokens:
+            async for text in tokens:
+                if not parts:
+                    timings["first_token"] = elapsed_ms(started)
+                parts.append(text)
+                yield "token", {"text": text}
+        if not parts:
+            timings["first_token"] = elapsed_ms(started)
+        text = "".join(parts)
+        await self._remember(turn, text, answer.citations, cache_hit=answer.cache_hit)
+        if answer.cache_in is not None and text.strip():
+            scope = answer.cache_in
+            await self._store.cache.store(
+                turn.collection.name, vector, question=query, answer=text,
+                citations=answer.citations, version=scope.version, model=scope.model,
+                prompt_version=scope.prompt_version, retrieval=scope.retrieval, terms=scope.terms,
+            )  # fmt: skip
+        timings["total"] = elapsed_ms(started)
+        yield "done", {"timings": timings, "cache_hit": answer.cache_hit}
+
+    async def _find(
+        self,
+        turn: ChatTurn,
+        query: str,
+        vector: Vector,
+        history: Sequence[Message],
+        timings: dict[str, float],
+    ) -> _Answer:
+        """A cached answer when one serves this turn, else a search and the LLM's answer
+        (`timings` gets `cache` and, on a miss, `search`)."""
         # A follow-up's answer leans on the conversation (its history goes into the prompt),
         # and its rewrite on the LLM's reading of it: neither is another session's to reuse.
-        cacheable = not history
-        if history and llm is not None and settings.rewrite_followups:
-            t = time.perf_counter()
-            rewritten = await llm.complete(
-                rewrite_messages(turn.message, history), temperature=0.0, max_tokens=200
-            )
-            timings["rewrite"] = elapsed_ms(t)
-            query = _clean_rewrite(rewritten) or turn.message
-
-        t = time.perf_counter()
-        vector = (await self._embedder.embed([query]))[0]
-        timings["embed"] = elapsed_ms(t)
-
-        model_key = f"{llm.name}:{llm.model}" if llm else "none"
-        use_cache = settings.cache_enabled and cacheable and llm is not None
-        version = turn.collection.version
-        signature = retrieval_signature(turn.flt, turn.top_k)
         terms = question_terms(query)
+        scope = (
+            self._cache_scope(turn, terms.key)
+            if self._settings.cache_enabled and not history and self._llm is not None
+            else None
+        )
         # The search starts at once, alongside the cache lookup: on a miss (the common case)
         # its round trips overlap the lookup's instead of following them. A hit leaves it to
         # finish unused.
-        search = asyncio.ensure_future(self._search(turn, vector))
-        if use_cache:
-            t = time.perf_counter()
+        search = asyncio.ensure_future(
+            _timed(
+                self._store.retriever.retrieve(turn.collection, vector, k=turn.top_k, flt=turn.flt)
+            )
+        )
+        timings["cache"] = 0.0
+        if scope is not None:
             try:
-                hit = await store.cache.lookup(
-                    name, vector, version=version, model=model_key, prompt_version=PROMPT_VERSION,
-                    retrieval=signature, terms=terms.key,
-                    accept=lambda cached: agree(terms, question_terms(cached)),
+                hit, timings["cache"] = await _timed(
+                    self._store.cache.lookup(
+                        turn.collection.name, vector, version=scope.version, model=scope.model,
+                        prompt_version=scope.prompt_version, retrieval=scope.retrieval,
+                        terms=scope.terms,
+                        accept=lambda cached: agree(terms, question_terms(cached)),
+                    )
                 )  # fmt: skip
             except BaseException:
                 _abandon(search)
                 raise
-            timings["cache"] = elapsed_ms(t)
             if hit is not None:
                 _abandon(search)
-                yield "meta", self._meta(turn, cache_hit=True, query=query, partial=False)
-                yield "citations", {"citations": [c.to_dict() for c in hit.citations]}
-                timings["first_token"] = elapsed_ms(started)
-                yield "token", {"text": hit.answer}
-                await self._remember(turn, hit.answer, hit.citations, cache_hit=True)
-                timings["total"] = elapsed_ms(started)
-                yield "done", {"timings": dict(timings), "cache_hit": True}
-                return
-        else:
-            timings["cache"] = 0.0
-
-        retrieval = await search
+                return _Answer(query, hit.citations, _once(hit.answer), cache_hit=True)
+        retrieval, timings["search"] = await search
         found = retrieval.chunks
-        citations = tuple(_citation(n, r) for n, r in enumerate(found, start=1))
-        # A search that missed a shard is not the corpus's answer: never cache it.
-        use_cache = use_cache and not retrieval.partial
-        yield "meta", self._meta(turn, cache_hit=False, query=query, partial=retrieval.partial)
-        yield "citations", {"citations": [c.to_dict() for c in citations]}
+        return _Answer(
+            query,
+            tuple(_citation(n, r) for n, r in enumerate(found, start=1)),
+            self._generate(turn, found, history),
+            partial=retrieval.partial,
+            # A search that missed a shard is not the corpus's answer: never cache it.
+            cache_in=None if retrieval.partial else scope,
+        )
 
-        if llm is None:
-            answer = retrieval_only_answer(found)
-            timings["first_token"] = elapsed_ms(started)
-            yield "token", {"text": answer}
-        else:
-            parts: list[str] = []
-            stream = llm.stream(
-                answer_messages(turn.message, found, history),
-                max_tokens=settings.max_answer_tokens,
-            )
-            async with _closing(stream) as deltas:
-                async for delta in deltas:
-                    if not parts:
-                        timings["first_token"] = elapsed_ms(started)
-                    parts.append(delta)
-                    yield "token", {"text": delta}
-            answer = "".join(parts)
-            if not parts:
-                timings["first_token"] = elapsed_ms(started)
+    def _cache_scope(self, turn: ChatTurn, terms: str) -> _CacheScope:
+        llm = self._llm
+        return _CacheScope(
+            version=turn.collection.version,
+            model=f"{llm.name}:{llm.model}" if llm else "none",
+            retrieval=retrieval_signature(turn.flt, turn.top_k),
+            terms=terms,
+        )
 
-        await self._remember(turn, answer, citations, cache_hit=False)
-        if use_cache and answer.strip():
-            await store.cache.store(
-                name, vector, question=query, answer=answer, citations=citations,
-                version=version, model=model_key, prompt_version=PROMPT_VERSION,
-                retrieval=signature, terms=terms.key,
-            )  # fmt: skip
-        timings["total"] = elapsed_ms(started)
-        yield "done", {"timings": dict(timings), "cache_hit": False}
+    async def _generate(
+        self, turn: ChatTurn, found: Sequence[RetrievedChunk], history: Sequence[Message]
+    ) -> AsyncIterator[str]:
+        """The answer from the passages found: the LLM's, streamed, or the passages themselves."""
+        if self._llm is None:
+            yield retrieval_only_answer(found)
+            return
+        stream = self._llm.stream(
+            answer_messages(turn.message, found, history),
+            max_tokens=self._settings.max_answer_tokens,
+        )
+        async with _closing(stream) as deltas:
+            async for delta in deltas:
+                yield delta
 
-    async def _search(self, turn: ChatTurn, vector: Vector) -> Retrieval:
-        t = time.perf_counter()
-        try:
-            return await self._store.retriever.retrieve(
-                turn.collection, vector, k=turn.top_k, flt=turn.flt or None
-            )
-        finally:
-            turn.timings["search"] = elapsed_ms(t)
-
-    def _meta(
-        self, turn: ChatTurn, *, cache_hit: bool, query: str, partial: bool = False
-    ) -> dict[str, Any]:
+    def _meta(self, turn: ChatTurn, answer: _Answer) -> dict[str, Any]:
         return {
             "session_id": turn.session_id,
             "collection": turn.collection.name,
             "provider": self.provider_name,
             "model": self.model_name,
-            "cache_hit": cache_hit,
-            "query": query,
-            "partial": partial,
+            "cache_hit": answer.cache_hit,
+            "query": answer.query,
+            "partial": answer.partial,
         }
 
     async def _remember(
@@ -281,32 +313,33 @@ class ChatService:
     ) -> None:
         now = time.time()
         try:
-            await self._append(turn, answer, citations, cache_hit=cache_hit, now=now)
-        except RedisError as exc:
+            await self._store.sessions.append(
+                turn.session_id,
+                [
+                    Message("user", turn.message, now),
+                    Message(
+                        "assistant", answer, now, citations,
+                        extra={"cache_hit": cache_hit, "model": self.model_name},
+                    ),
+                ],
+                collection=turn.collection.name,
+            )  # fmt: skip
+        except RedisUnavailable as exc:
             # The answer was delivered; losing its place in the history must not turn it into
             # an error (on a cluster, the session's node may be the one that is down).
-            log.warning("could not store session %s: %s", turn.session_id, exc)
+            log.warning("could not store session %s: %s", turn.session_id, exc.__cause__ or exc)
 
-    async def _append(
-        self,
-        turn: ChatTurn,
-        answer: str,
-        citations: tuple[Citation, ...],
-        *,
-        cache_hit: bool,
-        now: float,
-    ) -> None:
-        await self._store.sessions.append(
-            turn.session_id,
-            [
-                Message("user", turn.message, now),
-                Message(
-                    "assistant", answer, now, citations,
-                    extra={"cache_hit": cache_hit, "model": self.model_name},
-                ),
-            ],
-            collection=turn.collection.name,
-        )  # fmt: skip
+
+async def _timed(work: Awaitable[T]) -> tuple[T, float]:
+    """`work`'s result and how long it took, in ms."""
+    t = time.perf_counter()
+    result = await work
+    return result, elapsed_ms(t)
+
+
+async def _once(text: str) -> AsyncIterator[str]:
+    """A whole answer as a stream of one piece (a cached or a retrieval-only answer)."""
+    yield text
 
 
 def _abandon(task: asyncio.Future[Any]) -> None:

@@ -1,19 +1,23 @@
 """The data layer: the only code in ragis that speaks Redis.
 
 `Store.create(redis, settings)` builds every part over one client; the services receive the
-`Store` (or one of its parts) by injection and stay Redis-agnostic.
+`Store` (or one of its parts) by injection and stay Redis-agnostic: a Redis failure leaves the
+store as `RedisUnavailable` (`failures.py`), and `Store.ping()` is health's question to Redis.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from ragis.db.client import RedisClient
+from ragis.errors import RedisUnavailable
 from ragis.settings import Settings
 from ragis.store.cache import SemanticCache
 from ragis.store.chunks import ChunkStore
 from ragis.store.collections import Collections
 from ragis.store.documents import DocumentRegistry
+from ragis.store.failures import REDIS_FAILURES
 from ragis.store.keys import CollectionKeys, Keys, check_name
 from ragis.store.layout import chunk_id
 from ragis.store.models import (
@@ -70,6 +74,10 @@ __all__ = [
     "chunk_id",
 ]
 
+#: Seconds `Store.ping()` waits for PONG.
+PING_TIMEOUT = 2.0
+_PING_FAILURES: tuple[type[BaseException], ...] = (*REDIS_FAILURES, OSError, TimeoutError)
+
 
 @dataclass(frozen=True, slots=True)
 class Store:
@@ -113,3 +121,12 @@ class Store:
                 redis, keys, threshold=settings.cache_threshold, ttl=settings.cache_ttl
             ),
         )
+
+    async def ping(self) -> None:
+        """Return when Redis answers PING within `PING_TIMEOUT` seconds, else raise
+        `RedisUnavailable` saying why (health's Redis part)."""
+        try:
+            await asyncio.wait_for(self.redis.ping(), timeout=PING_TIMEOUT)
+        except _PING_FAILURES as exc:
+            reason = str(exc) or f"no answer within {PING_TIMEOUT:g} s"
+            raise RedisUnavailable(f"Redis does not answer: {reason}") from exc

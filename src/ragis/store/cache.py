@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 from ragis.db.client import RedisClient
 from ragis.store.codec import text_of, to_blob
+from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
 from ragis.store.models import CachedAnswer, Citation, Vector
 from ragis.store.vectors import parse_vsim
@@ -31,6 +32,7 @@ __all__ = ["SemanticCache"]
 _CANDIDATES = 4
 
 
+@speaks_redis
 class SemanticCache:
     def __init__(self, redis: RedisClient, keys: Keys, *, threshold: float, ttl: int) -> None:
         self._redis = redis

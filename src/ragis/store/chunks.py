@@ -11,6 +11,7 @@ from typing import Any
 
 from ragis.db.client import RedisClient
 from ragis.store.codec import text_of
+from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
 from ragis.store.layout import chunk_id
 from ragis.store.models import ChunkContent, CollectionInfo, StoredChunk
@@ -20,6 +21,7 @@ __all__ = ["ChunkStore", "chunk_id"]
 _FIELDS = ("text", "doc", "pos", "page")
 
 
+@speaks_redis
 class ChunkStore:
     def __init__(self, redis: RedisClient, keys: Keys, *, batch_size: int = 256) -> None:
         self._redis = redis

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from ragis.db.client import RedisClient
 from ragis.errors import InvalidInput, ModelMismatch, NotFound
 from ragis.store.codec import text_of
+from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
 from ragis.store.models import CollectionInfo
 
 __all__ = ["Collections"]
 
 
+@speaks_redis
 class Collections:
     def __init__(
         self, redis: RedisClient, keys: Keys, *, quantization: str, m: int, shards: int = 1

@@ -26,6 +26,7 @@ from ragis.db.client import RedisClient
 from ragis.errors import IndexInterrupted, NotFound
 from ragis.store.chunks import ChunkStore
 from ragis.store.codec import text_of
+from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys, check_name
 from ragis.store.layout import attributes, chunk_id
 from ragis.store.models import (
@@ -101,6 +102,7 @@ return 1
 """
 
 
+@speaks_redis
 class DocumentRegistry:
     def __init__(
         self, redis: RedisClient, keys: Keys, chunks: ChunkStore, vectors: VectorIndex

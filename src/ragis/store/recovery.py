@@ -22,6 +22,7 @@ from ragis.errors import InvalidName
 from ragis.store.codec import text_of
 from ragis.store.collections import Collections
 from ragis.store.documents import DocumentRegistry
+from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys, check_name
 from ragis.store.models import DocumentRecord, DocumentStatus
 
@@ -30,6 +31,7 @@ __all__ = ["Recovery"]
 log = logging.getLogger("ragis.store")
 
 
+@speaks_redis
 class Recovery:
     def __init__(
         self, redis: RedisClient, keys: Keys, collections: Collections, documents: DocumentRegistry

@@ -13,6 +13,7 @@ from ragis.db.client import RedisClient
 from ragis.store.chunks import ChunkStore
 from ragis.store.codec import text_of
 from ragis.store.collections import Collections
+from ragis.store.failures import speaks_redis
 from ragis.store.filters import filter_expression
 from ragis.store.keys import Keys
 from ragis.store.layout import document_of
@@ -39,6 +40,7 @@ class Retrieval:
     partial: bool = False
 
 
+@speaks_redis
 class Retriever:
     def __init__(
         self,

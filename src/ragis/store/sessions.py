@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from ragis.db.client import RedisClient
 from ragis.errors import SessionMismatch
+from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
 from ragis.store.models import Message
 
@@ -37,6 +38,7 @@ return redis.call('LLEN', KEYS[1])
 """
 
 
+@speaks_redis
 class SessionStore:
     def __init__(self, redis: RedisClient, keys: Keys, *, ttl: int, max_messages: int) -> None:
         self._redis = redis

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from ragis.db.client import RedisClient
 from ragis.errors import RedisUnavailable
 from ragis.store.codec import as_vector, text_of, to_blob
+from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
 from ragis.store.layout import document_of
 from ragis.store.models import CollectionInfo, Vector, VectorHit, VectorItem, VectorSearch
@@ -32,6 +33,7 @@ __all__ = ["VectorIndex", "parse_vsim"]
 log = logging.getLogger("ragis.store")
 
 
+@speaks_redis
 class VectorIndex:
     def __init__(
         self,

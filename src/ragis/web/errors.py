@@ -12,7 +12,6 @@ import re
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -97,7 +96,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _ragis(request: Request, exc: RagisError) -> JSONResponse:
         status = status_for(exc)
         if status >= 500:
-            log.warning("%s %s -> %s: %s", request.method, request.url.path, status, exc.message)
+            # The cause (a redis-py or httpx error, say) is the log's, never the client's.
+            cause = f" ({exc.__cause__!r})" if exc.__cause__ is not None else ""
+            log.warning(
+                "%s %s -> %s: %s%s", request.method, request.url.path, status, exc.message, cause
+            )
         return JSONResponse(error_body(exc.code, exc.message), status_code=status)
 
     @app.exception_handler(RequestValidationError)
@@ -138,15 +141,6 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         message = "The connection closed before the whole request arrived."
         return JSONResponse(error_body("client_disconnected", message), status_code=400)
-
-    @app.exception_handler(RedisError)
-    async def _redis(request: Request, exc: RedisError) -> JSONResponse:
-        # The data layer lets redis-py's errors through; a client gets a 503, not a traceback.
-        log.warning("Redis failed on %s %s: %s", request.method, request.url.path, exc)
-        return JSONResponse(
-            error_body("redis_unavailable", "Redis did not answer; try again shortly."),
-            status_code=503,
-        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter
-from redis.exceptions import RedisError
 
+from ragis.errors import RedisUnavailable
 from ragis.llm.select import describe_selection
 from ragis.rag.deps import ServicesDep
 from ragis.rag.schemas import HealthPart, HealthPublic
@@ -18,9 +18,9 @@ router = APIRouter(tags=["health"])
 async def health(services: ServicesDep) -> HealthPublic:
     async def redis_part() -> HealthPart:
         try:
-            await asyncio.wait_for(services.store.redis.ping(), timeout=2.0)
-        except (RedisError, OSError, TimeoutError) as exc:
-            return HealthPart(ok=False, detail=f"Redis does not answer: {exc}")
+            await services.store.ping()
+        except RedisUnavailable as exc:
+            return HealthPart(ok=False, detail=exc.message)
         return HealthPart(ok=True, detail="Redis 8 with Vector Sets answers")
 
     async def llm_part() -> HealthPart:
