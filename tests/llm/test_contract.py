@@ -1,4 +1,8 @@
-"""The LLMProvider contract, checked for every provider against its scripted loopback server."""
+"""The LLMProvider contract, checked for every provider against its scripted loopback server.
+
+Every case that holds for both providers lives here, run once over each; test_openai.py and
+test_ollama.py keep only what is particular to one dialect (its request body, its 404, its key
+or its model pulling, its server's wire format)."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from ragis.errors import LLMStreamBroken, LLMUnavailable
+from ragis.errors import LLMAuthError, LLMError, LLMStreamBroken, LLMUnavailable
 from ragis.llm import ChatMessage, LLMProvider, OllamaProvider, OpenAIProvider
+from ragis.settings import Settings
 from support.llm_servers import (
     OllamaServer,
     OpenAIServer,
@@ -27,8 +32,12 @@ MESSAGES = [ChatMessage("system", "Answer from the context."), ChatMessage("user
 class Pair:
     """One provider and the scripted server that speaks its wire protocol."""
 
+    name: str
+    """The provider's name ("openai" or "ollama"), which its errors carry."""
     server: ScriptedLLMServer
     provider_class: type[OpenAIProvider] | type[OllamaProvider]
+    url_setting: str
+    """The settings field of the provider's base URL."""
     api_path: str
     """What follows the server's root in the URL the provider is given ("/v1" or "")."""
     models: tuple[str, ...]
@@ -36,7 +45,9 @@ class Pair:
     server_error: str
     """The server's own message for an HTTP 5xx, which the provider's error must quote."""
     unreachable_hint: str
-    """What the provider's health detail tells the user to check when nothing answers."""
+    """What the provider tells the user to check when nothing answers (error and health)."""
+    auth_hint: str
+    """The setting a refused request (HTTP 401/403) tells the user to check."""
 
     def url(self, root: str) -> str:
         """The provider's base URL for a server whose root URL is `root`."""
@@ -70,20 +81,26 @@ def ollama_server() -> Iterator[OllamaServer]:
 def pair(request: pytest.FixtureRequest) -> Pair:
     if request.param == "openai":
         return Pair(
+            name="openai",
             server=request.getfixturevalue("openai_server"),
             provider_class=OpenAIProvider,
+            url_setting="openai_base_url",
             api_path="/v1",
             models=("gpt-4o-mini",),
             server_error="The server had an error while processing your request.",
             unreachable_hint="OPENAI_BASE_URL",
+            auth_hint="OPENAI_API_KEY",
         )
     return Pair(
+        name="ollama",
         server=request.getfixturevalue("ollama_server"),
         provider_class=OllamaProvider,
+        url_setting="ollama_base_url",
         api_path="",
         models=("llama3.2:latest",),
         server_error="llama runner process has terminated",
         unreachable_hint="`ollama serve`",
+        auth_hint="OLLAMA_BASE_URL",
     )
 
 
@@ -125,6 +142,23 @@ async def test_complete_joins_the_default_answer(provider: LLMProvider) -> None:
     assert await provider.complete(MESSAGES) == f"Scripted answer [1]. You asked: {QUESTION}"
 
 
+async def test_from_settings_takes_the_model_url_timeout_and_temperature(pair: Pair) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        llm_model="qwen2.5:7b",
+        llm_timeout=33,
+        llm_temperature=0.5,
+        **{pair.url_setting: "http://127.0.0.1:1/llm/"},
+    )
+    async with pair.provider_class.from_settings(settings) as llm:
+        assert (llm.name, llm.model, llm.base_url) == (
+            pair.name,
+            "qwen2.5:7b",
+            "http://127.0.0.1:1/llm",
+        )
+        assert (llm.timeout, llm.temperature) == (33, 0.5)
+
+
 async def test_one_500_before_the_first_token_is_retried(
     server: ScriptedLLMServer, provider: LLMProvider
 ) -> None:
@@ -151,6 +185,30 @@ async def test_retries_stop_after_max_retries(
     assert len(server.chat_requests) == max_retries + 1
 
 
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_refused_request_is_an_auth_error_and_not_retried(
+    pair: Pair, server: ScriptedLLMServer, provider: LLMProvider, status: int
+) -> None:
+    server.script(Reply.http_error(status))
+    with pytest.raises(LLMAuthError) as caught:
+        await provider.complete(MESSAGES)
+    assert f"HTTP {status}" in caught.value.message
+    assert pair.url(server.url) in caught.value.message
+    assert pair.auth_hint in caught.value.message
+    assert caught.value.provider == pair.name
+    assert len(server.chat_requests) == 1
+
+
+async def test_another_4xx_is_a_plain_llm_error_with_the_server_message_and_not_retried(
+    server: ScriptedLLMServer, provider: LLMProvider
+) -> None:
+    server.script(Reply.http_error(400, "invalid options"))
+    with pytest.raises(LLMError, match="HTTP 400: invalid options") as caught:
+        await provider.complete(MESSAGES)
+    assert type(caught.value) is LLMError
+    assert len(server.chat_requests) == 1
+
+
 async def test_a_drop_before_the_first_token_is_retried(
     server: ScriptedLLMServer, provider: LLMProvider
 ) -> None:
@@ -170,6 +228,33 @@ async def test_a_drop_after_tokens_is_stream_broken_and_not_retried(
     assert len(server.chat_requests) == 1
 
 
+async def test_an_error_after_tokens_is_stream_broken_and_not_retried(
+    server: ScriptedLLMServer, provider: LLMProvider
+) -> None:
+    server.script(Reply(tokens=["a", "b", "c"], error_after=1, error="out of memory"))
+    received: list[str] = []
+    with pytest.raises(LLMStreamBroken, match="out of memory"):
+        await collect(provider.stream(MESSAGES), received)
+    assert received == ["a"]
+    assert len(server.chat_requests) == 1
+
+
+async def test_an_error_before_the_first_token_is_unavailable_and_not_retried(
+    server: ScriptedLLMServer, provider: LLMProvider
+) -> None:
+    server.script(Reply(tokens=["a"], error_after=0, error="model requires more system memory"))
+    with pytest.raises(LLMUnavailable, match="more system memory"):
+        await provider.complete(MESSAGES)
+    assert len(server.chat_requests) == 1
+
+
+async def test_a_slow_first_token_within_the_timeout_is_fine(
+    server: ScriptedLLMServer, provider: LLMProvider
+) -> None:
+    server.script(Reply(tokens=["late", " but", " fine"], first_token_delay=0.2, token_delay=0.01))
+    assert await provider.complete(MESSAGES) == "late but fine"
+
+
 async def test_a_hanging_server_is_unavailable_after_the_timeout(
     pair: Pair, server: ScriptedLLMServer
 ) -> None:
@@ -179,6 +264,16 @@ async def test_a_hanging_server_is_unavailable_after_the_timeout(
             await llm.complete(MESSAGES)
     assert len(server.chat_requests) == 1  # a slow server is not asked twice
     assert await server.wait_for_disconnect_async(within=2)
+
+
+async def test_a_stall_after_tokens_is_stream_broken(pair: Pair, server: ScriptedLLMServer) -> None:
+    server.script(Reply(tokens=["a", "b"], token_delay=30))
+    received: list[str] = []
+    async with pair.make(timeout=0.3) as llm:
+        with pytest.raises(LLMStreamBroken, match=r"nothing more came within 0\.3 s"):
+            await collect(llm.stream(MESSAGES), received)
+    assert received == ["a"]
+    assert len(server.chat_requests) == 1
 
 
 async def test_closing_the_generator_closes_the_connection(
@@ -201,14 +296,28 @@ async def test_cancelling_the_consumer_closes_the_connection(
         return [t async for t in provider.stream(MESSAGES)]
 
     task = asyncio.create_task(consume())
-    for _ in range(200):
-        if server.chat_requests:
-            break
-        await asyncio.sleep(0.01)
+    assert await server.wait_for_chat_requests_async()  # it waits for its first token now
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await server.wait_for_disconnect_async(within=2)
+
+
+async def test_nothing_listening_is_unavailable_and_says_what_to_check(pair: Pair) -> None:
+    url = pair.url(f"http://127.0.0.1:{unused_port()}")
+    async with pair.make(base_url=url) as llm:
+        with pytest.raises(LLMUnavailable, match="Cannot connect to") as caught:
+            await llm.complete(MESSAGES)
+    assert url in caught.value.message
+    assert pair.unreachable_hint in caught.value.message
+
+
+async def test_health_names_the_model_and_the_url(
+    pair: Pair, server: ScriptedLLMServer, provider: LLMProvider
+) -> None:
+    health = await provider.health()
+    assert health.ok
+    assert health.detail == f"{provider.model} at {pair.url(server.url)}"
 
 
 async def test_health_never_raises_when_nothing_answers(pair: Pair) -> None:

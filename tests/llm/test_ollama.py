@@ -1,4 +1,6 @@
-"""OllamaProvider against the scripted Ollama server on loopback."""
+"""OllamaProvider against the scripted Ollama server on loopback: what is particular to the
+Ollama dialect (its options, its missing models, its 404). What both providers share is checked
+over both in test_contract.py."""
 
 from __future__ import annotations
 
@@ -8,16 +10,9 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from ragis.errors import (
-    LLMAuthError,
-    LLMError,
-    LLMModelNotFound,
-    LLMStreamBroken,
-    LLMUnavailable,
-)
+from ragis.errors import LLMModelNotFound, LLMUnavailable
 from ragis.llm import ChatMessage, OllamaProvider
-from ragis.settings import Settings
-from support.llm_servers import OllamaServer, Reply, unused_port
+from support.llm_servers import OllamaServer, Reply
 
 MESSAGES = [ChatMessage("system", "Answer from the context."), ChatMessage("user", "What is Q8?")]
 
@@ -74,22 +69,6 @@ async def test_the_configured_temperature_is_the_default(server: OllamaServer) -
     assert server.chat_requests[0].json["options"] == {"temperature": 0.1}
 
 
-async def test_from_settings_uses_url_model_and_timeouts() -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        ollama_base_url="http://127.0.0.1:11434/",
-        llm_model="qwen2.5:7b",
-        llm_timeout=33,
-    )
-    async with OllamaProvider.from_settings(settings) as llm:
-        assert (llm.name, llm.model, llm.base_url) == (
-            "ollama",
-            "qwen2.5:7b",
-            "http://127.0.0.1:11434",
-        )
-        assert llm.timeout == 33
-
-
 async def test_a_missing_model_says_how_to_pull_it(server: OllamaServer) -> None:
     async with make(server, model="mistral") as llm:
         with pytest.raises(LLMModelNotFound) as caught:
@@ -106,65 +85,6 @@ async def test_a_404_that_is_not_about_a_model_says_the_url_is_wrong(
     server.script(Reply.http_error(404, "page not found"))
     with pytest.raises(LLMUnavailable, match="OLLAMA_BASE_URL"):
         await provider.complete(MESSAGES)
-
-
-async def test_401_from_a_proxy_is_an_auth_error(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply.http_error(401))
-    with pytest.raises(LLMAuthError, match="HTTP 401"):
-        await provider.complete(MESSAGES)
-
-
-async def test_400_is_a_plain_llm_error_with_the_server_message(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply.http_error(400, "invalid options"))
-    with pytest.raises(LLMError, match="invalid options") as caught:
-        await provider.complete(MESSAGES)
-    assert type(caught.value) is LLMError
-    assert len(server.chat_requests) == 1
-
-
-async def test_an_error_line_after_tokens_is_stream_broken(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply(tokens=["a", "b"], error_after=1, error="out of memory"))
-    with pytest.raises(LLMStreamBroken, match="out of memory"):
-        await provider.complete(MESSAGES)
-    assert len(server.chat_requests) == 1
-
-
-async def test_an_error_line_before_tokens_is_unavailable_and_not_retried(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    server.script(Reply(tokens=["a"], error_after=0, error="model requires more system memory"))
-    with pytest.raises(LLMUnavailable, match="more system memory"):
-        await provider.complete(MESSAGES)
-    assert len(server.chat_requests) == 1
-
-
-async def test_a_stall_after_tokens_is_stream_broken(server: OllamaServer) -> None:
-    server.script(Reply(tokens=["a", "b"], token_delay=5))
-    async with make(server, timeout=0.3) as llm:
-        with pytest.raises(LLMStreamBroken, match=r"nothing more came within 0\.3 s"):
-            await llm.complete(MESSAGES)
-
-
-async def test_nothing_listening_is_unavailable_after_retries() -> None:
-    url = f"http://127.0.0.1:{unused_port()}"
-    async with OllamaProvider(base_url=url, retry_backoff=0.01) as llm:
-        with pytest.raises(LLMUnavailable, match="is `ollama serve` running") as caught:
-            await llm.complete(MESSAGES)
-    assert url in caught.value.message
-
-
-async def test_health_ok_when_the_model_is_pulled(
-    server: OllamaServer, provider: OllamaProvider
-) -> None:
-    health = await provider.health()
-    assert health.ok
-    assert health.detail == f"llama3.2 at {server.url}"
 
 
 async def test_health_says_when_the_model_is_not_pulled(server: OllamaServer) -> None:

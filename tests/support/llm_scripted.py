@@ -11,6 +11,7 @@ import json
 import re
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -67,6 +68,12 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # stop() closes open connections itself
     owner: ScriptedLLMServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that resets a kept-alive connection (after an error it did not read to the
+        # end) is no server error: no traceback on stderr for it.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -263,6 +270,17 @@ class ScriptedLLMServer:
         with self._changed:
             return self._completed
 
+    def wait_for_chat_requests(self, count: int = 1, timeout: float = 30.0) -> bool:
+        """Block until at least `count` chat requests have arrived; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: sum(r.path == self.chat_path for r in self._requests) >= count, timeout
+            )
+
+    async def wait_for_chat_requests_async(self, count: int = 1, within: float = 30.0) -> bool:
+        """`wait_for_chat_requests` for async tests: waits in a thread, not on the event loop."""
+        return await asyncio.to_thread(self.wait_for_chat_requests, count, within)
+
     def wait_for_disconnect(self, timeout: float = 2.0, count: int = 1) -> bool:
         """Block until at least `count` clients hung up mid-stream; False on timeout."""
         with self._changed:
@@ -295,6 +313,7 @@ class ScriptedLLMServer:
         with self._changed:
             self._requests.append(request)
             self._active += 1
+            self._changed.notify_all()
         exchange = _Exchange(handler, self._stopping)
         try:
             self._route(exchange, request)

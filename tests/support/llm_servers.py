@@ -10,6 +10,7 @@ Each runs in a background thread, so sync tests, async tests and subprocesses ca
         client_base_url = server.base_url          # OpenAI: url + "/v1"; Ollama: server.url
         ...
         server.chat_requests[-1].json["messages"]  # every request is recorded (path, headers, JSON)
+        assert server.wait_for_chat_requests(count=1)  # a chat request has arrived
         assert server.wait_for_disconnect(timeout=2)  # a client hung up mid-stream
         # async tests: assert await server.wait_for_disconnect_async(within=2)
 
