@@ -18,30 +18,15 @@ import hashlib
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ragis.errors import EmptyFile
 from ragis.gateway.rag_client import RagClient
+from ragis.gateway.schemas import FileIndexed, UploadTimings
 from ragis.ingest import Chunk, Chunker, ParsedDocument, sanitize_filename
 from ragis.ingest.sandbox import ParseSandbox
 from ragis.timing import elapsed_ms
 
-__all__ = ["Ingested", "Pipeline"]
-
-
-@dataclass(frozen=True, slots=True)
-class Ingested:
-    filename: str
-    document_id: str
-    chunks: int
-    pages: int | None
-    size: int
-    content_type: str
-    duplicate: bool
-    parse_ms: float
-    chunk_ms: float
-    index_ms: float
-    total_ms: float
+__all__ = ["Pipeline"]
 
 
 class Pipeline:
@@ -52,9 +37,10 @@ class Pipeline:
 
     async def ingest(
         self, data: bytes, filename: str, *, collection: str, tags: Sequence[str] = ()
-    ) -> Ingested:
-        """Index one file into `collection`; raises a `FileRejected` error for a file ragis
-        cannot read, `RagAnswerError` / `UpstreamError` when the RAG service refuses or fails."""
+    ) -> FileIndexed:
+        """Index one file into `collection`; returns the upload's answer for it. Raises a
+        `FileRejected` error for a file ragis cannot read, `RagAnswerError` / `UpstreamError`
+        when the RAG service refuses or fails."""
         started = time.perf_counter()
         name = sanitize_filename(filename)
         # Untrusted bytes are parsed in a child process only: the gateway never runs a parser.
@@ -73,7 +59,7 @@ class Pipeline:
             _index_body(collection, name, data, sha256, parsed, chunks, tags)
         )
         index_ms = elapsed_ms(t)
-        return Ingested(
+        return FileIndexed(
             filename=name,
             document_id=indexed.document_id,
             chunks=indexed.chunks,
@@ -81,10 +67,12 @@ class Pipeline:
             size=len(data),
             content_type=parsed.content_type,
             duplicate=indexed.duplicate,
-            parse_ms=parse_ms,
-            chunk_ms=chunk_ms,
-            index_ms=index_ms,
-            total_ms=elapsed_ms(started),
+            timings=UploadTimings(
+                parse_ms=parse_ms,
+                chunk_ms=chunk_ms,
+                index_ms=index_ms,
+                total_ms=elapsed_ms(started),
+            ),
         )
 
 

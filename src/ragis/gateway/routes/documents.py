@@ -19,9 +19,7 @@ from ragis.gateway.schemas import (
     ErrorBody,
     ErrorPublic,
     FileFailed,
-    FileIndexed,
     UploadPublic,
-    UploadTimings,
 )
 from ragis.gateway.uploads import read_upload
 from ragis.ingest import sanitize_filename
@@ -96,7 +94,7 @@ async def upload(request: Request, settings: SettingsDep, pipeline: PipelineDep)
     first_failure = 0
     for upload in form.files:
         try:
-            done = await pipeline.ingest(
+            indexed = await pipeline.ingest(
                 upload.data, upload.filename, collection=collection, tags=tags
             )
         except Exception as exc:
@@ -106,24 +104,7 @@ async def upload(request: Request, settings: SettingsDep, pipeline: PipelineDep)
             )
             first_failure = first_failure or status
             continue
-        answer.results.append(
-            FileIndexed(
-                filename=done.filename,
-                ok=True,
-                document_id=done.document_id,
-                chunks=done.chunks,
-                pages=done.pages,
-                size=done.size,
-                content_type=done.content_type,
-                duplicate=done.duplicate,
-                timings=UploadTimings(
-                    parse_ms=done.parse_ms,
-                    chunk_ms=done.chunk_ms,
-                    index_ms=done.index_ms,
-                    total_ms=done.total_ms,
-                ),
-            )
-        )
+        answer.results.append(indexed)
     status = 200
     if not any(r.ok for r in answer.results):
         status = first_failure
