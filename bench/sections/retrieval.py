@@ -201,7 +201,7 @@ async def _run(ctx: Context) -> Section:
             [
                 "chunks",
                 "quantization",
-                "VADD+HSET chunks/s (ragis VectorIndex.add, pipelined)",
+                "VADD+HSET chunks/s (ragis DocumentRegistry.write_chunks, pipelined)",
                 "vector set bytes/chunk (MEMORY USAGE)",
                 "used_memory bytes/chunk (with chunk text)",
             ],
