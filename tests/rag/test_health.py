@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
+from ragis.db import EmbeddedRedis
+from support.fixtures import RagFactory
 from support.llm_servers import unused_port
+from support.net import free_port
 
 
 async def test_health_reports_each_part(rag: httpx.AsyncClient) -> None:
@@ -25,6 +30,33 @@ async def test_health_says_why_an_llm_is_not_ok(start_rag: object) -> None:
     assert body["status"] == "degraded"
     assert body["llm"]["ok"] is False
     assert "127.0.0.1" in body["llm"]["detail"]
+
+
+async def test_a_redis_that_stops_is_a_503_and_a_degraded_health(
+    tmp_path: Path, start_rag: RagFactory
+) -> None:
+    server = EmbeddedRedis(tmp_path / "redis", port=free_port())
+    server.start()
+    try:
+        with start_rag(redis_url=server.url) as url:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+                assert (await rag.post("/collections", json={"name": "kb"})).status_code == 200
+                server.stop()
+                listed = await rag.get("/collections/kb/documents")
+                assert listed.status_code == 503, listed.text
+                assert listed.json()["error"] == {
+                    "code": "redis_unavailable",
+                    "message": "Redis did not answer; try again shortly.",
+                }
+                chat = await rag.post("/chat/stream", json={"message": "hi", "collection": "kb"})
+                assert chat.status_code == 503, chat.text
+                assert chat.json()["error"]["code"] == "redis_unavailable"
+                body = (await rag.get("/health")).json()
+    finally:
+        server.stop()
+    assert body["status"] == "degraded"
+    assert body["redis"]["ok"] is False
+    assert body["redis"]["detail"].startswith("Redis does not answer: ")
 
 
 async def test_unknown_paths_are_json_errors(rag: httpx.AsyncClient) -> None:

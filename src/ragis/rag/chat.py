@@ -41,6 +41,7 @@ from ragis.rag.prompt import (
 from ragis.rag.question_terms import agree, question_terms
 from ragis.rag.settings import RagSettings
 from ragis.store import (
+    NO_FILTER,
     Citation,
     Message,
     RetrievedChunk,
@@ -52,15 +53,12 @@ from ragis.store import (
 from ragis.store.models import CollectionInfo
 from ragis.timing import elapsed_ms
 
-__all__ = ["NO_FILTER", "ChatEvent", "ChatService", "ChatTurn"]
+__all__ = ["ChatEvent", "ChatService", "ChatTurn"]
 
 log = logging.getLogger("ragis.chat")
 
 ChatEvent = tuple[str, dict[str, Any]]
 T = TypeVar("T")
-
-#: The one way to say "search the whole collection": the empty filter.
-NO_FILTER = SearchFilter()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from ragis.store.failures import REDIS_FAILURES
 from ragis.store.keys import CollectionKeys, Keys, check_name
 from ragis.store.layout import chunk_id
 from ragis.store.models import (
+    NO_FILTER,
     CachedAnswer,
     ChunkContent,
     ChunkText,
@@ -43,6 +44,7 @@ from ragis.store.sessions import SessionStore
 from ragis.store.vectors import VectorIndex
 
 __all__ = [
+    "NO_FILTER",
     "CachedAnswer",
     "ChunkContent",
     "ChunkStore",

@@ -19,8 +19,8 @@ def _array(values: Iterable[str]) -> str:
     return "[" + ",".join(json.dumps(str(v)) for v in values) + "]"
 
 
-def filter_expression(flt: SearchFilter | None) -> str | None:
-    """`.doc in [...]` and/or any of the tags in `.tags`; None when there is nothing to filter."""
+def filter_expression(flt: SearchFilter) -> str | None:
+    """`.doc in [...]` and/or any of the tags in `.tags`; None for `NO_FILTER` (the empty one)."""
     if not flt:
         return None
     parts: list[str] = []

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "NO_FILTER",
     "CachedAnswer",
     "ChunkContent",
     "ChunkText",
@@ -125,6 +126,10 @@ class SearchFilter:
 
     def __bool__(self) -> bool:
         return bool(self.doc_ids or self.tags)
+
+
+#: The one way to say "search the whole collection": the empty filter.
+NO_FILTER = SearchFilter()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from ragis.store.filters import filter_expression
 from ragis.store.keys import Keys
 from ragis.store.layout import document_of
 from ragis.store.models import (
+    NO_FILTER,
     CollectionInfo,
     DocumentStatus,
     RetrievedChunk,
@@ -62,7 +63,7 @@ class Retriever:
         vector: Vector,
         *,
         k: int = 5,
-        flt: SearchFilter | None = None,
+        flt: SearchFilter = NO_FILTER,
         ef: int | None = None,
     ) -> list[RetrievedChunk]:
         """The `k` best chunks of ready documents, best first. Unknown collection: NotFound."""
@@ -74,7 +75,7 @@ class Retriever:
         vector: Vector,
         *,
         k: int = 5,
-        flt: SearchFilter | None = None,
+        flt: SearchFilter = NO_FILTER,
         ef: int | None = None,
     ) -> Retrieval:
         """Like `search`, and says whether a shard was missing from the answer. A caller that

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from ragis.rag.chat import ChatService, ChatTurn
 from ragis.rag.deps import ChatDep
 from ragis.rag.schemas import ChatRequest, ErrorPublic
-from ragis.store import SearchFilter
+from ragis.store import NO_FILTER, SearchFilter
 from ragis.web.openapi import event_stream, json_error
 from ragis.web.sse import EventStreamResponse, encode_event
 
@@ -35,9 +35,10 @@ any point, after which the stream ends."""
     summary="Answer a question from the collection, streamed",
 )
 async def chat_stream(body: ChatRequest, chat: ChatDep) -> EventStreamResponse:
-    flt = SearchFilter(
-        doc_ids=tuple(body.filter.doc_ids) if body.filter else (),
-        tags=tuple(body.filter.tags) if body.filter else (),
+    flt = (
+        SearchFilter(doc_ids=tuple(body.filter.doc_ids), tags=tuple(body.filter.tags))
+        if body.filter
+        else NO_FILTER
     )
     turn = await chat.prepare(
         body.message,
