@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ragis.db import EmbeddedRedis
-from ragis.db.embedded import free_port
 from ragis.embedding import Embedder
+from ragis.net import free_port
 from ragis.process import ServiceProcess
 from ragis.web.run import serve_in_thread
 

@@ -32,7 +32,7 @@ from tests.support.hostile import hostile_files
 
 from bench.context import Context
 from bench.report import Goal, Section, Table
-from ragis.db.embedded import free_port
+from ragis.net import free_port
 from ragis.process import child_environment
 
 __all__ = ["TITLE", "measure", "run"]

@@ -21,7 +21,7 @@ from bench.context import Context
 from bench.corpus import questions
 from bench.report import Goal, Section, Table
 from ragis.db import EmbeddedRedis
-from ragis.db.embedded import free_port
+from ragis.net import free_port
 
 __all__ = ["run"]
 

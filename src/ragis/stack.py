@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from ragis.db import EmbeddedRedis, connect
 from ragis.db.client import redact
-from ragis.db.embedded import free_port
 from ragis.gateway.settings import GatewaySettings
+from ragis.net import free_port
 from ragis.process import ServiceProcess, child_environment
 from ragis.rag.settings import RagSettings
 from ragis.signals import StopSignals

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
-from ragis.db.embedded import free_port
+from ragis.net import free_port
 
 __all__ = ["free_port", "wait_for_port"]
 

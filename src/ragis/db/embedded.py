@@ -26,8 +26,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ragis.errors import DataDirInUse, RedisUnavailable
+from ragis.net import free_port
 
-__all__ = ["EmbeddedRedis", "free_port", "make_private", "redis_server_binary"]
+__all__ = ["EmbeddedRedis", "make_private", "redis_server_binary"]
 
 LOCK_NAME = "ragis-redis.lock"
 LOG_NAME = "redis.log"
@@ -49,13 +50,6 @@ def redis_server_binary() -> str:
     if not os.access(path, os.X_OK):
         raise RedisUnavailable(f"The embedded redis-server at {path} is not executable.")
     return path
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _port_taken(port: int) -> bool:

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from redis.crc import key_slot
 
+from ragis.contract.fields import ID_PATTERN, NAME_PATTERN
 from ragis.errors import InvalidName
 
 __all__ = [
@@ -34,9 +35,8 @@ __all__ = [
 
 SLOTS = 16384
 
-#: Collection names; document and session ids (the HTTP edges validate with the same patterns).
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+# Collection names; document and session ids: the patterns of the wire contract, which the HTTP
+# edges validate with (re-exported here for the store's users).
 _NAME = re.compile(NAME_PATTERN)
 _ID = re.compile(ID_PATTERN)
 

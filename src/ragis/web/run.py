@@ -19,8 +19,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from ragis.db.embedded import free_port
 from ragis.errors import RagisError
+from ragis.net import free_port
 
 __all__ = ["run_service", "serve_in_thread"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ragis.contract import ChatRequest
 from ragis.errors import UpstreamError
 from ragis.gateway.deps import RagDep, SettingsDep
 from ragis.gateway.proxy import ProxyStreamResponse, failure_stream, relay
 from ragis.gateway.rag_client import RagAnswerError
 from ragis.gateway.schemas import ChatEvent, ErrorPublic
-from ragis.rag.schemas import ChatRequest
 from ragis.web.openapi import json_error
 from ragis.web.sse import EventStreamResponse
 

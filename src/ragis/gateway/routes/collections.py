@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from ragis.contract import NAME_PATTERN as NAME
 from ragis.gateway.deps import RagDep
 from ragis.gateway.schemas import (
     CollectionDeleted,
@@ -14,7 +15,6 @@ from ragis.gateway.schemas import (
     CollectionsPublic,
     ErrorPublic,
 )
-from ragis.store.keys import NAME_PATTERN as NAME
 
 router = APIRouter(prefix="/api/collections", tags=["collections"])
 

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from ragis.contract import ID_PATTERN as LONG_ID
+from ragis.contract import NAME_PATTERN as NAME
 from ragis.errors import InvalidInput, InvalidName, RagisError
 from ragis.gateway.deps import PipelineDep, RagDep, SettingsDep
 from ragis.gateway.rag_client import RagAnswerError
@@ -23,8 +25,6 @@ from ragis.gateway.schemas import (
 )
 from ragis.gateway.uploads import read_upload
 from ragis.ingest import sanitize_filename
-from ragis.store.keys import ID_PATTERN as LONG_ID
-from ragis.store.keys import NAME_PATTERN as NAME
 from ragis.web.errors import status_for
 from ragis.web.openapi import json_answer
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Path
 
+from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.gateway.deps import RagDep
 from ragis.gateway.schemas import ErrorPublic, SessionDeleted, SessionPublic
-from ragis.store.keys import ID_PATTERN as LONG_ID
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 

@@ -10,30 +10,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from ragis.contract import (
+    CollectionPublic,
+    CollectionsPublic,
+    DocumentPublic,
+    DocumentsPublic,
+    ErrorPublic,
+    OptionalJsonInt,
+)
 from ragis.errors import NotFound
 from ragis.rag.deps import EmbedderDep, StoreDep
-from ragis.rag.schemas import ErrorPublic, OptionalJsonInt
 from ragis.store import CollectionInfo, DocumentRecord, DocumentStatus
 from ragis.store.keys import ID_PATTERN as LONG_ID
 from ragis.store.keys import NAME_PATTERN as NAME
 
 router = APIRouter(tags=["collections"])
-
-
-class CollectionPublic(BaseModel):
-    name: str
-    model: str
-    dim: int
-    quantization: str
-    documents: int
-    chunks: int
-    version: int
-    created: float
-    shards: int
-
-
-class CollectionsPublic(BaseModel):
-    collections: list[CollectionPublic]
 
 
 class CollectionCreate(BaseModel):
@@ -44,25 +35,6 @@ class CollectionCreate(BaseModel):
         le=256,
         description="Vector-set shards (Redis Cluster); default RAGIS_SHARDS. Fixed at creation.",
     )
-
-
-class DocumentPublic(BaseModel):
-    id: str
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    chunks: int
-    pages: int | None
-    created: float
-    status: str
-    tags: list[str]
-    error: str | None = None
-
-
-class DocumentsPublic(BaseModel):
-    collection: str
-    documents: list[DocumentPublic]
 
 
 def _collection(info: CollectionInfo) -> CollectionPublic:

@@ -1,0 +1,92 @@
+"""What travels between the gateway and the RAG service: one contract both services import.
+
+    fields.py     name and id patterns, and the checked values of a request (Text, JsonInt, ...)
+    errors.py     the error body {"error": {"code", "message"}}
+    chat.py       the chat request, the answer stream's events, sessions
+    documents.py  indexing a document, and collections and documents as the RAG service answers
+    health.py     a part of a health answer
+
+It imports pydantic only: neither service's code, nor the store, nor redis-py, so the gateway's
+process loads none of them (tests/gateway/test_imports.py proves it).
+"""
+
+from ragis.contract.chat import (
+    ChatEvent,
+    ChatFilter,
+    ChatRequest,
+    CitationPublic,
+    CitationsEvent,
+    DoneEvent,
+    ErrorEvent,
+    MessagePublic,
+    MetaEvent,
+    SessionDeleted,
+    SessionPublic,
+    TokenEvent,
+)
+from ragis.contract.documents import (
+    ChunkIn,
+    CollectionDeleted,
+    CollectionPublic,
+    CollectionsPublic,
+    DocumentDeleted,
+    DocumentIn,
+    DocumentPublic,
+    DocumentsPublic,
+    IndexRequest,
+    IndexResponse,
+    IndexTimings,
+)
+from ragis.contract.errors import ErrorBody, ErrorPublic
+from ragis.contract.fields import (
+    ID_PATTERN,
+    NAME_PATTERN,
+    JsonInt,
+    LongId,
+    Name,
+    OptionalJsonInt,
+    Sha256,
+    Strict,
+    Tag,
+    Text,
+)
+from ragis.contract.health import HealthPart
+
+__all__ = [
+    "ID_PATTERN",
+    "NAME_PATTERN",
+    "ChatEvent",
+    "ChatFilter",
+    "ChatRequest",
+    "ChunkIn",
+    "CitationPublic",
+    "CitationsEvent",
+    "CollectionDeleted",
+    "CollectionPublic",
+    "CollectionsPublic",
+    "DocumentDeleted",
+    "DocumentIn",
+    "DocumentPublic",
+    "DocumentsPublic",
+    "DoneEvent",
+    "ErrorBody",
+    "ErrorEvent",
+    "ErrorPublic",
+    "HealthPart",
+    "IndexRequest",
+    "IndexResponse",
+    "IndexTimings",
+    "JsonInt",
+    "LongId",
+    "MessagePublic",
+    "MetaEvent",
+    "Name",
+    "OptionalJsonInt",
+    "SessionDeleted",
+    "SessionPublic",
+    "Sha256",
+    "Strict",
+    "Tag",
+    "Text",
+    "TokenEvent",
+]

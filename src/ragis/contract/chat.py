@@ -1,0 +1,125 @@
+"""A chat turn on the wire: the question, the events of its answer stream, and its session.
+
+The RAG service streams the events (`event: <type>` plus one `data:` line of JSON that also
+carries `type`); the gateway relays them as they come and describes them in its OpenAPI schema,
+from which the web UI's types are generated.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, RootModel
+
+from ragis.contract.fields import LongId, Name, OptionalJsonInt, Strict, Tag, Text
+
+__all__ = [
+    "ChatEvent",
+    "ChatFilter",
+    "ChatRequest",
+    "CitationPublic",
+    "CitationsEvent",
+    "DoneEvent",
+    "ErrorEvent",
+    "MessagePublic",
+    "MetaEvent",
+    "SessionDeleted",
+    "SessionPublic",
+    "TokenEvent",
+]
+
+
+class ChatFilter(Strict):
+    doc_ids: list[LongId] = Field(default_factory=list, max_length=100)
+    tags: list[Tag] = Field(default_factory=list, max_length=32)
+
+
+class ChatRequest(Strict):
+    message: Text = Field(min_length=1)
+    session_id: LongId | None = None
+    collection: Name | None = None
+    top_k: OptionalJsonInt = Field(default=None, ge=1, le=50)
+    filter: ChatFilter | None = None
+
+
+class CitationPublic(BaseModel):
+    n: int
+    doc_id: str
+    filename: str
+    page: int | None
+    score: float
+    text: str
+
+
+# --- The answer stream's events ------------------------------------------------------------------
+
+
+class MetaEvent(BaseModel):
+    type: Literal["meta"]
+    session_id: str = Field(description="The session to continue with (a new one if none given).")
+    collection: str
+    provider: str = Field(description="`openai`, `ollama` or `none` (retrieval-only).")
+    model: str | None
+    cache_hit: bool
+    query: str = Field(description="The standalone query used for retrieval.")
+    partial: bool = Field(
+        description="A shard did not answer: the sources come from the others (not cached)."
+    )
+
+
+class CitationsEvent(BaseModel):
+    type: Literal["citations"]
+    citations: list[CitationPublic] = Field(description="`n` is the `[n]` the answer cites.")
+
+
+class TokenEvent(BaseModel):
+    type: Literal["token"]
+    text: str = Field(description="The next piece of the answer.")
+
+
+class DoneEvent(BaseModel):
+    type: Literal["done"]
+    timings: dict[str, float] = Field(
+        description="Milliseconds: embed, cache, search, first_token, total (rewrite for a "
+        "follow-up)."
+    )
+    cache_hit: bool
+
+
+class ErrorEvent(BaseModel):
+    type: Literal["error"]
+    code: str = Field(description="Stable machine-readable name, e.g. `llm_unavailable`.")
+    message: str = Field(description="A sentence for the user.")
+
+
+class ChatEvent(
+    RootModel[
+        Annotated[
+            MetaEvent | CitationsEvent | TokenEvent | DoneEvent | ErrorEvent,
+            Field(discriminator="type"),
+        ]
+    ]
+):
+    """The JSON of one chat stream event's `data:` line; its `type` is also the `event:` name."""
+
+
+# --- Sessions --------------------------------------------------------------------------------
+
+
+class MessagePublic(BaseModel):
+    role: Literal["user", "assistant"] | str
+    content: str
+    time: float
+    citations: list[CitationPublic] = Field(default_factory=list)
+    cache_hit: bool | None = None
+
+
+class SessionPublic(BaseModel):
+    session_id: str
+    messages: list[MessagePublic]
+    ttl: int = Field(description="Seconds until the session expires without a new message.")
+
+
+class SessionDeleted(BaseModel):
+    deleted: Literal[True]
+    session_id: str

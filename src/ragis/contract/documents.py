@@ -1,0 +1,116 @@
+"""Documents and collections on the wire: what the gateway sends to `/index`, and what the RAG
+service answers about collections and documents (which the gateway passes through unfiltered)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ragis.contract.fields import JsonInt, LongId, Name, OptionalJsonInt, Sha256, Strict, Tag, Text
+
+__all__ = [
+    "ChunkIn",
+    "CollectionDeleted",
+    "CollectionPublic",
+    "CollectionsPublic",
+    "DocumentDeleted",
+    "DocumentIn",
+    "DocumentPublic",
+    "DocumentsPublic",
+    "IndexRequest",
+    "IndexResponse",
+    "IndexTimings",
+]
+
+
+# --- Indexing a document (gateway -> RAG service) ----------------------------------------------
+
+
+class DocumentIn(Strict):
+    id: LongId
+    filename: Text = Field(min_length=1, max_length=255)
+    content_type: Text = Field(min_length=1, max_length=200)
+    sha256: Sha256
+    size: JsonInt = Field(ge=0)
+    pages: OptionalJsonInt = Field(default=None, ge=0)
+    tags: list[Tag] = Field(default_factory=list, max_length=32)
+
+
+class ChunkIn(Strict):
+    text: Text = Field(min_length=1)
+    position: JsonInt = Field(ge=0)
+    page: OptionalJsonInt = Field(default=None, ge=1)
+
+
+class IndexRequest(Strict):
+    collection: Name = "default"
+    document: DocumentIn
+    chunks: list[ChunkIn] = Field(min_length=1)
+
+
+class IndexTimings(BaseModel):
+    embed_ms: float
+    write_ms: float
+    total_ms: float
+
+
+class IndexResponse(BaseModel):
+    collection: str
+    document_id: str
+    chunks: int
+    duplicate: bool = Field(description="The same bytes were already ready in this collection.")
+    replaced: bool = Field(description="A document with this id existed and was replaced.")
+    version: int = Field(description="The collection version after this request.")
+    timings: IndexTimings
+
+
+# --- Collections and their documents ---------------------------------------------------------
+
+
+class CollectionPublic(BaseModel):
+    name: str
+    model: str = Field(description="The embedding model of its vectors.")
+    dim: int
+    quantization: str
+    documents: int
+    chunks: int
+    version: int = Field(description="Grows with every change of the collection's documents.")
+    created: float = Field(description="Unix seconds.")
+    shards: int
+
+
+class CollectionsPublic(BaseModel):
+    collections: list[CollectionPublic]
+
+
+class CollectionDeleted(BaseModel):
+    deleted: Literal[True]
+    name: str
+    keys_removed: int
+
+
+class DocumentPublic(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    chunks: int
+    pages: int | None
+    created: float = Field(description="Unix seconds.")
+    status: str
+    tags: list[str]
+    error: str | None = None
+
+
+class DocumentsPublic(BaseModel):
+    collection: str
+    documents: list[DocumentPublic]
+
+
+class DocumentDeleted(BaseModel):
+    deleted: Literal[True]
+    collection: str
+    document_id: str
+    version: int = Field(description="The collection's version after the deletion.")
