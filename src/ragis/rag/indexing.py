@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from ragis.embedding import Embedder
 from ragis.errors import InvalidInput
 from ragis.rag.lease import Heartbeat
-from ragis.store import ChunkContent, ChunkText, DocumentRecord, Store
+from ragis.store import ChunkContent, DocumentRecord, Store
 from ragis.store.models import CollectionInfo, Vector
 from ragis.timing import elapsed_ms
 
-__all__ = ["ChunkText", "IndexResult", "IndexService"]
+__all__ = ["IndexResult", "IndexService"]
 
 
 @dataclass(frozen=True, slots=True)
