@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
+from ragis.db import EmbeddedRedis
 from ragis.embedding import Embedder
 from ragis.rag.app import create_app
 from ragis.rag.settings import RagSettings
 from ragis.web.run import serve_in_thread as serve
 from support.finished import FinishedRequests
+from support.fixtures import RagFactory
 from support.http import Event, collect_events, read_events
 from support.llm_servers import OpenAIServer, Reply
 from support.texts import index_all, index_body
@@ -443,3 +446,28 @@ async def test_a_question_that_differs_in_an_exact_term_is_not_a_cache_hit(
     assert len(llm.chat_requests) == calls + 1
     # The same question in other words still hits.
     assert (await ask(rag, first.rstrip("?") + " ?"))[0].data["cache_hit"] is True
+
+
+async def test_an_answer_whose_session_cannot_be_stored_is_still_delivered(
+    start_rag: RagFactory, redis: Redis, redis_server: EmbeddedRedis, llm: OpenAIServer, prefix: str
+) -> None:
+    # A Redis user that may not run scripts: the session's append (a script) is refused, the
+    # rest of the turn is not. The answer is delivered; only its place in the history is lost.
+    user = f"noscripts-{prefix}"
+    await redis.execute_command(
+        "ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all", "-@scripting"
+    )
+    try:
+        url = f"redis://{user}:pw@127.0.0.1:{redis_server.port}"
+        with start_rag(redis_url=url, cache_enabled=False) as rag_url:
+            async with httpx.AsyncClient(base_url=rag_url, timeout=30) as rag:
+                created = await rag.post("/collections", json={"name": "default"})
+                assert created.status_code == 200, created.text
+                llm.script(Reply(tokens=["Still ", "answered."]))
+                events = await ask(rag, "Is anything stored?")
+                assert [e.type for e in events] == ["meta", "citations", "token", "token", "done"]
+                assert answer_of(events) == "Still answered."
+                session = await rag.get(f"/sessions/{events[0].data['session_id']}")
+                assert session.status_code == 404, session.text
+    finally:
+        await redis.execute_command("ACL", "DELUSER", user)
