@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -448,17 +451,25 @@ async def test_a_question_that_differs_in_an_exact_term_is_not_a_cache_hit(
     assert (await ask(rag, first.rstrip("?") + " ?"))[0].data["cache_hit"] is True
 
 
+@contextlib.asynccontextmanager
+async def redis_user(
+    redis: Redis, server: EmbeddedRedis, name: str, *rules: str
+) -> AsyncIterator[str]:
+    """The URL of a Redis user of the tests' server with `rules` (ACL SETUSER), deleted after."""
+    await redis.execute_command("ACL", "SETUSER", name, "on", ">pw", "~*", "&*", *rules)
+    try:
+        yield f"redis://{name}:pw@127.0.0.1:{server.port}"
+    finally:
+        await redis.execute_command("ACL", "DELUSER", name)
+
+
 async def test_an_answer_whose_session_cannot_be_stored_is_still_delivered(
     start_rag: RagFactory, redis: Redis, redis_server: EmbeddedRedis, llm: OpenAIServer, prefix: str
 ) -> None:
     # A Redis user that may not run scripts: the session's append (a script) is refused, the
     # rest of the turn is not. The answer is delivered; only its place in the history is lost.
-    user = f"noscripts-{prefix}"
-    await redis.execute_command(
-        "ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all", "-@scripting"
-    )
-    try:
-        url = f"redis://{user}:pw@127.0.0.1:{redis_server.port}"
+    rules = ("+@all", "-@scripting")
+    async with redis_user(redis, redis_server, f"noscripts-{prefix}", *rules) as url:
         with start_rag(redis_url=url, cache_enabled=False) as rag_url:
             async with httpx.AsyncClient(base_url=rag_url, timeout=30) as rag:
                 created = await rag.post("/collections", json={"name": "default"})
@@ -469,5 +480,18 @@ async def test_an_answer_whose_session_cannot_be_stored_is_still_delivered(
                 assert answer_of(events) == "Still answered."
                 session = await rag.get(f"/sessions/{events[0].data['session_id']}")
                 assert session.status_code == 404, session.text
-    finally:
-        await redis.execute_command("ACL", "DELUSER", user)
+
+
+async def test_a_redis_failure_after_the_stream_started_is_an_error_event(
+    start_rag: RagFactory, redis: Redis, redis_server: EmbeddedRedis, prefix: str
+) -> None:
+    # A Redis user that may not search: the request passes its checks (200, the stream starts),
+    # then the search is refused.
+    async with redis_user(redis, redis_server, f"nosearch-{prefix}", "+@all", "-vsim") as url:
+        with start_rag(redis_url=url, cache_enabled=False) as rag_url:
+            async with httpx.AsyncClient(base_url=rag_url, timeout=30) as rag:
+                created = await rag.post("/collections", json={"name": "default"})
+                assert created.status_code == 200, created.text
+                events = await ask(rag, "Can you search?")
+    assert [(e.type, e.data["code"]) for e in events] == [("error", "redis_unavailable")]
+    assert "Redis failed a command" in events[0].data["message"]
