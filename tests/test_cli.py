@@ -15,6 +15,7 @@ import pytest
 import redis
 
 from ragis.db import EmbeddedRedis
+from support.signals import default_stop_signals
 
 
 def run_up(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
@@ -36,6 +37,7 @@ def run_up(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=default_stop_signals,
     )
 
 
@@ -92,6 +94,7 @@ def test_up_prints_redis_address_and_stops_cleanly_on_a_signal(
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()  # reaps it and closes its pipe (no ResourceWarning later)
     assert proc.returncode == 0, out
     assert "stopped." in out
     assert not redis_answers(match.group(1)), "the embedded Redis outlived ragis up"

@@ -25,6 +25,7 @@ import pytest
 import redis
 
 from ragis.db import EmbeddedRedis
+from support.signals import default_stop_signals
 
 # Generous: the machine is shared, and the RAG service loads a model at each start.
 WAIT = 240.0
@@ -57,7 +58,7 @@ class Up:
             text=True,
             # As from a terminal: whatever runs the tests may ignore SIGHUP or SIGINT (nohup, a
             # background job), and ragis up keeps a signal ignored that it was started with.
-            preexec_fn=_default_stop_signals,
+            preexec_fn=default_stop_signals,
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -124,11 +125,6 @@ class Up:
                     return pid
             time.sleep(0.05)
         raise AssertionError(f"no {module} process:\n" + self.output)
-
-
-def _default_stop_signals() -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
 
 
 def stack_processes(data_dir: str) -> dict[int, str]:

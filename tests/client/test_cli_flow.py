@@ -18,6 +18,7 @@ import redis
 from ragis.db import EmbeddedRedis
 from support.documents import html_page, pdf_bytes, png_bytes
 from support.llm_servers import OpenAIServer, Reply
+from support.signals import default_stop_signals
 
 
 @dataclass
@@ -56,6 +57,7 @@ def stack(
     proc = subprocess.Popen(
         [sys.executable, "-m", "ragis", "up"], cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=default_stop_signals,
     )  # fmt: skip
     assert proc.stdout is not None
     lines: list[str] = []
