@@ -21,7 +21,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
-__all__ = ["RecordedRequest", "Reply", "ScriptedLLMServer", "unused_port"]
+__all__ = ["Gate", "RecordedRequest", "Reply", "ScriptedLLMServer", "unused_port"]
+
+
+class Gate:
+    """Lets a scripted stream send a delta only when the test says so: each delta of a `Reply`
+    with this gate waits for one `open()`. A test that opens it once it has seen what it waited
+    for (the previous token, some heartbeats) decides the order of events itself: no delay has
+    to be long enough."""
+
+    def __init__(self) -> None:
+        self._opened = threading.Semaphore(0)
+
+    def open(self) -> None:
+        """Let one more delta through (callable from any thread)."""
+        self._opened.release()
+
+    def _pass(self, exchange: _Exchange) -> None:
+        """Wait for an `open()`, raising `_ClientGone` as soon as the client hangs up."""
+        while not self._opened.acquire(timeout=0.02):
+            exchange.wait(0)
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,7 @@ class Reply:
     drop_after: int | None = None
     error_after: int | None = None
     hang: bool = False
+    gate: Gate | None = None
 
     @classmethod
     def http_error(cls, status: int, error: str | None = None) -> Reply:
@@ -361,6 +381,8 @@ class ScriptedLLMServer:
                 break
             if i:
                 ex.wait(reply.token_delay)
+            if reply.gate is not None:
+                reply.gate._pass(ex)
             ex.chunk(self._stream_token(ctx, token))
         if reply.drop_after is not None and reply.drop_after >= len(tokens):
             ex.drop()

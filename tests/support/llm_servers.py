@@ -26,7 +26,9 @@ deterministic answer that cites "[1]" and echoes the start of the last user mess
   (`Reply.http_error(401)`; the default message imitates the real server's for 401/404/429/500);
 - `drop_after=N`: send N deltas, then cut the TCP connection (no end of stream);
 - `error_after=N`: send N deltas, then an in-stream error event (`error` is its message);
-- `hang=True`: never answer; the handler waits until the client gives up or the server stops.
+- `hang=True`: never answer; the handler waits until the client gives up or the server stops;
+- `gate=Gate()`: each delta waits for one `gate.open()` from the test (after its delay, if any),
+  so that a test, not a delay, decides when the next delta exists.
 
 Recorded: `requests` / `chat_requests` (`RecordedRequest`), `disconnects` (clients that closed
 the connection before a stream's scripted end, detected within ~20 ms even while the server is
@@ -49,6 +51,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from support.llm_scripted import (
+    Gate,
     RecordedRequest,
     Reply,
     ScriptedLLMServer,
@@ -58,6 +61,7 @@ from support.llm_scripted import (
 )
 
 __all__ = [
+    "Gate",
     "OllamaServer",
     "OpenAIServer",
     "RecordedRequest",
