@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import ragis
+from ragis.client.settings import ClientSettings, load_client_settings
 from ragis.errors import ConfigError
-from ragis.settings import LLMProviderName, Quantization, load_settings
+from ragis.gateway.settings import GatewaySettings, load_gateway_settings
+from ragis.rag.settings import RagSettings, load_rag_settings
+from ragis.settings import LLMProviderName, Quantization, Settings, SettingsBase, load_settings
+
+SRC = Path(ragis.__file__).parent
 
 
 def test_defaults_match_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,3 +79,56 @@ def test_a_bad_value_fails_with_a_readable_config_error(
     # The message names the environment variable the user set, and what is wrong with it.
     assert name in caught.value.message
     assert needle in caught.value.message
+
+
+def test_each_service_has_its_own_settings_class_and_the_gateway_no_redis_or_llm_field() -> None:
+    shared = set(Settings.model_fields)
+    assert {"redis_url", "key_prefix", "quantization", "llm_provider"} <= shared
+    assert shared <= set(RagSettings.model_fields)
+    assert not shared & set(GatewaySettings.model_fields)
+    assert not shared & set(ClientSettings.model_fields)
+    for cls in (Settings, RagSettings, GatewaySettings, ClientSettings):
+        assert issubclass(cls, SettingsBase)
+
+
+def test_the_gateway_starts_whatever_the_redis_and_llm_variables_say(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "http://not-redis")
+    monkeypatch.setenv("RAGIS_VECTOR_QUANT", "Q4")
+    monkeypatch.setenv("RAGIS_LLM_PROVIDER", "nobody")
+    assert load_gateway_settings(_env_file=None).gateway_port == 8080
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        load_rag_settings(_env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("load", "name"),
+    [
+        (load_settings, "RAGIS_REDIS_PORT"),
+        (load_rag_settings, "RAGIS_TOP_K"),
+        (load_gateway_settings, "RAGIS_GATEWAY_PORT"),
+        (load_client_settings, "RAGIS_CLIENT_TIMEOUT"),
+    ],
+)
+def test_every_service_loads_through_the_one_loader_and_its_sentence(
+    monkeypatch: pytest.MonkeyPatch, load: Callable[..., SettingsBase], name: str
+) -> None:
+    monkeypatch.setenv(name, "-1")
+    with pytest.raises(ConfigError) as caught:
+        load(_env_file=None)
+    assert caught.value.message.startswith("Invalid ragis settings — ")
+    assert name in caught.value.message
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    private = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ragis"):
+                private += [
+                    f"{path.relative_to(SRC.parent)}: {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    assert private == []

@@ -1,14 +1,25 @@
-"""The one typed settings object of ragis: environment, then `.env`, then the default.
+"""The settings of ragis: one typed class per service, all read the same way.
 
-Nothing else in ragis reads `os.environ`. Every field keeps the environment variable name that
-scripts and docs rely on (`REDIS_URL`, `RAGIS_DATA_DIR`, ...).
+Each class reads the environment, then `.env` in the current directory, then the default, and
+keeps the environment variable names that scripts and docs rely on (`REDIS_URL`,
+`RAGIS_DATA_DIR`, ...). Nothing else in ragis reads `os.environ`.
+
+    SettingsBase          how every class reads, and its one loader: `load()` turns a bad value
+    |                     into a `ConfigError` sentence naming the variable
+    +-- Settings          Redis and the store, the LLM, `ragis up` (the embedded Redis, restarts)
+    |   +-- RagSettings   the RAG service (ragis.rag.settings): + embedding, indexing, chat
+    +-- GatewaySettings   the gateway (ragis.gateway.settings): listening, the RAG service, uploads
+    +-- ClientSettings    `ragis ingest` and `ragis ask` (ragis.client.settings): the gateway's URL
+
+No field is read by every service, so the base holds none: the gateway's process, say, has no
+Redis or LLM setting at all.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,11 +28,45 @@ from ragis.errors import ConfigError
 
 __all__ = [
     "LLMProviderName",
+    "Port",
     "Quantization",
     "Settings",
+    "SettingsBase",
     "describe_validation_error",
+    "env",
     "load_settings",
 ]
+
+#: A TCP port; 0 picks a free one where the setting says so.
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+def env(name: str) -> AliasChoices:
+    """The environment variable of a field (upper case, as documented, or lower case)."""
+    return AliasChoices(name, name.lower())
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Pydantic's report as one sentence naming the environment variables."""
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        problems.append(f"{field}: {err['msg']}")
+    return "Invalid ragis settings — " + "; ".join(problems)
+
+
+class SettingsBase(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    @classmethod
+    def load(cls, **overrides: object) -> Self:
+        """Build the settings, turning pydantic's report into one readable `ConfigError`."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc)) from None
 
 
 class LLMProviderName(StrEnum):
@@ -39,118 +84,112 @@ class Quantization(StrEnum):
     BIN = "BIN"
 
 
-def _env(name: str) -> AliasChoices:
-    return AliasChoices(name, name.lower())
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+class Settings(SettingsBase):
+    """Redis and the store, the LLM, and what `ragis up` itself reads."""
 
     # --- Redis -------------------------------------------------------------------------------
     redis_url: str | None = Field(
         default=None,
-        validation_alias=_env("REDIS_URL"),
+        validation_alias=env("REDIS_URL"),
         description="An external Redis 8 (redis:// or rediss://). Unset: ragis starts its own.",
     )
-    data_dir: Path = Field(default=Path("./data"), validation_alias=_env("RAGIS_DATA_DIR"))
+    data_dir: Path = Field(default=Path("./data"), validation_alias=env("RAGIS_DATA_DIR"))
     key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = Field(
-        default="ragis", validation_alias=_env("RAGIS_KEY_PREFIX")
+        default="ragis", validation_alias=env("RAGIS_KEY_PREFIX")
     )
-    redis_port: Annotated[int, Field(ge=0, le=65535)] = Field(
+    redis_port: Port = Field(
         default=6379,
-        validation_alias=_env("RAGIS_REDIS_PORT"),
+        validation_alias=env("RAGIS_REDIS_PORT"),
         description="Port of the embedded Redis; 0 picks a free one.",
     )
     redis_start_timeout: float = Field(
-        default=15.0, gt=0, validation_alias=_env("RAGIS_REDIS_START_TIMEOUT")
+        default=15.0, gt=0, validation_alias=env("RAGIS_REDIS_START_TIMEOUT")
     )
 
     # --- ragis up: restarting a crashed service ----------------------------------------------
     restart_limit: Annotated[int, Field(ge=1, le=100)] = Field(
         default=5,
-        validation_alias=_env("RAGIS_RESTART_LIMIT"),
+        validation_alias=env("RAGIS_RESTART_LIMIT"),
         description="Crashes of one service within RAGIS_RESTART_WINDOW after which `ragis up` "
         "stops everything instead of restarting it again.",
     )
     restart_window: Annotated[float, Field(gt=0, le=86_400)] = Field(
-        default=300.0, validation_alias=_env("RAGIS_RESTART_WINDOW")
+        default=300.0, validation_alias=env("RAGIS_RESTART_WINDOW")
     )
 
     # --- Vector index ------------------------------------------------------------------------
     quantization: Quantization = Field(
-        default=Quantization.Q8, validation_alias=_env("RAGIS_VECTOR_QUANT")
+        default=Quantization.Q8, validation_alias=env("RAGIS_VECTOR_QUANT")
     )
     hnsw_m: Annotated[int, Field(ge=4, le=512)] = Field(
-        default=16, validation_alias=_env("RAGIS_VECTOR_M")
+        default=16, validation_alias=env("RAGIS_VECTOR_M")
     )
     search_ef: Annotated[int, Field(ge=0, le=100_000)] = Field(
         # 300, not the server's default (which behaves as EF 100): at 100k chunks recall@10 goes
         # from 0.955-0.970 to 0.981-0.984 for a millisecond or two (docs/benchmarks.md, sect. 3).
         default=300,
-        validation_alias=_env("RAGIS_VECTOR_EF"),
+        validation_alias=env("RAGIS_VECTOR_EF"),
         description="Exploration factor of VSIM; 0 keeps the server's default.",
     )
     shards: Annotated[int, Field(ge=1, le=256)] = Field(
         default=1,
-        validation_alias=_env("RAGIS_SHARDS"),
+        validation_alias=env("RAGIS_SHARDS"),
         description="Vector-set shards of new collections (Redis Cluster scale-out).",
     )
     vadd_batch: Annotated[int, Field(ge=1, le=10_000)] = Field(
-        default=256, validation_alias=_env("RAGIS_VADD_BATCH")
+        default=256, validation_alias=env("RAGIS_VADD_BATCH")
     )
 
     # --- Sessions and cache ------------------------------------------------------------------
     session_ttl: Annotated[int, Field(ge=60)] = Field(
-        default=24 * 3600, validation_alias=_env("RAGIS_SESSION_TTL")
+        default=24 * 3600, validation_alias=env("RAGIS_SESSION_TTL")
     )
     session_max_messages: Annotated[int, Field(ge=2, le=10_000)] = Field(
-        default=200, validation_alias=_env("RAGIS_SESSION_MAX_MESSAGES")
+        default=200, validation_alias=env("RAGIS_SESSION_MAX_MESSAGES")
     )
-    cache_enabled: bool = Field(default=True, validation_alias=_env("RAGIS_CACHE_ENABLED"))
+    cache_enabled: bool = Field(default=True, validation_alias=env("RAGIS_CACHE_ENABLED"))
     cache_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         # 0.92: 0 false hits on the benchmark's near misses and ~80% hits on its paraphrases,
         # where 0.95 gave ~55% (docs/benchmarks.md, section 6); the exact terms of the question
         # (ragis.rag.question_terms), not the threshold, keep "2023" from answering "2024".
         default=0.92,
-        validation_alias=_env("RAGIS_CACHE_THRESHOLD"),
+        validation_alias=env("RAGIS_CACHE_THRESHOLD"),
         description="Least cosine similarity between two questions for a cache hit (their exact "
         "terms must also agree).",
     )
     cache_ttl: Annotated[int, Field(ge=1)] = Field(
-        default=7 * 24 * 3600, validation_alias=_env("RAGIS_CACHE_TTL")
+        default=7 * 24 * 3600, validation_alias=env("RAGIS_CACHE_TTL")
     )
 
     # --- LLM -------------------------------------------------------------------------------
     llm_provider: LLMProviderName = Field(
-        default=LLMProviderName.AUTO, validation_alias=_env("RAGIS_LLM_PROVIDER")
+        default=LLMProviderName.AUTO, validation_alias=env("RAGIS_LLM_PROVIDER")
     )
     llm_model: str | None = Field(
         default=None,
-        validation_alias=_env("RAGIS_LLM_MODEL"),
+        validation_alias=env("RAGIS_LLM_MODEL"),
         description="Unset: gpt-4o-mini for OpenAI, llama3.2 for Ollama.",
     )
-    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
-    openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL"))
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=env("OPENAI_BASE_URL"))
     ollama_base_url: str = Field(
-        default="http://localhost:11434", validation_alias=_env("OLLAMA_BASE_URL")
+        default="http://localhost:11434", validation_alias=env("OLLAMA_BASE_URL")
     )
     llm_timeout: Annotated[float, Field(gt=0)] = Field(
         default=120.0,
-        validation_alias=_env("RAGIS_LLM_TIMEOUT"),
+        validation_alias=env("RAGIS_LLM_TIMEOUT"),
         description="Seconds to wait for the first token and between two tokens.",
     )
     llm_connect_timeout: Annotated[float, Field(gt=0)] = Field(
-        default=5.0, validation_alias=_env("RAGIS_LLM_CONNECT_TIMEOUT")
+        default=5.0, validation_alias=env("RAGIS_LLM_CONNECT_TIMEOUT")
     )
     llm_max_retries: Annotated[int, Field(ge=0, le=10)] = Field(
         default=2,
-        validation_alias=_env("RAGIS_LLM_MAX_RETRIES"),
+        validation_alias=env("RAGIS_LLM_MAX_RETRIES"),
         description="Retries of a failed request, only before the first token.",
     )
     llm_temperature: Annotated[float, Field(ge=0, le=2)] = Field(
-        default=0.1, validation_alias=_env("RAGIS_LLM_TEMPERATURE")
+        default=0.1, validation_alias=env("RAGIS_LLM_TEMPERATURE")
     )
 
     @field_validator("openai_api_key", "openai_base_url", "llm_model", mode="before")
@@ -168,18 +207,4 @@ class Settings(BaseSettings):
         return value
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """Pydantic's report as one sentence naming the environment variables."""
-    problems = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "settings"
-        problems.append(f"{field}: {err['msg']}")
-    return "Invalid ragis settings — " + "; ".join(problems)
-
-
-def load_settings(**overrides: object) -> Settings:
-    """Build the settings, turning pydantic's report into one readable `ConfigError`."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc)) from None
+load_settings = Settings.load

@@ -18,7 +18,7 @@ from deploy.composefile import (
 from deploy.dockerfile import Dockerfile
 from ragis.gateway.settings import GatewaySettings, load_gateway_settings
 from ragis.rag.settings import RagSettings, load_rag_settings
-from ragis.settings import Settings
+from ragis.settings import SettingsBase
 
 #: Variables of the images that are not ragis settings (Python's, the model hub's, the shell's).
 IMAGE_VARIABLES = {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "HF_HUB_OFFLINE"}
@@ -34,7 +34,7 @@ def members(compose: dict[str, Any], network: str) -> set[str]:
     return {name for name, s in services(compose).items() if network in s.get("networks", [])}
 
 
-def setting_names(settings: type[Settings]) -> set[str]:
+def setting_names(settings: type[SettingsBase]) -> set[str]:
     names = set()
     for field in settings.model_fields.values():
         alias = field.validation_alias
@@ -164,7 +164,7 @@ def test_the_rag_service_reaches_the_host_and_gets_the_llm_settings_of_the_host(
     ("service", "settings"), [("rag", RagSettings), ("gateway", GatewaySettings)]
 )
 def test_every_variable_a_ragis_container_gets_is_a_setting_it_knows(
-    resolved: dict[str, Any], dockerfile: Dockerfile, service: str, settings: type[Settings]
+    resolved: dict[str, Any], dockerfile: Dockerfile, service: str, settings: type[SettingsBase]
 ) -> None:
     unknown = set(container_env(resolved, dockerfile, service)) - IMAGE_VARIABLES
     assert unknown - setting_names(settings) == set()

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
 
-from ragis.errors import ConfigError
-from ragis.settings import _env, describe_validation_error
+from ragis.settings import Port, SettingsBase, env
 
 __all__ = ["ClientSettings", "load_client_settings"]
 
 
-class ClientSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
-
-    gateway_port: Annotated[int, Field(ge=0, le=65535)] = Field(
-        default=8080, validation_alias=_env("RAGIS_GATEWAY_PORT")
-    )
+class ClientSettings(SettingsBase):
+    gateway_port: Port = Field(default=8080, validation_alias=env("RAGIS_GATEWAY_PORT"))
     gateway_url: str = Field(
         default="",
-        validation_alias=_env("RAGIS_GATEWAY_URL"),
+        validation_alias=env("RAGIS_GATEWAY_URL"),
         description="Default: http://127.0.0.1:$RAGIS_GATEWAY_PORT.",
     )
     timeout: Annotated[float, Field(gt=0)] = Field(
-        default=600.0, validation_alias=_env("RAGIS_CLIENT_TIMEOUT")
+        default=600.0, validation_alias=env("RAGIS_CLIENT_TIMEOUT")
     )
 
     @model_validator(mode="after")
@@ -45,8 +37,4 @@ class ClientSettings(BaseSettings):
         return self
 
 
-def load_client_settings(**overrides: object) -> ClientSettings:
-    try:
-        return ClientSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc)) from None
+load_client_settings = ClientSettings.load

@@ -1,15 +1,17 @@
-"""Settings of the gateway: where it listens, where the RAG service is, and upload limits."""
+"""Settings of the gateway: where it listens, where the RAG service is, and upload limits.
+
+Its own fields only: the gateway reads no Redis, store or LLM setting (those are `Settings`').
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from ragis.errors import ConfigError
-from ragis.settings import Settings, _env, describe_validation_error
+from ragis.settings import Port, SettingsBase, env
 
 __all__ = ["GatewaySettings", "default_static_dir", "load_gateway_settings"]
 
@@ -22,90 +24,88 @@ def default_static_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-class GatewaySettings(Settings):
-    gateway_host: str = Field(default="127.0.0.1", validation_alias=_env("RAGIS_GATEWAY_HOST"))
-    gateway_port: Annotated[int, Field(ge=0, le=65535)] = Field(
-        default=8080, validation_alias=_env("RAGIS_GATEWAY_PORT")
-    )
+class GatewaySettings(SettingsBase):
+    gateway_host: str = Field(default="127.0.0.1", validation_alias=env("RAGIS_GATEWAY_HOST"))
+    gateway_port: Port = Field(default=8080, validation_alias=env("RAGIS_GATEWAY_PORT"))
 
     # --- The RAG service ---------------------------------------------------------------------
     rag_urls: Annotated[list[str], NoDecode] = Field(
         default=["http://127.0.0.1:8001"],
-        validation_alias=_env("RAGIS_RAG_URL"),
+        validation_alias=env("RAGIS_RAG_URL"),
         description="One URL or a comma-separated list; requests go round-robin over them.",
     )
     rag_timeout: Annotated[float, Field(gt=0)] = Field(
         default=900.0,
-        validation_alias=_env("RAGIS_RAG_TIMEOUT"),
+        validation_alias=env("RAGIS_RAG_TIMEOUT"),
         description="Seconds to wait for the RAG service (for a stream: between two chunks).",
     )
 
     # --- Uploads -----------------------------------------------------------------------------
     max_upload_mb: Annotated[int, Field(ge=1, le=100_000)] = Field(
         default=50,
-        validation_alias=_env("RAGIS_MAX_UPLOAD_MB"),
+        validation_alias=env("RAGIS_MAX_UPLOAD_MB"),
         description="Most MiB one upload request may carry, all its files together.",
     )
     max_files_per_upload: Annotated[int, Field(ge=1, le=10_000)] = Field(
-        default=20, validation_alias=_env("RAGIS_MAX_FILES_PER_UPLOAD")
+        default=20, validation_alias=env("RAGIS_MAX_FILES_PER_UPLOAD")
     )
     chunk_tokens: Annotated[int, Field(ge=8, le=254)] = Field(
         default=240,
-        validation_alias=_env("RAGIS_CHUNK_TOKENS"),
+        validation_alias=env("RAGIS_CHUNK_TOKENS"),
         description="Model tokens per chunk; all-MiniLM-L6-v2 reads 256 with [CLS] and [SEP].",
     )
     chunk_overlap: Annotated[int, Field(ge=0)] = Field(
-        default=40, validation_alias=_env("RAGIS_CHUNK_OVERLAP")
+        default=40, validation_alias=env("RAGIS_CHUNK_OVERLAP")
     )
 
     # --- Parsing untrusted files (ragis.ingest.sandbox) ----------------------------------------
     parse_workers: Annotated[int, Field(ge=1, le=256)] = Field(
         default=2,
-        validation_alias=_env("RAGIS_PARSE_WORKERS"),
+        validation_alias=env("RAGIS_PARSE_WORKERS"),
         description="Files parsed at once, each in its own child process; the rest wait.",
     )
     parse_memory_mb: Annotated[int, Field(ge=256, le=1_000_000)] = Field(
         default=1024,
-        validation_alias=_env("RAGIS_PARSE_MEMORY_MB"),
+        validation_alias=env("RAGIS_PARSE_MEMORY_MB"),
         description="Address space of one parsing child (a child starts at about 150 MiB).",
     )
     parse_cpu_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
         default=60,
-        validation_alias=_env("RAGIS_PARSE_CPU_SECONDS"),
+        validation_alias=env("RAGIS_PARSE_CPU_SECONDS"),
         description="CPU seconds one file may take to parse.",
     )
     parse_timeout: Annotated[float, Field(gt=0, le=86_400)] = Field(
         default=120.0,
-        validation_alias=_env("RAGIS_PARSE_TIMEOUT"),
+        validation_alias=env("RAGIS_PARSE_TIMEOUT"),
         description="Wall-clock seconds one file may take to parse, waiting for a slot excluded.",
     )
 
     # --- Connections (ragis.web.guards) --------------------------------------------------------
     header_timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=10.0,
-        validation_alias=_env("RAGIS_HEADER_TIMEOUT"),
+        validation_alias=env("RAGIS_HEADER_TIMEOUT"),
         description="Seconds to send a request's headers, from connecting or from its first byte.",
     )
     body_timeout: Annotated[float, Field(gt=0, le=86_400)] = Field(
         default=300.0,
-        validation_alias=_env("RAGIS_BODY_TIMEOUT"),
+        validation_alias=env("RAGIS_BODY_TIMEOUT"),
         description="Seconds a client has to send a whole request body (408 after).",
     )
     max_connections: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         default=256,
-        validation_alias=_env("RAGIS_MAX_CONNECTIONS"),
+        validation_alias=env("RAGIS_MAX_CONNECTIONS"),
         description="Open connections and requests at once; a request beyond them gets a 503.",
     )
 
     # --- Web UI and streams ------------------------------------------------------------------
     static_dir: Path | None = Field(
         default_factory=default_static_dir,
-        validation_alias=_env("RAGIS_STATIC_DIR"),
+        validation_alias=env("RAGIS_STATIC_DIR"),
         description="The built web UI; unset: frontend/dist of the source tree if it exists.",
     )
     sse_heartbeat: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=10.0,
-        validation_alias=_env("RAGIS_SSE_HEARTBEAT"),
+        validation_alias=env("RAGIS_SSE_HEARTBEAT"),
         description="Seconds of upstream silence after which a chat stream gets a comment.",
     )
 
@@ -149,8 +149,4 @@ class GatewaySettings(Settings):
         return self
 
 
-def load_gateway_settings(**overrides: object) -> GatewaySettings:
-    try:
-        return GatewaySettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc)) from None
+load_gateway_settings = GatewaySettings.load
