@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from support.documents import pdf_bytes
-from support.llm_servers import OpenAIServer, Reply
+from support.llm_servers import Gate, OpenAIServer, Reply
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -47,12 +47,16 @@ def test_upload_ask_stream_cite_reload_and_delete(
     expect(page.get_by_test_id("document-row")).to_contain_text("lighthouse.pdf")
 
     tokens = ["The Fresnel lens ", "was installed ", "in 1872 ", "[1]."]
-    llm.script(Reply(tokens=tokens, token_delay=0.4))
+    gate = Gate()  # the LLM sends a token only when the test opens the gate
+    llm.script(Reply(tokens=tokens, gate=gate))
+    gate.open()
     ask(page, "When was the Fresnel lens installed?")
     answer = page.get_by_test_id("message-assistant").last
-    # The answer streams in: its first words show while the rest is still coming.
+    # The answer streams in: its first words show while the rest is still held back.
     expect(answer).to_contain_text("The Fresnel lens", timeout=20_000)
-    assert "[1]" not in answer.inner_text()
+    assert "in 1872" not in answer.inner_text()
+    for _ in tokens[1:]:
+        gate.open()
     expect(answer).to_contain_text("in 1872", timeout=20_000)
     expect(page.get_by_test_id("stop")).to_have_count(0, timeout=20_000)
 
@@ -84,20 +88,29 @@ def test_stop_aborts_the_answer_and_the_server_cancels_the_llm(
     doc = tmp_path / "notes.md"
     doc.write_text("# Notes\n\nThe harbour opens at dawn and closes at dusk.\n")
     upload(page, doc)
-    llm.script(Reply(tokens=[f"word{i} " for i in range(60)], token_delay=0.25))
+    # Two tokens go out; the LLM holds the rest until the client leaves.
+    gate = Gate()
+    llm.script(Reply(tokens=[f"word{i} " for i in range(60)], gate=gate))
+    gate.open()
+    gate.open()
     ask(page, "When does the harbour open?")
     expect(page.get_by_test_id("message-assistant").last).to_contain_text("word1", timeout=20_000)
     page.get_by_test_id("stop").click()
-    assert llm.wait_for_disconnect(timeout=5)
+    assert llm.wait_for_disconnect(timeout=30)
+    assert llm.completed == 0
     expect(page.get_by_test_id("stopped-badge")).to_be_visible()
     text = page.get_by_test_id("message-assistant").last.inner_text()
     assert "word59" not in text
     # Esc stops too.
-    llm.script(Reply(tokens=[f"more{i} " for i in range(60)], token_delay=0.25))
+    again = Gate()
+    llm.script(Reply(tokens=[f"more{i} " for i in range(60)], gate=again))
+    again.open()
+    again.open()
     ask(page, "And when does it close?")
     expect(page.get_by_test_id("message-assistant").last).to_contain_text("more1", timeout=20_000)
     page.get_by_test_id("chat-input").press("Escape")
-    assert llm.wait_for_disconnect(timeout=5, count=2)
+    assert llm.wait_for_disconnect(timeout=30, count=2)
+    assert llm.completed == 0
 
 
 XSS = (
