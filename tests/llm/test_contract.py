@@ -17,6 +17,7 @@ from ragis.errors import LLMAuthError, LLMError, LLMStreamBroken, LLMUnavailable
 from ragis.llm import ChatMessage, LLMProvider, OllamaProvider, OpenAIProvider
 from ragis.settings import Settings
 from support.llm_servers import (
+    Gate,
     OllamaServer,
     OpenAIServer,
     Reply,
@@ -263,7 +264,7 @@ async def test_a_hanging_server_is_unavailable_after_the_timeout(
         with pytest.raises(LLMUnavailable, match=r"did not answer within 0\.3 s"):
             await llm.complete(MESSAGES)
     assert len(server.chat_requests) == 1  # a slow server is not asked twice
-    assert await server.wait_for_disconnect_async(within=2)
+    assert await server.wait_for_disconnect_async(within=30)
 
 
 async def test_a_stall_after_tokens_is_stream_broken(pair: Pair, server: ScriptedLLMServer) -> None:
@@ -279,11 +280,14 @@ async def test_a_stall_after_tokens_is_stream_broken(pair: Pair, server: Scripte
 async def test_closing_the_generator_closes_the_connection(
     server: ScriptedLLMServer, provider: LLMProvider
 ) -> None:
-    server.script(Reply(tokens=[f" t{i}" for i in range(200)], token_delay=0.02))
+    gate = Gate()  # two tokens go out; the server holds the rest until the client leaves
+    server.script(Reply(tokens=[f" t{i}" for i in range(200)], gate=gate))
+    gate.open()
+    gate.open()
     stream = provider.stream(MESSAGES)
     assert [await anext(stream), await anext(stream)] == [" t0", " t1"]
     await stream.aclose()  # type: ignore[attr-defined]
-    assert await server.wait_for_disconnect_async(within=2)
+    assert await server.wait_for_disconnect_async(within=30)
     assert server.completed == 0
 
 
@@ -300,7 +304,7 @@ async def test_cancelling_the_consumer_closes_the_connection(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await server.wait_for_disconnect_async(within=2)
+    assert await server.wait_for_disconnect_async(within=30)
 
 
 async def test_nothing_listening_is_unavailable_and_says_what_to_check(pair: Pair) -> None:
