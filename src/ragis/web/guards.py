@@ -41,6 +41,9 @@ __all__ = ["MAX_HEADER_BYTES", "guarded_protocol", "server_options"]
 MAX_HEADER_BYTES = 64 * 1024
 """Request line and headers together; browsers send a few KB, nginx's default cap is 32 KB."""
 
+LINGER_SECONDS = 2.0
+"""How long a connection refused mid-request still reads (and drops) what the client sends."""
+
 
 def server_options(
     *, header_timeout: float, body_timeout: float, max_connections: int
@@ -79,6 +82,7 @@ class _GuardedProtocol(HttpToolsProtocol):
     _header_bytes = 0
     _body_timer: asyncio.TimerHandle | None = None
     _body_overdue = False
+    _lingering = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -90,20 +94,21 @@ class _GuardedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # read and dropped: see `_refuse`
         super().data_received(data)
         if self._header_timer is None:  # the headers are complete (or no request started)
             return
         self._header_bytes += len(data)
         if self._header_bytes > MAX_HEADER_BYTES and not self.transport.is_closing():
             self._disarm_header_timer()
-            self.transport.write(
+            self._refuse(
                 _raw_response(
                     "431 Request Header Fields Too Large",
                     "too_large",
                     f"The request line and headers are over {MAX_HEADER_BYTES // 1024} KiB.",
                 )
             )
-            self.transport.close()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -179,14 +184,29 @@ class _GuardedProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self._header_bytes:  # a request had started: say why it ends
-            self.transport.write(
+            self._refuse(
                 _raw_response(
                     "408 Request Timeout",
                     "request_timeout",
                     f"The request headers did not arrive within {self.header_timeout:g} s.",
                 )
             )
-        self.transport.close()
+        else:
+            self.transport.close()
+
+    def _refuse(self, response: bytes) -> None:
+        """Send `response` and close, so that the client reads it: a lingering close, as nginx
+        does. Closing a socket whose peer is still sending makes the kernel answer with a reset,
+        and a reset can discard the response before the client reads it (seen in tests: a 431
+        lost 2 runs in 6). So the write side is shut first (FIN after the response), and what
+        the client still sends is read and dropped until it closes or `LINGER_SECONDS` pass."""
+        self.transport.write(response)
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self._lingering = True
+        self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 async def _too_busy(scope: Scope, receive: Receive, send: Send) -> None:
