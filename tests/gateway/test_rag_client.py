@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from ragis.contract import ChunkIn, DocumentIn, IndexRequest, IndexResponse
 from ragis.errors import UpstreamError
 from ragis.gateway import rag_client
 from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
@@ -115,27 +116,62 @@ async def test_ids_are_quoted_into_one_path_segment() -> None:
 
 async def test_index_sends_compact_json_and_reads_the_answer() -> None:
     answer = {
+        "collection": "default",
         "document_id": "d1",
-        "chunks": 3,
+        "chunks": 2,
         "duplicate": False,
-        "timings": {"embed_ms": 1.5, "write_ms": 0.25},
+        "replaced": False,
+        "version": 4,
+        "timings": {"embed_ms": 1.5, "write_ms": 0.25, "total_ms": 2.0},
     }
 
     async def handler(request: Request, reply: Reply) -> None:
         await reply.json(200, answer)
 
-    body = {"document": {"name": "é.txt"}, "chunks": ["a", "b", "c"]}
+    sha = "0" * 64
+    body = IndexRequest(
+        collection="default",
+        document=DocumentIn(
+            id="d1", filename="é.txt", content_type="text/plain", sha256=sha, size=5, pages=None
+        ),
+        chunks=[ChunkIn(text="a", position=0, page=1), ChunkIn(text="b", position=1)],
+    )
     async with scripted_server(handler) as server, client(server.url) as rag:
         indexed = await rag.index(body)
-    assert (indexed.document_id, indexed.chunks, indexed.duplicate) == ("d1", 3, False)
-    assert (indexed.replaced, indexed.embed_ms, indexed.write_ms) == (False, 1.5, 0.25)
+    assert indexed == IndexResponse.model_validate(answer)
     [request] = server.requests
     assert (request.method, request.target) == ("POST", "/index")
     assert request.headers["content-type"] == "application/json"
-    assert request.body == '{"document":{"name":"é.txt"},"chunks":["a","b","c"]}'.encode()
+    # Compact, and only the fields that were set: the second chunk has no page, so no `page`.
+    sent = (
+        '{"collection":"default","document":{"id":"d1","filename":"é.txt",'
+        f'"content_type":"text/plain","sha256":"{sha}","size":5,"pages":null}},'
+        '"chunks":[{"text":"a","position":0,"page":1},{"text":"b","position":1}]}'
+    )
+    assert request.body == sent.encode()
     # No compression: an answer stream must flow as it comes.
     assert request.headers["accept-encoding"] == "identity"
     assert request.headers["user-agent"].startswith("ragis-gateway/")
+
+
+async def test_an_index_answer_that_is_not_the_contracts_is_an_upstream_error() -> None:
+    async def handler(request: Request, reply: Reply) -> None:
+        await reply.json(200, {"document_id": "d1", "chunks": 3, "duplicate": False})
+
+    body = IndexRequest(
+        document=DocumentIn(
+            id="d1", filename="a.txt", content_type="text/plain", sha256="0" * 64, size=1
+        ),
+        chunks=[ChunkIn(text="a", position=0)],
+    )
+    async with scripted_server(handler) as server, client(server.url) as rag:
+        with pytest.raises(UpstreamError) as caught:
+            await rag.index(body)
+    assert caught.value.message == (
+        f"The RAG service at {server.url} answered /index with a body the gateway cannot read "
+        "(collection: Field required): are the gateway and the RAG service the same ragis "
+        "version?"
+    )
 
 
 async def test_a_silent_answer_times_out_with_rag_timeout_and_is_not_retried() -> None:

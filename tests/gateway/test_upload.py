@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
+from ragis.web.run import serve_in_thread as serve
 from support.documents import docx_bytes, html_page, pdf_bytes, png_bytes
+from support.gateway_fixtures import GatewayFactory
 from support.http import collect_events
 
 FileSpec = tuple[str, bytes]
@@ -215,3 +221,21 @@ async def test_a_bad_collection_name_no_file_or_no_multipart_are_422(
     response = await gateway.post("/api/documents/upload", json={"file": "x"})
     assert response.status_code == 422
     assert await documents(gateway, "x") == []
+
+
+async def test_an_index_answer_the_gateway_cannot_read_is_an_upstream_error_not_a_500(
+    start_gateway: GatewayFactory,
+) -> None:
+    # A stand-in RAG service that indexes "successfully" but leaves out most of its answer:
+    # the gateway answers as for any unusable upstream answer (503, `status_for`), in a sentence.
+    async def index(request: Request) -> JSONResponse:
+        return JSONResponse({"document_id": "d1", "chunks": 1, "duplicate": False})
+
+    app = Starlette(routes=[Route("/index", index, methods=["POST"])])
+    with serve(app) as rag_url, start_gateway(rag_urls=[rag_url]) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            status, body = await upload(client, ("saturn.txt", TEXT))
+    assert status == 503
+    assert body["error"]["code"] == "upstream_error"
+    assert body["error"]["message"].startswith(f"The RAG service at {rag_url} answered /index")
+    assert "(collection: Field required)" in body["error"]["message"]

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from ragis.contract import ChunkIn, DocumentIn, IndexRequest
 from ragis.errors import EmptyFile
 from ragis.gateway.rag_client import RagClient
 from ragis.gateway.schemas import FileIndexed, UploadTimings
@@ -56,7 +57,7 @@ class Pipeline:
 
         t = time.perf_counter()
         indexed = await self._rag.index(
-            _index_body(collection, name, data, sha256, parsed, chunks, tags)
+            _index_request(collection, name, data, sha256, parsed, chunks, tags)
         )
         index_ms = elapsed_ms(t)
         return FileIndexed(
@@ -80,7 +81,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _index_body(
+def _index_request(
     collection: str,
     name: str,
     data: bytes,
@@ -88,20 +89,23 @@ def _index_body(
     parsed: ParsedDocument,
     chunks: Sequence[Chunk],
     tags: Sequence[str],
-) -> dict[str, object]:
-    return {
-        "collection": collection,
-        "document": {
-            "id": uuid.uuid4().hex,
-            "filename": name,
-            "content_type": parsed.content_type,
-            "sha256": sha256,
-            "size": len(data),
-            "pages": parsed.page_count,
-            "tags": list(tags),
-        },
-        "chunks": [
-            {"text": c.text, "position": c.position, **({"page": c.page} if c.page else {})}
+) -> IndexRequest:
+    """The `/index` body; a chunk without a page leaves `page` unset, so it is not sent."""
+    return IndexRequest(
+        collection=collection,
+        document=DocumentIn(
+            id=uuid.uuid4().hex,
+            filename=name,
+            content_type=parsed.content_type,
+            sha256=sha256,
+            size=len(data),
+            pages=parsed.page_count,
+            tags=list(tags),
+        ),
+        chunks=[
+            ChunkIn(text=c.text, position=c.position, page=c.page)
+            if c.page
+            else ChunkIn(text=c.text, position=c.position)
             for c in chunks
         ],
-    }
+    )

@@ -6,8 +6,9 @@ skipped (the request had not been sent, so trying the next one is safe). What co
 - a 2xx answer: its JSON object;
 - a ragis error answer `{"error": {"code", "message"}}`: `RagAnswerError`, which keeps the RAG
   service's status, code and message so the gateway passes them through unchanged;
-- no answer (refused everywhere, timed out, connection cut) or an answer that is not ragis JSON:
-  `UpstreamError` with a sentence naming the URL ("the RAG service at URL does not answer").
+- no answer (refused everywhere, timed out, connection cut), an answer that is not ragis JSON,
+  or an `/index` answer that is not the contract's `IndexResponse`: `UpstreamError` with a
+  sentence naming the URL ("the RAG service at URL does not answer").
 
 Time limits (`new_session`): `CONNECT_TIMEOUT` to connect, `RAGIS_RAG_TIMEOUT` between two reads
 (for a stream: between two chunks), none on a whole request, so that a long `/index` still ends.
@@ -23,11 +24,13 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from pydantic import ValidationError
 
 from ragis import __version__
+from ragis.contract import IndexRequest, IndexResponse
 from ragis.errors import RagisError, UpstreamError
 
-__all__ = ["ChatStream", "Indexed", "JSONObject", "RagAnswerError", "RagClient", "new_session"]
+__all__ = ["ChatStream", "JSONObject", "RagAnswerError", "RagClient", "new_session"]
 
 JSONObject = dict[str, Any]
 
@@ -64,18 +67,6 @@ class RagAnswerError(RagisError):
         self.code = code
 
 
-@dataclass(frozen=True, slots=True)
-class Indexed:
-    """What `/index` answered for one document."""
-
-    document_id: str
-    chunks: int
-    duplicate: bool
-    replaced: bool
-    embed_ms: float
-    write_ms: float
-
-
 @dataclass(slots=True)
 class ChatStream:
     """An open `/chat/stream` answer (status 200, headers read, body not yet). Close it."""
@@ -99,17 +90,21 @@ class RagClient:
 
     # --- endpoints -------------------------------------------------------------------------
 
-    async def index(self, body: Mapping[str, Any]) -> Indexed:
-        answer = await self._json("POST", "/index", json=body)
-        timings = answer.get("timings") or {}
-        return Indexed(
-            document_id=str(answer["document_id"]),
-            chunks=int(answer["chunks"]),
-            duplicate=bool(answer["duplicate"]),
-            replaced=bool(answer.get("replaced", False)),
-            embed_ms=float(timings.get("embed_ms", 0.0)),
-            write_ms=float(timings.get("write_ms", 0.0)),
-        )
+    async def index(self, request: IndexRequest) -> IndexResponse:
+        """Index one document. Only the fields set when `request` was built are sent (a chunk
+        without a page carries no `page`)."""
+        body = request.model_dump(mode="json", exclude_unset=True)
+        url, answer = await self._json_from("POST", "/index", json=body)
+        try:
+            return IndexResponse.model_validate(answer)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the answer"
+            raise UpstreamError(
+                f"The RAG service at {url} answered /index with a body the gateway cannot read "
+                f"({where}: {first['msg']}): are the gateway and the RAG service the same "
+                "ragis version?"
+            ) from None
 
     async def delete_document(self, collection: str, doc_id: str) -> JSONObject:
         return await self._json("DELETE", f"/index/{_seg(collection)}/{_seg(doc_id)}")
