@@ -11,7 +11,15 @@ from ragis.client.settings import ClientSettings, load_client_settings
 from ragis.errors import ConfigError
 from ragis.gateway.settings import GatewaySettings, load_gateway_settings
 from ragis.rag.settings import RagSettings, load_rag_settings
-from ragis.settings import LLMProviderName, Quantization, Settings, SettingsBase, load_settings
+from ragis.settings import (
+    LLMProviderName,
+    Quantization,
+    Settings,
+    SettingsBase,
+    UpSettings,
+    load_settings,
+    load_up_settings,
+)
 
 SRC = Path(ragis.__file__).parent
 
@@ -23,7 +31,7 @@ def test_defaults_match_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.redis_url is None
     assert settings.data_dir == Path("./data")
     assert settings.key_prefix == "ragis"
-    assert settings.redis_port == 6379
+    assert load_up_settings(_env_file=None).redis_port == 6379
     assert settings.quantization is Quantization.Q8
     assert settings.session_ttl == 86400
     assert settings.llm_provider is LLMProviderName.AUTO
@@ -39,7 +47,7 @@ def test_environment_names_are_the_documented_ones(monkeypatch: pytest.MonkeyPat
     assert settings.redis_url == "redis://example:6380/0"
     assert settings.data_dir == Path("/srv/ragis")
     assert settings.key_prefix == "kb"
-    assert settings.redis_port == 7000
+    assert load_up_settings(_env_file=None).redis_port == 7000
     assert settings.quantization is Quantization.NOQUANT
 
 
@@ -50,9 +58,8 @@ def test_dotenv_is_read_after_the_environment(
     env_file.write_text("RAGIS_KEY_PREFIX=fromfile\nRAGIS_REDIS_PORT=7001\n")
     monkeypatch.delenv("RAGIS_KEY_PREFIX", raising=False)
     monkeypatch.setenv("RAGIS_REDIS_PORT", "7002")
-    settings = load_settings(_env_file=env_file)
-    assert settings.key_prefix == "fromfile"
-    assert settings.redis_port == 7002
+    assert load_settings(_env_file=env_file).key_prefix == "fromfile"
+    assert load_up_settings(_env_file=env_file).redis_port == 7002
 
 
 def test_an_empty_redis_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +71,6 @@ def test_an_empty_redis_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> N
     ("name", "value", "needle"),
     [
         ("REDIS_URL", "http://localhost", "must start with redis://"),
-        ("RAGIS_REDIS_PORT", "70000", "less than or equal to 65535"),
         ("RAGIS_KEY_PREFIX", "bad prefix{", "should match pattern"),
         ("RAGIS_VECTOR_QUANT", "Q4", "Q8"),
         ("RAGIS_CACHE_THRESHOLD", "1.5", "less than or equal to 1"),
@@ -81,13 +87,51 @@ def test_a_bad_value_fails_with_a_readable_config_error(
     assert needle in caught.value.message
 
 
+UP_FIELDS = {"redis_port", "redis_start_timeout", "restart_limit", "restart_window"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("RAGIS_REDIS_PORT", "70000", "less than or equal to 65535"),
+        ("RAGIS_REDIS_PORT", "not-a-port", "valid integer"),
+        ("RAGIS_REDIS_START_TIMEOUT", "0", "greater than 0"),
+        ("RAGIS_RESTART_LIMIT", "0", "greater than or equal to 1"),
+        ("RAGIS_RESTART_WINDOW", "86401", "less than or equal to 86400"),
+    ],
+)
+def test_the_up_settings_refuse_a_bad_value_with_the_same_sentence(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, needle: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_up_settings(_env_file=None)
+    assert caught.value.message.startswith(f"Invalid ragis settings — {name}: ")
+    assert needle in caught.value.message
+
+
+def test_the_rag_service_reads_none_of_what_only_ragis_up_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert set(UpSettings.model_fields) == UP_FIELDS
+    assert not UP_FIELDS & set(RagSettings.model_fields)
+    for name in ("RAGIS_REDIS_PORT", "RAGIS_REDIS_START_TIMEOUT", "RAGIS_RESTART_LIMIT"):
+        monkeypatch.setenv(name, "-1")
+    assert load_rag_settings(_env_file=None).top_k == 5
+
+
 def test_each_service_has_its_own_settings_class_and_the_gateway_no_redis_or_llm_field() -> None:
     shared = set(Settings.model_fields)
     assert {"redis_url", "key_prefix", "quantization", "llm_provider"} <= shared
     assert shared <= set(RagSettings.model_fields)
     assert not shared & set(GatewaySettings.model_fields)
     assert not shared & set(ClientSettings.model_fields)
-    for cls in (Settings, RagSettings, GatewaySettings, ClientSettings):
+    assert not set(UpSettings.model_fields) & (
+        set(RagSettings.model_fields)
+        | set(GatewaySettings.model_fields)
+        | set(ClientSettings.model_fields)
+    )
+    for cls in (Settings, RagSettings, GatewaySettings, ClientSettings, UpSettings):
         assert issubclass(cls, SettingsBase)
 
 
@@ -105,8 +149,9 @@ def test_the_gateway_starts_whatever_the_redis_and_llm_variables_say(
 @pytest.mark.parametrize(
     ("load", "name"),
     [
-        (load_settings, "RAGIS_REDIS_PORT"),
+        (load_settings, "RAGIS_VECTOR_M"),
         (load_rag_settings, "RAGIS_TOP_K"),
+        (load_up_settings, "RAGIS_REDIS_PORT"),
         (load_gateway_settings, "RAGIS_GATEWAY_PORT"),
         (load_client_settings, "RAGIS_CLIENT_TIMEOUT"),
     ],

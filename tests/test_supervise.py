@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from ragis.errors import ConfigError, ServiceCrashed
-from ragis.rag.settings import load_rag_settings
+from ragis.settings import load_up_settings
 from ragis.signals import StopRequested, StopSignals
 from ragis.supervise import RestartPolicy, Supervised, Supervisor
 
@@ -114,14 +114,14 @@ def test_hostile_restart_settings_are_refused_with_a_sentence(
 ) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as caught:
-        load_rag_settings(_env_file=None)
+        load_up_settings(_env_file=None)
     assert name in caught.value.message or name.lower().removeprefix("ragis_") in (
         caught.value.message
     )
 
 
 def test_restart_settings_have_their_defaults() -> None:
-    settings = load_rag_settings(_env_file=None)
+    settings = load_up_settings(_env_file=None)
     assert (settings.restart_limit, settings.restart_window) == (5, 300.0)
 
 

@@ -35,6 +35,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
 def _run_up(signals: StopSignals) -> int:
     from ragis.gateway.settings import load_gateway_settings
     from ragis.rag.settings import load_rag_settings
+    from ragis.settings import load_up_settings
     from ragis.signals import StopRequested
     from ragis.stack import Stack
 
@@ -43,7 +44,13 @@ def _run_up(signals: StopSignals) -> int:
 
     echo(f"ragis {__version__}: starting ...")
     try:
-        stack = Stack(load_rag_settings(), load_gateway_settings(), echo=echo, signals=signals)
+        stack = Stack(
+            load_rag_settings(),
+            load_gateway_settings(),
+            load_up_settings(),
+            echo=echo,
+            signals=signals,
+        )
         stack.start()  # on a failure or a stop signal it stops what it started, then raises
         try:
             echo("ragis is up:")

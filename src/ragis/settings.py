@@ -6,8 +6,10 @@ keeps the environment variable names that scripts and docs rely on (`REDIS_URL`,
 
     SettingsBase          how every class reads, and its one loader: `load()` turns a bad value
     |                     into a `ConfigError` sentence naming the variable
-    +-- Settings          Redis and the store, the LLM, `ragis up` (the embedded Redis, restarts)
+    +-- Settings          Redis and the store, the LLM
     |   +-- RagSettings   the RAG service (ragis.rag.settings): + embedding, indexing, chat
+    +-- UpSettings        `ragis up` (here, read by ragis.stack): the embedded Redis's port, its
+    |                     start timeout, restarting a crashed service
     +-- GatewaySettings   the gateway (ragis.gateway.settings): listening, the RAG service, uploads
     +-- ClientSettings    `ragis ingest` and `ragis ask` (ragis.client.settings): the gateway's URL
 
@@ -32,9 +34,11 @@ __all__ = [
     "Quantization",
     "Settings",
     "SettingsBase",
+    "UpSettings",
     "describe_validation_error",
     "env",
     "load_settings",
+    "load_up_settings",
 ]
 
 #: A TCP port; 0 picks a free one where the setting says so.
@@ -85,7 +89,7 @@ class Quantization(StrEnum):
 
 
 class Settings(SettingsBase):
-    """Redis and the store, the LLM, and what `ragis up` itself reads."""
+    """Redis and the store, and the LLM."""
 
     # --- Redis -------------------------------------------------------------------------------
     redis_url: str | None = Field(
@@ -97,26 +101,6 @@ class Settings(SettingsBase):
     key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = Field(
         default="ragis", validation_alias=env("RAGIS_KEY_PREFIX")
     )
-    redis_port: Port = Field(
-        default=6379,
-        validation_alias=env("RAGIS_REDIS_PORT"),
-        description="Port of the embedded Redis; 0 picks a free one.",
-    )
-    redis_start_timeout: float = Field(
-        default=15.0, gt=0, validation_alias=env("RAGIS_REDIS_START_TIMEOUT")
-    )
-
-    # --- ragis up: restarting a crashed service ----------------------------------------------
-    restart_limit: Annotated[int, Field(ge=1, le=100)] = Field(
-        default=5,
-        validation_alias=env("RAGIS_RESTART_LIMIT"),
-        description="Crashes of one service within RAGIS_RESTART_WINDOW after which `ragis up` "
-        "stops everything instead of restarting it again.",
-    )
-    restart_window: Annotated[float, Field(gt=0, le=86_400)] = Field(
-        default=300.0, validation_alias=env("RAGIS_RESTART_WINDOW")
-    )
-
     # --- Vector index ------------------------------------------------------------------------
     quantization: Quantization = Field(
         default=Quantization.Q8, validation_alias=env("RAGIS_VECTOR_QUANT")
@@ -208,3 +192,31 @@ class Settings(SettingsBase):
 
 
 load_settings = Settings.load
+
+
+class UpSettings(SettingsBase):
+    """What `ragis up` itself reads: the embedded Redis it starts, and its restarts."""
+
+    # --- The embedded Redis ------------------------------------------------------------------
+    redis_port: Port = Field(
+        default=6379,
+        validation_alias=env("RAGIS_REDIS_PORT"),
+        description="Port of the embedded Redis; 0 picks a free one.",
+    )
+    redis_start_timeout: float = Field(
+        default=15.0, gt=0, validation_alias=env("RAGIS_REDIS_START_TIMEOUT")
+    )
+
+    # --- Restarting a crashed service --------------------------------------------------------
+    restart_limit: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5,
+        validation_alias=env("RAGIS_RESTART_LIMIT"),
+        description="Crashes of one service within RAGIS_RESTART_WINDOW after which `ragis up` "
+        "stops everything instead of restarting it again.",
+    )
+    restart_window: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=300.0, validation_alias=env("RAGIS_RESTART_WINDOW")
+    )
+
+
+load_up_settings = UpSettings.load

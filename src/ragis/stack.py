@@ -21,6 +21,7 @@ from ragis.gateway.settings import GatewaySettings
 from ragis.net import free_port
 from ragis.process import ServiceProcess, child_environment
 from ragis.rag.settings import RagSettings
+from ragis.settings import UpSettings
 from ragis.signals import StopSignals
 from ragis.supervise import Supervised, Supervisor
 
@@ -45,6 +46,7 @@ class Stack:
         self,
         settings: RagSettings,
         gateway: GatewaySettings,
+        up: UpSettings,
         *,
         echo: Callable[[str], None] = print,
         start_timeout: float = 300.0,
@@ -52,6 +54,7 @@ class Stack:
     ) -> None:
         self.settings = settings
         self.gateway = gateway
+        self.up = up
         self.echo = echo
         self.start_timeout = start_timeout
         # Not installed by default (then never requested): the caller decides about handlers.
@@ -82,8 +85,8 @@ class Stack:
             [p.supervised for p in self.parts if p.supervised is not None],
             self.signals,
             echo=self.echo,
-            limit=self.settings.restart_limit,
-            window=self.settings.restart_window,
+            limit=self.up.restart_limit,
+            window=self.up.restart_window,
         ).run()
 
     def stop(self) -> None:
@@ -103,8 +106,8 @@ class Stack:
             return
         server = EmbeddedRedis(
             self.settings.data_dir,
-            self.settings.redis_port,
-            start_timeout=self.settings.redis_start_timeout,
+            self.up.redis_port,
+            start_timeout=self.up.redis_start_timeout,
             interrupt=self.signals.check,
         )
         self.echo(f"starting the embedded Redis 8 (data in {server.data_dir}) ...")

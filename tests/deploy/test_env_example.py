@@ -9,6 +9,7 @@ from deploy.composefile import REPO, variables
 from ragis.client.settings import ClientSettings
 from ragis.gateway.settings import GatewaySettings
 from ragis.rag.settings import RagSettings
+from ragis.settings import UpSettings
 
 EXAMPLE = REPO / ".env.example"
 
@@ -28,7 +29,7 @@ def example_names() -> set[str]:
 
 def ragis_names() -> set[str]:
     names = set()
-    for settings in (RagSettings, GatewaySettings, ClientSettings):
+    for settings in (RagSettings, GatewaySettings, ClientSettings, UpSettings):
         for field in settings.model_fields.values():
             names.update(getattr(field.validation_alias, "choices", []))
     return {str(name) for name in names if str(name).isupper()}
