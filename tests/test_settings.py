@@ -14,6 +14,7 @@ from ragis.rag.settings import RagSettings, load_rag_settings
 from ragis.settings import (
     LLMProviderName,
     Quantization,
+    ServiceSettings,
     Settings,
     SettingsBase,
     UpSettings,
@@ -120,11 +121,14 @@ def test_the_rag_service_reads_none_of_what_only_ragis_up_reads(
     assert load_rag_settings(_env_file=None).top_k == 5
 
 
-def test_each_service_has_its_own_settings_class_and_the_gateway_no_redis_or_llm_field() -> None:
+def test_each_service_has_its_own_settings_class_and_the_gateway_no_store_or_llm_field() -> None:
     shared = set(Settings.model_fields)
     assert {"redis_url", "key_prefix", "quantization", "llm_provider"} <= shared
     assert shared <= set(RagSettings.model_fields)
-    assert not shared & set(GatewaySettings.model_fields)
+    # The gateway reads Redis (accounts) and the internal token, and nothing of the store.
+    service = set(ServiceSettings.model_fields)
+    assert {"redis_url", "key_prefix", "data_dir", "internal_token"} == service
+    assert shared & set(GatewaySettings.model_fields) == service
     assert not shared & set(ClientSettings.model_fields)
     assert not set(UpSettings.model_fields) & (
         set(RagSettings.model_fields)
@@ -135,14 +139,13 @@ def test_each_service_has_its_own_settings_class_and_the_gateway_no_redis_or_llm
         assert issubclass(cls, SettingsBase)
 
 
-def test_the_gateway_starts_whatever_the_redis_and_llm_variables_say(
+def test_the_gateway_starts_whatever_the_store_and_llm_variables_say(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("REDIS_URL", "http://not-redis")
     monkeypatch.setenv("RAGIS_VECTOR_QUANT", "Q4")
     monkeypatch.setenv("RAGIS_LLM_PROVIDER", "nobody")
     assert load_gateway_settings(_env_file=None).gateway_port == 8080
-    with pytest.raises(ConfigError, match="REDIS_URL"):
+    with pytest.raises(ConfigError, match=r"RAGIS_VECTOR_QUANT|quantization"):
         load_rag_settings(_env_file=None)
 
 

@@ -17,7 +17,15 @@
     │       ├── CorruptFile         a supported type that cannot be parsed, or built to expand (422)
     │       ├── EmptyFile           no bytes, or no text once extracted (422)
     │       └── FileTooLarge        over a size, page or expansion limit (413)
-    ├── NotFound                    an unknown collection, document or session
+    ├── NotFound                    an unknown collection, document or session (or another
+    │                               workspace's: isolation answers as if it did not exist)
+    ├── Conflict                    a name already taken (a user, a workspace) (409)
+    ├── AuthError                   who is asking, and may they
+    │   ├── Unauthenticated         no credentials, or credentials ragis does not accept (401)
+    │   ├── Forbidden               known caller without the right, a foreign Host, a
+    │   │                           cross-site request (403)
+    │   └── TooManyAttempts         sign-in failures locked out for a while (429 + Retry-After)
+    ├── DataFormatTooNew            Redis holds data of a newer ragis than this one
     ├── IndexInterrupted            an ingest lost its lease midway (stalled writer, Redis restart)
     ├── LLMError                    the language model failed; says which provider and what to do
     │   ├── LLMUnavailable          cannot connect, or timed out before answering
@@ -34,12 +42,16 @@ Each error's message is a sentence a user can act on; the HTTP edge maps the cla
 from __future__ import annotations
 
 __all__ = [
+    "AuthError",
     "ConfigError",
+    "Conflict",
     "CorruptFile",
     "DataDirInUse",
+    "DataFormatTooNew",
     "EmptyFile",
     "FileRejected",
     "FileTooLarge",
+    "Forbidden",
     "IndexInterrupted",
     "InvalidInput",
     "InvalidName",
@@ -56,6 +68,8 @@ __all__ = [
     "ServiceCrashed",
     "SessionMismatch",
     "TooLarge",
+    "TooManyAttempts",
+    "Unauthenticated",
     "UnsupportedFile",
     "UpstreamError",
     "VectorSetsMissing",
@@ -124,6 +138,39 @@ class SessionMismatch(InvalidInput):
 
 class NotFound(RagisError):
     code = "not_found"
+
+
+class Conflict(RagisError):
+    code = "conflict"
+
+
+class AuthError(RagisError):
+    code = "auth_error"
+
+
+class Unauthenticated(AuthError):
+    code = "unauthenticated"
+
+
+class Forbidden(AuthError):
+    code = "forbidden"
+
+
+class TooManyAttempts(AuthError):
+    """Sign-in refused for `retry_after` seconds after repeated failures."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DataFormatTooNew(RagisError):
+    """Redis holds data written by a newer ragis: this one refuses to start rather than
+    misread or damage it."""
+
+    code = "data_format_too_new"
 
 
 class IndexInterrupted(RagisError):

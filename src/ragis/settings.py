@@ -4,17 +4,21 @@ Each class reads the environment, then `.env` in the current directory, then the
 keeps the environment variable names that scripts and docs rely on (`REDIS_URL`,
 `RAGIS_DATA_DIR`, ...). Nothing else in ragis reads `os.environ`.
 
-    SettingsBase          how every class reads, and its one loader: `load()` turns a bad value
-    |                     into a `ConfigError` sentence naming the variable
-    +-- Settings          Redis and the store, the LLM
-    |   +-- RagSettings   the RAG service (ragis.rag.settings): + embedding, indexing, chat
-    +-- UpSettings        `ragis up` (here, read by ragis.stack): the embedded Redis's port, its
-    |                     start timeout, restarting a crashed service
-    +-- GatewaySettings   the gateway (ragis.gateway.settings): listening, the RAG service, uploads
-    +-- ClientSettings    `ragis ingest` and `ragis ask` (ragis.client.settings): the gateway's URL
+    SettingsBase                how every class reads, and its one loader: `load()` turns a bad
+    |                           value into a `ConfigError` sentence naming the variable
+    +-- RedisSettings           where Redis is, the data dir, the key prefix
+    |   +-- ServiceSettings     + the internal token between the gateway and the RAG service
+    |       +-- Settings        + the store and the LLM
+    |       |   +-- RagSettings the RAG service (ragis.rag.settings): + embedding, indexing, chat
+    |       +-- GatewaySettings the gateway (ragis.gateway.settings): listening, the RAG service,
+    |                           uploads, accounts and sign-in
+    +-- UpSettings              `ragis up` (here, read by ragis.stack): the embedded Redis's port
+    |                           and password, its start timeout, restarting a crashed service
+    +-- ClientSettings          `ragis ingest`, `ask`, `user`, `key` (ragis.client.settings): the
+                                gateway's URL and the API key
 
 No field is read by every service, so the base holds none: the gateway's process, say, has no
-Redis or LLM setting at all.
+store or LLM setting at all.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ __all__ = [
     "LLMProviderName",
     "Port",
     "Quantization",
+    "RedisSettings",
+    "ServiceSettings",
     "Settings",
     "SettingsBase",
     "UpSettings",
@@ -88,10 +94,10 @@ class Quantization(StrEnum):
     BIN = "BIN"
 
 
-class Settings(SettingsBase):
-    """Redis and the store, and the LLM."""
+class RedisSettings(SettingsBase):
+    """Where Redis is and the namespace of ragis's keys: what every service that speaks Redis
+    reads (the RAG service for the data, the gateway for accounts, `ragis admin`)."""
 
-    # --- Redis -------------------------------------------------------------------------------
     redis_url: str | None = Field(
         default=None,
         validation_alias=env("REDIS_URL"),
@@ -101,6 +107,47 @@ class Settings(SettingsBase):
     key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = Field(
         default="ragis", validation_alias=env("RAGIS_KEY_PREFIX")
     )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_scheme(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
+class ServiceSettings(RedisSettings):
+    """What both services read: Redis, and the token the gateway proves itself with to the RAG
+    service."""
+
+    internal_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_INTERNAL_TOKEN"),
+        description="The shared secret between the gateway and the RAG service (Bearer token). "
+        "Unset under `ragis up`: it makes a new one at each start.",
+    )
+
+    @field_validator("internal_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @field_validator("internal_token")
+    @classmethod
+    def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        return value
+
+
+class Settings(ServiceSettings):
+    """Redis and the store, and the LLM."""
+
     # --- Vector index ------------------------------------------------------------------------
     quantization: Quantization = Field(
         default=Quantization.Q8, validation_alias=env("RAGIS_VECTOR_QUANT")
@@ -180,15 +227,6 @@ class Settings(SettingsBase):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip() == "" else value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url_scheme(cls, value: str | None) -> str | None:
-        if value is None or value.strip() == "":
-            return None
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return value
 
 
 load_settings = Settings.load

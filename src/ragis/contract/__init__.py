@@ -1,5 +1,6 @@
 """What travels between the gateway and the RAG service: one contract both services import.
 
+    caller.py     the workspace and user a request is for (headers), roles
     fields.py     name and id patterns, and the checked values of a request (Text, JsonInt, ...)
     errors.py     the error body {"error": {"code", "message"}}
     chat.py       the chat request, the answer stream's events, sessions
@@ -10,6 +11,17 @@ It imports pydantic only: neither service's code, nor the store, nor redis-py, s
 process loads none of them (tests/gateway/test_imports.py proves it).
 """
 
+from ragis.contract.caller import (
+    DEFAULT_WORKSPACE,
+    LOCAL_USER,
+    USER_HEADER,
+    USERNAME_PATTERN,
+    WORKSPACE_HEADER,
+    WORKSPACE_PATTERN,
+    Caller,
+    Role,
+    WorkspaceRole,
+)
 from ragis.contract.chat import (
     ChatEvent,
     ChatFilter,
@@ -53,8 +65,15 @@ from ragis.contract.fields import (
 from ragis.contract.health import HealthPart
 
 __all__ = [
+    "DEFAULT_WORKSPACE",
     "ID_PATTERN",
+    "LOCAL_USER",
     "NAME_PATTERN",
+    "USERNAME_PATTERN",
+    "USER_HEADER",
+    "WORKSPACE_HEADER",
+    "WORKSPACE_PATTERN",
+    "Caller",
     "ChatEvent",
     "ChatFilter",
     "ChatRequest",
@@ -82,6 +101,7 @@ __all__ = [
     "MetaEvent",
     "Name",
     "OptionalJsonInt",
+    "Role",
     "SessionDeleted",
     "SessionPublic",
     "Sha256",
@@ -89,4 +109,5 @@ __all__ = [
     "Tag",
     "Text",
     "TokenEvent",
+    "WorkspaceRole",
 ]

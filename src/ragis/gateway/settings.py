@@ -1,6 +1,7 @@
 """Settings of the gateway: where it listens, where the RAG service is, and upload limits.
 
-Its own fields only: the gateway reads no Redis, store or LLM setting (those are `Settings`').
+Beside its own fields it reads Redis (accounts, sign-in sessions and API keys live there) and the
+internal token (`ServiceSettings`); no store or LLM setting (those are `Settings`').
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from ragis.settings import Port, SettingsBase, env
+from ragis.settings import Port, ServiceSettings, env
 
 __all__ = ["GatewaySettings", "default_static_dir", "load_gateway_settings"]
 
@@ -24,7 +25,7 @@ def default_static_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-class GatewaySettings(SettingsBase):
+class GatewaySettings(ServiceSettings):
     gateway_host: str = Field(default="127.0.0.1", validation_alias=env("RAGIS_GATEWAY_HOST"))
     gateway_port: Port = Field(default=8080, validation_alias=env("RAGIS_GATEWAY_PORT"))
 

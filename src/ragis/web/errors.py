@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from ragis.errors import (
+    Conflict,
     FileTooLarge,
+    Forbidden,
     IndexInterrupted,
     InvalidInput,
     LLMError,
@@ -25,6 +27,8 @@ from ragis.errors import (
     RedisUnavailable,
     SessionMismatch,
     TooLarge,
+    TooManyAttempts,
+    Unauthenticated,
     UnsupportedFile,
     UpstreamError,
 )
@@ -41,6 +45,14 @@ HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 def status_for(exc: RagisError) -> int:
     if isinstance(exc, NotFound):
         return 404
+    if isinstance(exc, Unauthenticated):
+        return 401
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, TooManyAttempts):
+        return 429
+    if isinstance(exc, Conflict):
+        return 409
     if isinstance(exc, FileTooLarge | TooLarge):
         return 413
     if isinstance(exc, UnsupportedFile):
@@ -78,6 +90,16 @@ def allowed_methods(request: Request, starlette_allow: str = "") -> list[str]:
     return sorted(methods)
 
 
+def _headers_for(exc: RagisError) -> dict[str, str]:
+    if isinstance(exc, TooManyAttempts):
+        return {"Retry-After": str(max(1, exc.retry_after))}
+    if isinstance(exc, Unauthenticated):
+        # RFC 9110: a 401 names how to authenticate. Not `Basic`, which would make a browser
+        # open its own sign-in dialog.
+        return {"WWW-Authenticate": 'Bearer realm="ragis"'}
+    return {}
+
+
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
@@ -101,7 +123,10 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning(
                 "%s %s -> %s: %s%s", request.method, request.url.path, status, exc.message, cause
             )
-        return JSONResponse(error_body(exc.code, exc.message), status_code=status)
+        headers = _headers_for(exc)
+        return JSONResponse(
+            error_body(exc.code, exc.message), status_code=status, headers=headers or None
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
