@@ -114,6 +114,14 @@ def llm(openai_server: OpenAIServer) -> Iterator[OpenAIServer]:
 
 RagFactory = Callable[..., AbstractContextManager[str]]
 
+#: The internal token of the test services (the gateway proves itself with it to the RAG service).
+INTERNAL_TOKEN = "test-internal-token-" + "x" * 32
+
+
+@pytest.fixture
+def internal_token() -> str:
+    return INTERNAL_TOKEN
+
 
 @pytest.fixture
 def rag_options(redis_server: EmbeddedRedis, prefix: str, llm: OpenAIServer) -> dict[str, Any]:
@@ -121,6 +129,7 @@ def rag_options(redis_server: EmbeddedRedis, prefix: str, llm: OpenAIServer) -> 
         "_env_file": None,
         "redis_url": redis_server.url,
         "key_prefix": prefix,
+        "internal_token": INTERNAL_TOKEN,
         "llm_provider": "openai",
         "openai_base_url": llm.base_url,
         "openai_api_key": "sk-test",

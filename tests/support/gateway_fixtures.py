@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ragis.db import EmbeddedRedis
 from ragis.gateway.app import create_app
 from ragis.gateway.settings import load_gateway_settings
 from ragis.web.run import serve_in_thread as serve
@@ -20,9 +21,18 @@ GatewayFactory = Callable[..., AbstractContextManager[str]]
 
 
 @pytest.fixture
-def gateway_options() -> dict[str, Any]:
-    """Settings of a test gateway; no web UI unless a test gives `static_dir`."""
-    return {"_env_file": None, "static_dir": None}
+def gateway_options(
+    redis_server: EmbeddedRedis, prefix: str, internal_token: str
+) -> dict[str, Any]:
+    """Settings of a test gateway (the test's Redis and key prefix, for accounts); no web UI
+    unless a test gives `static_dir`."""
+    return {
+        "_env_file": None,
+        "static_dir": None,
+        "redis_url": redis_server.url,
+        "key_prefix": prefix,
+        "internal_token": internal_token,
+    }
 
 
 @pytest.fixture
