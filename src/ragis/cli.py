@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from ragis import __version__
 from ragis.errors import RagisError
 
 if TYPE_CHECKING:
+    from ragis.client.api import GatewayClient
     from ragis.signals import StopSignals
 
 __all__ = ["main"]
@@ -65,13 +67,27 @@ def _run_up(signals: StopSignals) -> int:
     return 0  # pragma: no cover - supervise() never returns
 
 
+def _client(workspace: str | None = None) -> GatewayClient:
+    """A client of the gateway the settings name, with their API key; `workspace` (the
+    command's --workspace) before RAGIS_WORKSPACE."""
+    from ragis.client.api import GatewayClient
+    from ragis.client.settings import load_client_settings
+
+    settings = load_client_settings()
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    return GatewayClient(
+        settings.gateway_url,
+        timeout=settings.timeout,
+        api_key=key,
+        workspace=workspace or settings.workspace,
+    )
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from ragis.client.api import GatewayClient
     from ragis.client.ingest import find_files, ingest
-    from ragis.client.settings import load_client_settings
 
     files, missing = find_files(Path(p) for p in args.paths)
     for path in missing:
@@ -79,10 +95,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if not files:
         print("ragis: nothing to ingest (supported: .txt .md .html .pdf .docx)", file=sys.stderr)
         return 1
-    settings = load_client_settings()
 
     async def run() -> int:
-        async with GatewayClient(settings.gateway_url, timeout=settings.timeout) as client:
+        async with _client(args.workspace) as client:
             await client.health()
             summary = await ingest(client, files, collection=args.collection)
         for line in summary.lines():
@@ -95,14 +110,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ragis.client.api import GatewayClient
     from ragis.client.ask import ask
-    from ragis.client.settings import load_client_settings
-
-    settings = load_client_settings()
 
     async def run() -> int:
-        async with GatewayClient(settings.gateway_url, timeout=settings.timeout) as client:
+        async with _client(args.workspace) as client:
             return await ask(
                 client,
                 " ".join(args.question),
@@ -112,6 +123,89 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             )
 
     return asyncio.run(run())
+
+
+def _cmd_admin_create(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragis.client.accounts import check_username
+    from ragis.client.admin import create_admin
+    from ragis.client.password import read_new_password
+    from ragis.settings import RedisSettings
+
+    name = check_username(args.name)  # before asking for a password it would not use
+    settings = RedisSettings.load()
+    password = read_new_password(from_stdin=args.password_stdin)
+    asyncio.run(create_admin(settings, name, password))
+    print(
+        f"Admin {name} created: sign in to the web UI as {name}, and make an API key there "
+        "(user menu > API keys) for `ragis` commands."
+    )
+    return 0
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragis.client import accounts
+    from ragis.contract import Role
+
+    password = None
+    if args.action == "add":
+        accounts.check_username(args.name)
+        from ragis.client.password import read_new_password
+
+        password = read_new_password(from_stdin=args.password_stdin)
+
+    async def run() -> int:
+        async with _client() as client:
+            if args.action == "add":
+                assert password is not None
+                return await accounts.user_add(client, args.name, password, Role(args.role))
+            if args.action == "list":
+                return await accounts.user_list(client)
+            return await accounts.user_remove(client, args.name)
+
+    return asyncio.run(run())
+
+
+def _cmd_key(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragis.client import accounts
+
+    async def run() -> int:
+        async with _client() as client:
+            if args.action == "create":
+                return await accounts.key_create(client, args.name, workspace=args.workspace)
+            if args.action == "list":
+                return await accounts.key_list(client)
+            return await accounts.key_revoke(client, args.id)
+
+    return asyncio.run(run())
+
+
+def _workspace(value: str) -> str:
+    """A --workspace value, checked before anything is sent (argparse: exit 2)."""
+    from ragis.contract import WORKSPACE_PATTERN
+
+    if not re.fullmatch(WORKSPACE_PATTERN, value):
+        raise argparse.ArgumentTypeError(
+            f"{value[:40]!r} is not a workspace name (1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit)"
+        )
+    return value
+
+
+_AUTH_HELP = (
+    "With the gateway's RAGIS_AUTH on, set RAGIS_API_KEY to an API key (web UI: user menu > "
+    "API keys, or `ragis key create`)."
+)
+_PASSWORD_HELP = (
+    "The password is asked twice on a terminal; otherwise (or with --password-stdin) it is "
+    "the first line of standard input. It is never an argument, where `ps` and the shell's "
+    "history would show it."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,11 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Upload files and folders (recursively; .txt .md .html .pdf .docx) to a running "
             "ragis through its gateway (RAGIS_GATEWAY_URL, default http://127.0.0.1:8080), with "
-            "a progress bar and a summary. Exits 1 if any file failed."
+            "a progress bar and a summary. Exits 1 if any file failed. " + _AUTH_HELP
         ),
     )
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     ingest.add_argument("-c", "--collection", default="default", help="target collection")
+    ingest.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
     ingest.set_defaults(handler=_cmd_ingest)
 
     ask = commands.add_parser(
@@ -153,15 +248,99 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask a question and stream the answer",
         description=(
             "Ask a running ragis a question: the answer streams into the terminal as it comes, "
-            "then its numbered sources. Pass --session to continue a conversation."
+            "then its numbered sources. Pass --session to continue a conversation. " + _AUTH_HELP
         ),
     )
     ask.add_argument("question", nargs="+", help="the question (quote it)")
     ask.add_argument("-c", "--collection", default=None, help="collection to search")
     ask.add_argument("-s", "--session", default=None, help="session id to continue")
     ask.add_argument("-k", "--top-k", type=int, default=None, help="passages to retrieve (1-50)")
+    ask.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
     ask.set_defaults(handler=_cmd_ask)
+    _add_account_commands(commands)
     return parser
+
+
+_WORKSPACE_FLAG = (
+    "workspace to work in (default: RAGIS_WORKSPACE, else the API key's, else your personal one)"
+)
+
+
+def _add_account_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = commands.add_parser(
+        "admin",
+        help="create an admin, straight in Redis",
+        description="Manage admins without the gateway (none exists yet to sign in as).",
+    )
+    admin_actions = admin.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = admin_actions.add_parser(
+        "create",
+        help="create an admin user",
+        description=(
+            "Create the admin NAME (with a personal workspace of the same name), writing to "
+            "Redis directly: REDIS_URL when set; else the embedded Redis of the `ragis up` "
+            "running over RAGIS_DATA_DIR (default ./data; its port and password are read from "
+            "that folder, so run this as the same user, next to it). " + _PASSWORD_HELP
+        ),
+    )
+    create.add_argument("name", metavar="NAME", help="username: 1-32 of a-z 0-9 _ . -")
+    create.add_argument("--password-stdin", action="store_true", help="read the password "
+                        "from the first line of standard input")  # fmt: skip
+    create.set_defaults(handler=_cmd_admin_create)
+
+    user = commands.add_parser(
+        "user",
+        help="add, list and remove users (admins only)",
+        description="Manage users through the gateway (RAGIS_GATEWAY_URL); an admin's API key "
+        "in RAGIS_API_KEY.",
+    )
+    user_actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = user_actions.add_parser(
+        "add",
+        help="add a user",
+        description="Add the user NAME, with a personal workspace of the same name. "
+        + _PASSWORD_HELP,
+    )
+    add.add_argument("name", metavar="NAME", help="username: 1-32 of a-z 0-9 _ . -")
+    add.add_argument("--role", choices=("member", "admin"), default="member",
+                     help="admin: may manage users (default: member)")  # fmt: skip
+    add.add_argument("--password-stdin", action="store_true", help="read the password "
+                     "from the first line of standard input")  # fmt: skip
+    user_actions.add_parser("list", help="list the users", description="List the users.")
+    remove = user_actions.add_parser(
+        "remove",
+        help="remove a user",
+        description="Remove the user NAME with their API keys, sign-ins, memberships and "
+        "personal workspace (its documents are deleted). Not the last admin, nor yourself.",
+    )
+    remove.add_argument("name", metavar="NAME")
+    user.set_defaults(handler=_cmd_user)
+
+    key = commands.add_parser(
+        "key",
+        help="create, list and revoke your API keys",
+        description="Manage your API keys through the gateway (RAGIS_GATEWAY_URL), "
+        "authenticated with one of them in RAGIS_API_KEY (make the first in the web UI: user "
+        "menu > API keys).",
+    )
+    key_actions = key.add_subparsers(dest="action", metavar="ACTION", required=True)
+    key_create = key_actions.add_parser(
+        "create",
+        help="create an API key (shown once)",
+        description="Create an API key that acts as you; it is printed once, alone on stdout "
+        "(the hint goes to stderr), and stored by ragis only as a hash.",
+    )
+    key_create.add_argument("name", metavar="NAME", help="what it is for (1-64 characters)")
+    key_create.add_argument("-w", "--workspace", type=_workspace,
+                            help="make it work only in this workspace")  # fmt: skip
+    key_actions.add_parser("list", help="list your API keys", description="List your API keys.")
+    revoke = key_actions.add_parser(
+        "revoke",
+        help="revoke an API key",
+        description="Revoke the key ID (see `ragis key list`): refused from its next request on.",
+    )
+    revoke.add_argument("id", metavar="ID")
+    key.set_defaults(handler=_cmd_key)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,10 @@
-"""A small async client of the gateway's public API (what the CLI and scripts use)."""
+"""A small async client of the gateway's public API (what the CLI and scripts use).
+
+It sends the API key (`Authorization: Bearer rgs_...`) and the workspace (`X-Ragis-Workspace`)
+when it has them, and turns the gateway's refusals into `ragis.errors` with a sentence that says
+what to do: 401 -> `Unauthenticated`, 403 -> `Forbidden`, 404 -> `NotFound`, 409 -> `Conflict`,
+422 -> `InvalidInput`; any other error status -> `GatewayError`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,20 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
-from ragis.errors import NotFound, RagisError, UpstreamError
+from ragis.contract import WORKSPACE_HEADER, Role
+from ragis.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RagisError,
+    Unauthenticated,
+    UpstreamError,
+)
 
 __all__ = ["GatewayClient", "GatewayError"]
 
@@ -24,10 +40,24 @@ class GatewayError(RagisError):
 
 
 class GatewayClient:
-    def __init__(self, base_url: str, *, timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 600.0,
+        api_key: str | None = None,
+        workspace: str | None = None,
+    ) -> None:
         self.base_url = base_url
+        self.workspace = workspace
+        self.has_key = bool(api_key)
+        headers = {}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        if workspace:
+            headers[WORKSPACE_HEADER] = workspace
         self._http = httpx.AsyncClient(
-            base_url=base_url, timeout=httpx.Timeout(timeout, connect=5.0)
+            base_url=base_url, timeout=httpx.Timeout(timeout, connect=5.0), headers=headers
         )
 
     async def aclose(self) -> None:
@@ -39,22 +69,93 @@ class GatewayClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    # --- errors ------------------------------------------------------------------------------
+
     def _unreachable(self, exc: httpx.HTTPError) -> UpstreamError:
         return UpstreamError(
             f"The ragis gateway at {self.base_url} does not answer ({type(exc).__name__}): "
             "start ragis with ./scripts/up (or `ragis up`), or set RAGIS_GATEWAY_URL."
         )
 
-    async def health(self) -> dict[str, Any]:
+    def _refusal(
+        self, status: int, code: str, message: str, *, workspace_404: bool = False
+    ) -> RagisError:
+        """The error for a refused request, as a sentence that says what to do."""
+        if status == 401:
+            how = (
+                "create one in the web UI (user menu > API keys) or with `ragis key create "
+                "NAME`, then set RAGIS_API_KEY."
+            )
+            if self.has_key:
+                return Unauthenticated(
+                    f"The gateway at {self.base_url} does not accept the API key in "
+                    f"RAGIS_API_KEY (revoked, or not one of its keys): {how}"
+                )
+            return Unauthenticated(f"The gateway at {self.base_url} needs an API key: {how}")
+        if status == 403:
+            if self.workspace:
+                return Forbidden(
+                    f"Refused in workspace {self.workspace!r}: {message} (an owner of the "
+                    "workspace can give you another role)."
+                )
+            return Forbidden(message)
+        if status == 404:
+            # A workspace the caller is not a member of answers 404, as if it did not exist.
+            if self.workspace and (workspace_404 or "workspace" in f"{code} {message}".lower()):
+                return NotFound(
+                    f"The gateway at {self.base_url} has no workspace {self.workspace!r} that "
+                    "you are a member of: check the name, or ask one of its owners to add you."
+                )
+            return NotFound(message)
+        if status == 409:
+            return Conflict(message)
+        if status in (413, 422):
+            return InvalidInput(message)
+        return GatewayError(status, code, message)
+
+    def _checked(self, response: httpx.Response, *, workspace_404: bool = False) -> dict[str, Any]:
         try:
-            response = await self._http.get("/api/health")
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            error = body.get("error", {}) if isinstance(body, dict) else {}
+            error = error if isinstance(error, dict) else {}
+            message = str(
+                error.get("message") or f"The gateway answered HTTP {response.status_code}."
+            )
+            code = str(error.get("code", "http_error"))
+            raise self._refusal(response.status_code, code, message, workspace_404=workspace_404)
+        if not isinstance(body, dict):
+            raise GatewayError(response.status_code, "bad_response", "The gateway sent no JSON.")
+        return body
+
+    async def _call(
+        self, method: str, path: str, *, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        try:
+            response = await self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
-        return _json_or_raise(response)
+        return self._checked(response)
+
+    # --- data --------------------------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        return await self._call("GET", "/api/health")
+
+    async def me(self) -> dict[str, Any]:
+        """Who the gateway takes us for, in which workspace (401 without a valid key)."""
+        try:
+            response = await self._http.get("/api/me")
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        return self._checked(response, workspace_404=True)
 
     async def upload(self, path: Path, *, collection: str) -> dict[str, Any]:
-        """Upload one file; returns its per-file result (`ok` true or false), never raises on
-        a refused file, only when the gateway cannot be reached."""
+        """Upload one file; returns its per-file result (`ok` true or false). Raises only when
+        the gateway cannot be reached or refuses the caller (401, 403, a workspace's 404), as
+        those would refuse every other file too."""
         try:
             with path.open("rb") as handle:
                 response = await self._http.post(
@@ -64,6 +165,8 @@ class GatewayClient:
                 )
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
+        if response.status_code in (401, 403, 404):
+            self._checked(response, workspace_404=True)
         try:
             body = response.json()
         except ValueError:
@@ -104,7 +207,7 @@ class GatewayClient:
             async with self._http.stream("POST", "/api/chat/stream", json=body) as response:
                 if response.status_code != 200:
                     await response.aread()
-                    _json_or_raise(response)
+                    self._checked(response)
                 event, data_lines = "message", list[str]()
                 async for line in response.aiter_lines():
                     if line == "":
@@ -120,18 +223,33 @@ class GatewayClient:
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
 
+    # --- accounts (docs: the gateway's public API) ---------------------------------------------
 
-def _json_or_raise(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code >= 400:
-        error = body.get("error", {}) if isinstance(body, dict) else {}
-        message = error.get("message") or f"The gateway answered HTTP {response.status_code}."
-        if response.status_code == 404:
-            raise NotFound(message)
-        raise GatewayError(response.status_code, error.get("code", "http_error"), message)
-    if not isinstance(body, dict):
-        raise GatewayError(response.status_code, "bad_response", "The gateway sent no JSON.")
-    return body
+    async def create_user(self, username: str, password: str, role: Role) -> dict[str, Any]:
+        body = {"username": username, "password": password, "role": role.value}
+        return await self._call("POST", "/api/users", body=body)
+
+    async def users(self) -> list[dict[str, Any]]:
+        return _items(await self._call("GET", "/api/users"), "users")
+
+    async def delete_user(self, username: str) -> dict[str, Any]:
+        return await self._call("DELETE", f"/api/users/{quote(username, safe='')}")
+
+    async def create_key(self, name: str, *, workspace: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name}
+        if workspace:
+            body["workspace"] = workspace
+        return await self._call("POST", "/api/keys", body=body)
+
+    async def keys(self) -> list[dict[str, Any]]:
+        return _items(await self._call("GET", "/api/keys"), "keys")
+
+    async def revoke_key(self, key_id: str) -> dict[str, Any]:
+        return await self._call("DELETE", f"/api/keys/{quote(key_id, safe='')}")
+
+
+def _items(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    items = body.get(name)
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise GatewayError(200, "bad_response", f"The gateway's answer has no list of {name}.")
+    return items
