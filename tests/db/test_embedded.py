@@ -11,13 +11,15 @@ import pytest
 import redis
 
 from ragis.db import EmbeddedRedis
+from ragis.db.client import redact
+from ragis.db.embedded import PASSWORD_NAME
 from ragis.errors import DataDirInUse, RedisUnavailable
 
 
 def test_starts_on_a_free_port_bound_to_loopback_with_aof(tmp_path: Path) -> None:
     with EmbeddedRedis(tmp_path, port=0) as server:
         assert server.port > 0
-        assert server.url == f"redis://127.0.0.1:{server.port}"
+        assert server.url == f"redis://:{server.password}@127.0.0.1:{server.port}"
         client = redis.Redis.from_url(server.url)
         config = client.config_get("*")
         assert config["bind"].split()[0] == "127.0.0.1"
@@ -100,3 +102,71 @@ def test_stop_falls_back_to_sigterm_when_shutdown_is_impossible(tmp_path: Path) 
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)
     assert not server.running
+
+
+def test_a_client_without_the_password_is_refused_and_one_with_it_is_served(
+    tmp_path: Path,
+) -> None:
+    with EmbeddedRedis(tmp_path, port=0) as server:
+        anonymous = redis.Redis(port=server.port)
+        with pytest.raises(redis.AuthenticationError):
+            anonymous.ping()
+        anonymous.close()
+        wrong = redis.Redis(port=server.port, password="not-" + server.password)
+        with pytest.raises(redis.AuthenticationError):
+            wrong.ping()
+        wrong.close()
+        client = redis.Redis.from_url(server.url)
+        assert client.ping()
+        client.close()
+    # stop() shut it down with the password: nothing is left listening.
+    assert not server.running
+
+
+def test_the_generated_password_is_private_kept_and_reused_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    with EmbeddedRedis(tmp_path, port=0) as server:
+        first = server.password
+    stored = tmp_path / PASSWORD_NAME
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert stored.read_text().strip() == first
+    assert len(first) >= 40  # 32 random bytes, url-safe base 64
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    with EmbeddedRedis(tmp_path, port=0) as again, redis.Redis.from_url(again.url) as client:
+        assert again.password == first
+        assert client.ping()
+    # Another data dir, another password.
+    with EmbeddedRedis(tmp_path / "other", port=0) as other:
+        assert other.password != first
+
+
+def test_a_given_password_wins_over_the_stored_one_and_is_not_written(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path, port=0):
+        pass
+    stored = (tmp_path / PASSWORD_NAME).read_text()
+    given = 'my "own" pass word with spaces, é and \\'
+    with EmbeddedRedis(tmp_path, port=0, password=given) as server:
+        assert server.password == given
+        with redis.Redis(port=server.port, password=given) as client:
+            assert client.ping()
+        with redis.Redis.from_url(server.url) as client:
+            assert client.ping()  # the password is quoted into the URL
+        with (
+            redis.Redis(port=server.port, password=stored.strip()) as client,
+            pytest.raises(redis.AuthenticationError),
+        ):
+            client.ping()
+    assert (tmp_path / PASSWORD_NAME).read_text() == stored
+
+
+def test_the_password_is_on_no_command_line_and_in_no_log(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path, port=0) as server:
+        assert server.pid is not None
+        assert server.password not in " ".join(server.command_line())
+        cmdline = Path(f"/proc/{server.pid}/cmdline").read_bytes()
+        assert server.password.encode() not in cmdline
+        assert server.password not in redact(server.url)
+    log = (tmp_path / "redis.log").read_text()
+    assert "Ready to accept connections" in log
+    assert server.password not in log

@@ -13,6 +13,8 @@ import redis
 from ragis.db import EmbeddedRedis
 
 SLOT_RANGES = ((0, 5460), (5461, 10922), (10923, 16383))
+# One password for every node: a cluster client authenticates to each with the seed URL's.
+PASSWORD = "cluster-nodes-password"
 
 
 class LocalCluster:
@@ -23,6 +25,7 @@ class LocalCluster:
             EmbeddedRedis(
                 root / f"node{i}",
                 port=cluster_port(),
+                password=PASSWORD,
                 extra_args=[
                     *("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"),
                     *("--cluster-node-timeout", "2000"),
@@ -50,7 +53,7 @@ class LocalCluster:
             node.start()
         first = self.nodes[0]
         for node, (low, high) in zip(self.nodes, SLOT_RANGES, strict=True):
-            client = redis.Redis(port=node.port)
+            client = redis.Redis(port=node.port, password=PASSWORD)
             client.execute_command("CLUSTER", "ADDSLOTSRANGE", low, high)
             if node is not first:
                 client.execute_command("CLUSTER", "MEET", "127.0.0.1", first.port)
@@ -64,7 +67,7 @@ class LocalCluster:
             for node in self.nodes:
                 if not node.running:
                     continue
-                client = redis.Redis(port=node.port)
+                client = redis.Redis(port=node.port, password=PASSWORD)
                 info = client.execute_command("CLUSTER", "INFO").decode()
                 client.close()
                 states.append("cluster_state:ok" in info and "cluster_known_nodes:3" in info)

@@ -4,6 +4,12 @@ Used when `REDIS_URL` is unset. The server binds 127.0.0.1 only, keeps its data 
 `RAGIS_DATA_DIR` with AOF persistence (fsync every second, RDB preamble on), and is stopped with
 `SHUTDOWN` so that nothing acknowledged is lost. One data dir belongs to one server: a lock file
 (held with `flock` by the owning ragis process, and naming the server's pid) refuses a second one.
+
+It requires a password even on loopback: any local process (or a web page through a DNS
+rebinding) could otherwise read every document. The password is the one given
+(`RAGIS_REDIS_PASSWORD`), else one generated at the first start and kept in the data dir
+(`redis-password`, 0600). It reaches the server through its standard input, never its command
+line (which every user of the machine can read), and travels inside `url`.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+from urllib.parse import quote
 
 import redis
 from redis.backoff import NoBackoff
@@ -28,10 +36,17 @@ from redis.retry import Retry
 from ragis.errors import DataDirInUse, RedisUnavailable
 from ragis.net import free_port
 
-__all__ = ["EmbeddedRedis", "make_private", "redis_server_binary"]
+__all__ = [
+    "PASSWORD_NAME",
+    "EmbeddedRedis",
+    "make_private",
+    "redis_server_binary",
+    "stored_password",
+]
 
 LOCK_NAME = "ragis-redis.lock"
 LOG_NAME = "redis.log"
+PASSWORD_NAME = "redis-password"
 # The data dir holds every document's text: readable by its owner only. Redis has no option
 # for the mode of its files, so it runs under this umask; files from before are chmodded.
 PRIVATE_UMASK = 0o077
@@ -58,11 +73,55 @@ def _port_taken(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _one_shot_client(port: int, timeout: float) -> redis.Redis:
+def _one_shot_client(port: int, password: str, timeout: float) -> redis.Redis:
     # No retries: redis-py's default backoff turns "not listening yet" and "closed by
     # SHUTDOWN" into seconds of waiting.
     return redis.Redis(
-        host="127.0.0.1", port=port, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        host="127.0.0.1",
+        port=port,
+        password=password,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def stored_password(data_dir: Path) -> str:
+    """The data dir's Redis password, generated and written (0600) at the first call.
+
+    Written to a temporary file created 0600 and renamed into place, so the password is never
+    in a file anyone else could read, and a crash leaves no half-written one behind.
+    """
+    path = data_dir / PASSWORD_NAME
+    with contextlib.suppress(FileNotFoundError):
+        password = path.read_text(encoding="utf-8").strip()
+        if password:
+            return password
+    password = secrets.token_urlsafe(32)
+    temporary = data_dir / f".{PASSWORD_NAME}.{os.getpid()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(password + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    return password
+
+
+def _config_string(value: str) -> str:
+    """`value` as a double-quoted string of Redis's config syntax (any character escaped)."""
+    return (
+        '"'
+        + "".join(
+            c if c.isascii() and (c.isalnum() or c in "-_.~") else f"\\x{b:02x}"
+            for c in value
+            for b in c.encode()
+        )
+        + '"'
     )
 
 
@@ -107,8 +166,8 @@ class EmbeddedRedis:
     """Start, wait for, and stop one Redis 8 child process over a data dir.
 
     >>> with EmbeddedRedis(Path("data"), port=0) as server:   # doctest: +SKIP
-    ...     print(server.url)
-    redis://127.0.0.1:40123
+    ...     print(redact(server.url))
+    redis://***@127.0.0.1:40123
     """
 
     def __init__(
@@ -117,6 +176,7 @@ class EmbeddedRedis:
         port: int = 6379,
         *,
         start_timeout: float = 15.0,
+        password: str | None = None,
         extra_args: list[str] | None = None,
         interrupt: Callable[[], None] | None = None,
     ) -> None:
@@ -125,6 +185,8 @@ class EmbeddedRedis:
         self.port = port
         self.start_timeout = start_timeout
         self.extra_args = list(extra_args or [])
+        # None: the data dir's own (read or generated at start, when the data dir is ours).
+        self._password = password or None
         # Called while waiting for the server to answer: raising from it abandons the start and
         # kills the server (`ragis up` on a stop signal).
         self.interrupt = interrupt
@@ -132,8 +194,16 @@ class EmbeddedRedis:
         self._lock_file: IO[str] | None = None
 
     @property
+    def password(self) -> str:
+        """The password the server requires (known once started, or when given)."""
+        if self._password is None:
+            raise RuntimeError("the embedded Redis's password is known once it has started")
+        return self._password
+
+    @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        """Where it listens, with its password (hide it with `ragis.db.client.redact`)."""
+        return f"redis://:{quote(self.password, safe='')}@127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -156,6 +226,8 @@ class EmbeddedRedis:
         self._acquire_lock()
         try:
             make_private(self.data_dir)
+            if self._password is None:
+                self._password = stored_password(self.data_dir)
             self.port = self.requested_port or free_port()
             if _port_taken(self.port):
                 raise RedisUnavailable(
@@ -177,7 +249,7 @@ class EmbeddedRedis:
         process = self._process
         if process is not None and process.poll() is None:
             with contextlib.suppress(redis.RedisError, OSError):
-                client = _one_shot_client(self.port, timeout)
+                client = _one_shot_client(self.port, self.password, timeout)
                 # SHUTDOWN closes the connection instead of replying.
                 with contextlib.suppress(redis.ConnectionError):
                     client.shutdown()
@@ -211,6 +283,7 @@ class EmbeddedRedis:
     def command_line(self) -> list[str]:
         return [
             redis_server_binary(),
+            "-",  # more configuration on standard input: the password (see `_spawn`)
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--protected-mode", "yes",
@@ -228,7 +301,7 @@ class EmbeddedRedis:
     def _spawn(self) -> None:
         self._process = subprocess.Popen(
             self.command_line(),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             umask=PRIVATE_UMASK,  # its AOF, RDB and log: 0600, in 0700 folders
@@ -236,11 +309,17 @@ class EmbeddedRedis:
             # Redis with SHUTDOWN instead of Redis dying on the same SIGINT mid-write.
             start_new_session=True,
         )
+        assert self._process.stdin is not None
+        # Redis reads its standard input to the end before it starts.
+        with contextlib.suppress(BrokenPipeError):
+            self._process.stdin.write(f"requirepass {_config_string(self.password)}\n".encode())
+        with contextlib.suppress(BrokenPipeError):
+            self._process.stdin.close()
 
     def _wait_ready(self) -> None:
         assert self._process is not None
         deadline = time.monotonic() + self.start_timeout
-        client = _one_shot_client(self.port, 1.0)
+        client = _one_shot_client(self.port, self.password, 1.0)
         try:
             while True:
                 if self.interrupt is not None:
