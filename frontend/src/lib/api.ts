@@ -4,27 +4,73 @@
  * Every failure reaches callers as an `ApiError` (code + a sentence a user can act on), taken from
  * the gateway's `{"error": {"code", "message"}}` body when there is one. An aborted chat stream is
  * not a failure: `streamChat` just ends. Components never call `fetch` themselves.
+ *
+ * Every request carries the session cookie (`credentials: 'same-origin'`) and, once the UI has
+ * chosen one, the workspace (`X-Ragis-Workspace`). A 401 from any call but the sign-in itself tells
+ * the `onUnauthenticated` listener, which shows the sign-in page again.
  */
 import type {
+  ApiKey,
+  ApiKeyCreated,
   ChatEvent,
   ChatRequest,
   Collection,
   DocumentInfo,
   ErrorInfo,
   Health,
+  Me,
+  Member,
+  MemberRole,
   Session,
   UploadResult,
+  User,
+  UserRole,
+  WorkspaceCreated,
+  WorkspaceInfo,
 } from './types';
 
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
+  /** Seconds to wait before trying again (a 429's `Retry-After`), when the server said. */
+  retryAfter: number | null = null;
   constructor(code: string, message: string, status = 0) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
   }
+}
+
+export const WORKSPACE_HEADER = 'X-Ragis-Workspace';
+
+let workspace: string | null = null;
+let unauthenticated: (() => void) | null = null;
+
+/** The workspace every later call works in; null sends none (the server's default). */
+export function useWorkspace(name: string | null): void {
+  workspace = name;
+}
+
+/** Called whenever the server answers 401: the session expired, was revoked or never was. */
+export function onUnauthenticated(listener: (() => void) | null): void {
+  unauthenticated = listener;
+}
+
+function workspaceHeaders(): Record<string, string> {
+  return workspace ? { [WORKSPACE_HEADER]: workspace } : {};
+}
+
+function noticeStatus(status: number): void {
+  if (status === 401) unauthenticated?.();
+}
+
+/** Seconds from a `Retry-After` header (delta-seconds or an HTTP date), or null. */
+export function retryAfterSeconds(value: string | null, now = Date.now()): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 const UNREACHABLE = 'Cannot reach the ragis gateway. Is it running?';
@@ -54,7 +100,9 @@ export function errorFromBody(status: number, text: string, statusText = ''): Ap
 
 async function errorFrom(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
-  return errorFromBody(res.status, text, res.statusText);
+  const error = errorFromBody(res.status, text, res.statusText);
+  error.retryAfter = retryAfterSeconds(res.headers.get('Retry-After'));
+  return error;
 }
 
 function isAbort(error: unknown, signal?: AbortSignal): boolean {
@@ -63,15 +111,24 @@ function isAbort(error: unknown, signal?: AbortSignal): boolean {
 
 async function send(path: string, init: RequestInit): Promise<Response> {
   try {
-    return await fetch(path, init);
+    return await fetch(path, { credentials: 'same-origin', ...init });
   } catch (error) {
     if (isAbort(error, init.signal ?? undefined)) throw error;
     throw new ApiError('unreachable', UNREACHABLE);
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+interface RequestOptions {
+  signal?: AbortSignal;
+  /** false for calls that are about the user, not a workspace (so a stale choice cannot 404). */
+  inWorkspace?: boolean;
+  /** false for the sign-in itself, whose 401 is a wrong password, not a lost session. */
+  signedIn?: boolean;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+  const { signal, inWorkspace = true, signedIn = true } = options;
+  const headers: Record<string, string> = { Accept: 'application/json', ...(inWorkspace ? workspaceHeaders() : {}) };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await send(path, {
     method,
@@ -79,14 +136,24 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
     body: body === undefined ? undefined : JSON.stringify(body),
     signal,
   });
-  if (!res.ok) throw await errorFrom(res);
+  if (!res.ok) {
+    const error = await errorFrom(res);
+    if (signedIn) noticeStatus(res.status);
+    throw error;
+  }
   return (await res.json()) as T;
 }
 
 const enc = encodeURIComponent;
 
 export async function getHealth(signal?: AbortSignal): Promise<Health> {
-  return request<Health>('GET', '/api/health', undefined, signal);
+  const health = await request<Health>('GET', '/api/health', undefined, { signal, inWorkspace: false });
+  // Without credentials the gateway tells only its status: the session is gone.
+  if (!health.gateway) {
+    noticeStatus(401);
+    throw new ApiError('unauthenticated', 'Sign in to see the service status.', 401);
+  }
+  return health;
 }
 
 export async function listCollections(): Promise<Collection[]> {
@@ -126,6 +193,69 @@ export async function deleteSession(id: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
   }
+}
+
+// --- Accounts: sign-in, keys, users, workspaces and members --------------------------------------
+
+/** Who is signed in and where; a 401 (thrown) means nobody is. */
+export async function getMe(): Promise<Me> {
+  return request<Me>('GET', '/api/me', undefined, { inWorkspace: false, signedIn: false });
+}
+
+export async function login(username: string, password: string): Promise<Me> {
+  return request<Me>('POST', '/api/auth/login', { username, password }, { inWorkspace: false, signedIn: false });
+}
+
+export async function logout(): Promise<void> {
+  await request('POST', '/api/auth/logout', undefined, { inWorkspace: false, signedIn: false });
+}
+
+export async function listKeys(): Promise<ApiKey[]> {
+  return (await request<{ keys: ApiKey[] }>('GET', '/api/keys', undefined, { inWorkspace: false })).keys;
+}
+
+export async function createKey(name: string, keyWorkspace: string | null): Promise<ApiKeyCreated> {
+  const body = keyWorkspace ? { name, workspace: keyWorkspace } : { name };
+  return request<ApiKeyCreated>('POST', '/api/keys', body, { inWorkspace: false });
+}
+
+export async function revokeKey(id: string): Promise<void> {
+  await request('DELETE', `/api/keys/${enc(id)}`, undefined, { inWorkspace: false });
+}
+
+export async function listUsers(): Promise<User[]> {
+  return (await request<{ users: User[] }>('GET', '/api/users', undefined, { inWorkspace: false })).users;
+}
+
+export async function createUser(username: string, password: string, role: UserRole): Promise<User> {
+  return request<User>('POST', '/api/users', { username, password, role }, { inWorkspace: false });
+}
+
+export async function deleteUser(username: string): Promise<void> {
+  await request('DELETE', `/api/users/${enc(username)}`, undefined, { inWorkspace: false });
+}
+
+export async function listWorkspaces(): Promise<WorkspaceInfo[]> {
+  const path = '/api/workspaces';
+  return (await request<{ workspaces: WorkspaceInfo[] }>('GET', path, undefined, { inWorkspace: false })).workspaces;
+}
+
+export async function createWorkspace(name: string): Promise<WorkspaceCreated> {
+  return request<WorkspaceCreated>('POST', '/api/workspaces', { name }, { inWorkspace: false });
+}
+
+export async function listMembers(name: string): Promise<Member[]> {
+  const path = `/api/workspaces/${enc(name)}/members`;
+  return (await request<{ members: Member[] }>('GET', path, undefined, { inWorkspace: false })).members;
+}
+
+export async function setMember(name: string, username: string, role: MemberRole): Promise<void> {
+  await request('POST', `/api/workspaces/${enc(name)}/members`, { username, role }, { inWorkspace: false });
+}
+
+export async function removeMember(name: string, username: string): Promise<void> {
+  const path = `/api/workspaces/${enc(name)}/members/${enc(username)}`;
+  await request('DELETE', path, undefined, { inWorkspace: false });
 }
 
 // --- Server-Sent Events -------------------------------------------------------------------------
@@ -223,7 +353,7 @@ export async function* streamChat(req: ChatRequest, signal?: AbortSignal): Async
   try {
     res = await send('/api/chat/stream', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...workspaceHeaders() },
       body: JSON.stringify(req),
       signal,
     });
@@ -231,7 +361,10 @@ export async function* streamChat(req: ChatRequest, signal?: AbortSignal): Async
     if (isAbort(error, signal)) return;
     throw error;
   }
-  if (!res.ok) throw await errorFrom(res);
+  if (!res.ok) {
+    noticeStatus(res.status);
+    throw await errorFrom(res);
+  }
   if (!res.body) throw new ApiError('bad_stream', 'The server sent no answer stream.');
   try {
     for await (const message of parseSSE(res.body, signal)) {
@@ -297,10 +430,15 @@ export function uploadFile(file: File, options: UploadOptions): Promise<UploadRe
     };
     xhr.open('POST', '/api/documents/upload');
     xhr.setRequestHeader('Accept', 'application/json');
+    // Same-origin XHR sends the session cookie by itself; the workspace must be said.
+    for (const [name, value] of Object.entries(workspaceHeaders())) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && e.total > 0) onProgress?.(e.loaded / e.total);
     };
-    xhr.onload = () => finish(uploadOutcome(file.name, xhr.status, xhr.responseText));
+    xhr.onload = () => {
+      noticeStatus(xhr.status);
+      finish(uploadOutcome(file.name, xhr.status, xhr.responseText));
+    };
     xhr.onerror = () => finish(failed(file.name, 'unreachable', UNREACHABLE));
     xhr.onabort = () => finish(failed(file.name, 'aborted', 'Upload cancelled.'));
     signal?.addEventListener('abort', onAbort, { once: true });

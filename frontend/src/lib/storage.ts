@@ -1,6 +1,6 @@
 /** The few things the UI remembers in localStorage (which can be missing or refuse writes). */
 
-export type StoredKey = 'ragis.session' | 'ragis.collection' | 'ragis.theme' | 'ragis.docs-open';
+export type StoredKey = 'ragis.session' | 'ragis.collection' | 'ragis.theme' | 'ragis.docs-open' | 'ragis.workspace';
 
 export function load(key: StoredKey): string | null {
   try {
