@@ -129,12 +129,13 @@ def _cmd_admin_create(args: argparse.Namespace) -> int:
     import asyncio
 
     from ragis.client.accounts import check_username
-    from ragis.client.admin import create_admin
+    from ragis.client.admin import create_admin, redis_of
     from ragis.client.password import read_new_password
-    from ragis.settings import RedisSettings
+    from ragis.settings import RedisSettings, load_up_settings
 
     name = check_username(args.name)  # before asking for a password it would not use
-    settings = RedisSettings.load()
+    given = load_up_settings().redis_password
+    settings = redis_of(RedisSettings.load(), given.get_secret_value() if given else None)
     password = read_new_password(from_stdin=args.password_stdin)
     asyncio.run(create_admin(settings, name, password))
     print(

@@ -2,7 +2,8 @@
 
 It needs no gateway and no API key (there is no admin yet to make one), only Redis: `REDIS_URL`
 when set, else the embedded Redis of a running `ragis up` over `RAGIS_DATA_DIR`, whose port is in
-the data dir's lock file and whose password is the one `ragis up` keeps there.
+the data dir's lock file and whose password is RAGIS_REDIS_PASSWORD, else the one `ragis up`
+generated and keeps there.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from ragis.db.embedded import LOCK_NAME, PASSWORD_NAME
 from ragis.errors import ConfigError
 from ragis.settings import RedisSettings
 
-__all__ = ["create_admin", "redis_of"]
+__all__ = ["CLI_ACTOR", "create_admin", "redis_of"]
+
+#: Who the audit trail says made an admin with `ragis admin create`.
+CLI_ACTOR = "cli"
 
 
 def _embedded_password(data_dir: Path) -> str | None:
@@ -34,8 +38,9 @@ def _embedded_password(data_dir: Path) -> str | None:
         ) from None
 
 
-def redis_of(settings: RedisSettings) -> RedisSettings:
-    """The settings with `redis_url` filled in: REDIS_URL, else the running `ragis up`'s."""
+def redis_of(settings: RedisSettings, embedded_password: str | None = None) -> RedisSettings:
+    """The settings with `redis_url` filled in: REDIS_URL, else the running `ragis up`'s
+    (`embedded_password`: RAGIS_REDIS_PASSWORD, which `ragis up` gives its Redis when set)."""
     if settings.redis_url:
         return settings
     data_dir = settings.data_dir.resolve()
@@ -50,14 +55,16 @@ def redis_of(settings: RedisSettings) -> RedisSettings:
         ) from None
     except OSError as exc:
         raise ConfigError(f"Cannot read {lock} ({exc.strerror}).") from None
-    password = _embedded_password(data_dir)
+    password = embedded_password or _embedded_password(data_dir)
     auth = f":{quote(password, safe='')}@" if password else ""
     return settings.model_copy(update={"redis_url": f"redis://{auth}127.0.0.1:{port}"})
 
 
 async def create_admin(settings: RedisSettings, name: str, password: str) -> None:
     """Create the admin `name` in the Redis of `settings` (Conflict if the name is taken)."""
-    from ragis.accounts import open_accounts
+    from ragis.accounts import Action, open_accounts
 
-    async with open_accounts(redis_of(settings)) as accounts:
+    async with open_accounts(settings) as accounts:
         await accounts.users.create(check_username(name), password, Role.ADMIN)
+        # Whoever can write to Redis may run this, so the audit cannot name a user: "cli".
+        await accounts.audit.record(Action.USER_CREATED, actor=CLI_ACTOR, target=name)
