@@ -88,7 +88,13 @@ def test_a_bad_value_fails_with_a_readable_config_error(
     assert needle in caught.value.message
 
 
-UP_FIELDS = {"redis_port", "redis_start_timeout", "restart_limit", "restart_window"}
+UP_FIELDS = {
+    "redis_port",
+    "redis_password",
+    "redis_start_timeout",
+    "restart_limit",
+    "restart_window",
+}
 
 
 @pytest.mark.parametrize(
@@ -127,7 +133,14 @@ def test_each_service_has_its_own_settings_class_and_the_gateway_no_store_or_llm
     assert shared <= set(RagSettings.model_fields)
     # The gateway reads Redis (accounts) and the internal token, and nothing of the store.
     service = set(ServiceSettings.model_fields)
-    assert {"redis_url", "key_prefix", "data_dir", "internal_token"} == service
+    assert {
+        "redis_url",
+        "redis_password_file",
+        "key_prefix",
+        "data_dir",
+        "internal_token",
+        "internal_token_file",
+    } == service
     assert shared & set(GatewaySettings.model_fields) == service
     assert not shared & set(ClientSettings.model_fields)
     assert not set(UpSettings.model_fields) & (

@@ -19,6 +19,10 @@ keeps the environment variable names that scripts and docs rely on (`REDIS_URL`,
 
 No field is read by every service, so the base holds none: the gateway's process, say, has no
 store or LLM setting at all.
+
+Secrets may come from files (Docker and Compose secrets, mounted under /run/secrets):
+`RAGIS_INTERNAL_TOKEN_FILE` holds the internal token, `RAGIS_REDIS_PASSWORD_FILE` the password of
+`REDIS_URL`'s user, which is then put into the URL. Giving a secret both ways is refused.
 """
 
 from __future__ import annotations
@@ -26,8 +30,16 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ragis.errors import ConfigError
@@ -45,6 +57,7 @@ __all__ = [
     "env",
     "load_settings",
     "load_up_settings",
+    "read_secret_file",
 ]
 
 #: A TCP port; 0 picks a free one where the setting says so.
@@ -63,6 +76,21 @@ def describe_validation_error(exc: ValidationError) -> str:
         field = ".".join(str(p) for p in err["loc"]) or "settings"
         problems.append(f"{field}: {err['msg']}")
     return "Invalid ragis settings — " + "; ".join(problems)
+
+
+def read_secret_file(path: Path, variable: str) -> str:
+    """The secret in a file (a Compose secret), without its final line break."""
+    try:
+        secret = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{variable}: cannot read {path} ({exc})") from None
+    if not secret:
+        raise ValueError(f"{variable}: {path} is empty")
+    return secret
+
+
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and value.strip() == "" else value
 
 
 class SettingsBase(BaseSettings):
@@ -107,6 +135,12 @@ class RedisSettings(SettingsBase):
     key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] = Field(
         default="ragis", validation_alias=env("RAGIS_KEY_PREFIX")
     )
+    redis_password_file: Path | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_REDIS_PASSWORD_FILE"),
+        description="A file holding the password of REDIS_URL's user (a Compose secret); it is "
+        "put into REDIS_URL, which then carries none itself.",
+    )
 
     @field_validator("redis_url")
     @classmethod
@@ -116,6 +150,27 @@ class RedisSettings(SettingsBase):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    _blank_password_file = field_validator("redis_password_file", mode="before")(_blank_is_none)
+
+    @model_validator(mode="after")
+    def _password_from_file(self) -> Self:
+        if self.redis_password_file is None:
+            return self
+        variable = "RAGIS_REDIS_PASSWORD_FILE"
+        if self.redis_url is None or not self.redis_url.startswith(("redis://", "rediss://")):
+            raise ValueError(
+                f"{variable} is the password of REDIS_URL's user, so it needs a redis:// or "
+                "rediss:// REDIS_URL (the embedded Redis of `ragis up` takes RAGIS_REDIS_PASSWORD)"
+            )
+        url = urlsplit(self.redis_url)
+        if url.password is not None:
+            raise ValueError(f"REDIS_URL has a password and {variable} too: give only one")
+        password = quote(read_secret_file(self.redis_password_file, variable), safe="")
+        user = quote(url.username or "", safe="")
+        host = url.netloc.rpartition("@")[2]
+        self.redis_url = urlunsplit(url._replace(netloc=f"{user}:{password}@{host}"))
+        return self
 
 
 class ServiceSettings(RedisSettings):
@@ -129,20 +184,43 @@ class ServiceSettings(RedisSettings):
         "Unset under `ragis up`: it makes a new one at each start.",
     )
 
-    @field_validator("internal_token", mode="before")
-    @classmethod
-    def _blank_token_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and value.strip() == "" else value
+    internal_token_file: Path | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_INTERNAL_TOKEN_FILE"),
+        description="A file holding the internal token (a Compose secret), instead of "
+        "RAGIS_INTERNAL_TOKEN.",
+    )
+
+    _blank_token_is_unset = field_validator("internal_token", "internal_token_file", mode="before")(
+        _blank_is_none
+    )
 
     @field_validator("internal_token")
     @classmethod
     def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError(
-                "must be at least 32 characters (e.g. `python -c 'import secrets; "
-                "print(secrets.token_urlsafe(32))'`)"
-            )
+        if value is not None:
+            _check_token_length(value.get_secret_value())
         return value
+
+    @model_validator(mode="after")
+    def _token_from_file(self) -> Self:
+        if self.internal_token_file is None:
+            return self
+        variable = "RAGIS_INTERNAL_TOKEN_FILE"
+        if self.internal_token is not None:
+            raise ValueError(f"RAGIS_INTERNAL_TOKEN and {variable} are both set: give only one")
+        token = read_secret_file(self.internal_token_file, variable)
+        _check_token_length(token, f"{variable}: the token in {self.internal_token_file} ")
+        self.internal_token = SecretStr(token)
+        return self
+
+
+def _check_token_length(token: str, what: str = "") -> None:
+    if len(token) < 32:
+        raise ValueError(
+            f"{what}must be at least 32 characters (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`)"
+        )
 
 
 class Settings(ServiceSettings):
@@ -244,6 +322,14 @@ class UpSettings(SettingsBase):
     redis_start_timeout: float = Field(
         default=15.0, gt=0, validation_alias=env("RAGIS_REDIS_START_TIMEOUT")
     )
+    redis_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_REDIS_PASSWORD"),
+        description="The password the embedded Redis requires. Unset: one generated at the "
+        "first start and kept in the data dir (redis-password, mode 0600).",
+    )
+
+    _blank_password_is_unset = field_validator("redis_password", mode="before")(_blank_is_none)
 
     # --- Restarting a crashed service --------------------------------------------------------
     restart_limit: Annotated[int, Field(ge=1, le=100)] = Field(
