@@ -51,8 +51,8 @@ async def test_deleting_a_collection_removes_all_its_keys_and_no_other(
     removed = await store.collections.delete("a")
     assert removed > 0
     left = {k.decode() async for k in redis.scan_iter(match=f"{prefix}:*")}
-    assert all("{c:a}" not in k for k in left)
-    assert any("{c:b}" in k for k in left)
+    assert all(store.keys.collection("a").base not in k for k in left)
+    assert any(store.keys.collection("b").base in k for k in left)
     assert await store.collections.names() == ["b"]
 
 
@@ -64,7 +64,7 @@ async def test_every_key_of_a_collection_shares_one_hash_tag(
         "docs", unit(5), question="q", answer="a", citations=[], version=1, model="m",
         prompt_version="1", retrieval="r", terms="x",
     )  # fmt: skip
-    keys = [k.decode() async for k in redis.scan_iter(match=f"{prefix}:{{c:docs}}:*")]
+    keys = [k.decode() async for k in redis.scan_iter(match=store.keys.collection("docs").pattern)]
     assert len(keys) >= 6
     slots = {key_slot(k.encode()) for k in keys}
     assert len(slots) == 1

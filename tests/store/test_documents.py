@@ -103,6 +103,7 @@ async def test_deleting_the_last_document_leaves_only_the_collection_meta(
     assert await keys_of(redis, prefix) == {
         store.keys.collection("docs").meta,
         store.keys.collections,
+        store.keys.workspaces,
     }
 
 
@@ -278,5 +279,6 @@ async def test_a_writer_cleaning_up_after_its_collection_was_deleted_leaves_no_k
     # The writer did not know: it wrote one more batch, then failed and cleaned up.
     await store.documents.write_chunks(info, record, [ChunkText("late", 1)], [unit(2)])
     await store.documents.discard("docs", record, shards=info.shards)
-    assert await keys_of(redis, prefix) == set()
+    # Only the set naming the workspace (for the recovery sweep) outlives its collections.
+    assert await keys_of(redis, prefix) == {store.keys.workspaces}
     assert await store.collections.get("docs") is None

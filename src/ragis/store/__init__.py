@@ -3,13 +3,20 @@
 `Store.create(redis, settings)` builds every part over one client; the services receive the
 `Store` (or one of its parts) by injection and stay Redis-agnostic: a Redis failure leaves the
 store as `RedisUnavailable` (`failures.py`), and `Store.ping()` is health's question to Redis.
+
+A `Store` works in one workspace (`default` unless said): every key its parts build is that
+workspace's (store/keys.py). `store.scoped(workspace)` is the same store in another workspace,
+built once and then kept (a request asks for its workspace's store on every call), so the RAG
+service scopes each request by the workspace the gateway names. `store.workspaces` is what
+lies across them: which hold data, and removing one whole.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ragis.contract.caller import DEFAULT_WORKSPACE
 from ragis.db.client import RedisClient
 from ragis.errors import RedisUnavailable
 from ragis.settings import Settings
@@ -18,7 +25,7 @@ from ragis.store.chunks import ChunkStore
 from ragis.store.collections import Collections
 from ragis.store.documents import DocumentRegistry
 from ragis.store.failures import REDIS_FAILURES
-from ragis.store.keys import CollectionKeys, Keys, check_name
+from ragis.store.keys import CollectionKeys, Keys, check_name, check_workspace
 from ragis.store.layout import chunk_id
 from ragis.store.models import (
     NO_FILTER,
@@ -40,8 +47,9 @@ from ragis.store.models import (
 )
 from ragis.store.recovery import Recovery
 from ragis.store.retrieval import Retrieval, Retriever
-from ragis.store.sessions import SessionStore
+from ragis.store.sessions import SessionBinding, SessionStore
 from ragis.store.vectors import VectorIndex
+from ragis.store.workspaces import Workspaces
 
 __all__ = [
     "NO_FILTER",
@@ -64,6 +72,7 @@ __all__ = [
     "Retriever",
     "SearchFilter",
     "SemanticCache",
+    "SessionBinding",
     "SessionStore",
     "Store",
     "StoredChunk",
@@ -72,6 +81,7 @@ __all__ = [
     "VectorIndex",
     "VectorItem",
     "VectorSearch",
+    "Workspaces",
     "check_name",
     "chunk_id",
 ]
@@ -79,6 +89,9 @@ __all__ = [
 #: Seconds `Store.ping()` waits for PONG.
 PING_TIMEOUT = 2.0
 _PING_FAILURES: tuple[type[BaseException], ...] = (*REDIS_FAILURES, OSError, TimeoutError)
+#: Scoped stores kept per root store; past this many workspaces the oldest half is rebuilt
+#: on its next use (a store is a dozen small objects: cheap to rebuild, not worth an LRU).
+_SCOPED_KEPT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +106,42 @@ class Store:
     retriever: Retriever
     sessions: SessionStore
     cache: SemanticCache
+    workspaces: Workspaces
+    settings: Settings = field(repr=False, compare=False)
+    _scoped: dict[str, Store] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def workspace(self) -> str:
+        return self.keys.workspace
+
+    def scoped(self, workspace: str) -> Store:
+        """This store in `workspace` (an invalid name raises `InvalidName`)."""
+        if workspace == self.keys.workspace:
+            return self
+        found = self._scoped.get(workspace)
+        if found is None:
+            check_workspace(workspace)
+            if len(self._scoped) >= _SCOPED_KEPT:
+                for name in list(self._scoped)[: _SCOPED_KEPT // 2]:
+                    del self._scoped[name]
+            # The scoped stores share one cache: any of them finds the others.
+            found = Store.create(
+                self.redis, self.settings, workspace=workspace, _scoped=self._scoped
+            )
+            self._scoped[workspace] = found
+        return found
 
     @classmethod
-    def create(cls, redis: RedisClient, settings: Settings) -> Store:
-        keys = Keys(settings.key_prefix)
+    def create(
+        cls,
+        redis: RedisClient,
+        settings: Settings,
+        *,
+        workspace: str = DEFAULT_WORKSPACE,
+        _scoped: dict[str, Store] | None = None,
+    ) -> Store:
+        keys = Keys(settings.key_prefix, workspace)
+        scoped = _scoped if _scoped is not None else {}
         collections = Collections(
             redis,
             keys,
@@ -107,7 +152,7 @@ class Store:
         vectors = VectorIndex(redis, keys, batch_size=settings.vadd_batch, ef=settings.search_ef)
         chunks = ChunkStore(redis, keys, batch_size=settings.vadd_batch)
         documents = DocumentRegistry(redis, keys, chunks, vectors)
-        return cls(
+        store = cls(
             redis=redis,
             keys=keys,
             collections=collections,
@@ -122,7 +167,12 @@ class Store:
             cache=SemanticCache(
                 redis, keys, threshold=settings.cache_threshold, ttl=settings.cache_ttl
             ),
+            workspaces=Workspaces(redis, settings.key_prefix),
+            settings=settings,
+            _scoped=scoped,
         )
+        scoped.setdefault(workspace, store)
+        return store
 
     async def ping(self) -> None:
         """Return when Redis answers PING within `PING_TIMEOUT` seconds, else raise

@@ -19,7 +19,7 @@ from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
 from ragis.store.models import CollectionInfo
 
-__all__ = ["Collections"]
+__all__ = ["Collections", "remove_matching"]
 
 
 @speaks_redis
@@ -52,7 +52,13 @@ class Collections:
             pipe.hsetnx(ck.meta, "created", f"{time.time():.6f}")
             pipe.hgetall(ck.meta)
             replies = await pipe.execute()
-        await self._redis.sadd(self._keys.collections, name)
+        # Two slots on a cluster (the workspace's set, the set of workspaces): not one MULTI.
+        # The workspace is named before its first collection exists, so the recovery sweep
+        # never misses a collection.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(self._keys.workspaces, self._keys.workspace)
+            pipe.sadd(self._keys.collections, name)
+            await pipe.execute()
         info = self._parse(name, replies[-1])
         if info.model != model or info.dim != dim:
             raise ModelMismatch(
@@ -121,14 +127,7 @@ class Collections:
             patterns += [shard.pattern for shard in ck.shards(info.shards)]
         removed = 0
         for pattern in patterns:
-            batch: list[bytes] = []
-            async for key in self._redis.scan_iter(match=pattern, count=1000):
-                batch.append(key)
-                if len(batch) >= 500:
-                    removed += await _unlink(self._redis, batch)
-                    batch.clear()
-            if batch:
-                removed += await _unlink(self._redis, batch)
+            removed += await remove_matching(self._redis, pattern)
         await self._redis.srem(self._keys.collections, name)
         return removed
 
@@ -145,6 +144,20 @@ class Collections:
             created=float(m["created"]),
             shards=int(m.get("shards", 1)),
         )
+
+
+async def remove_matching(redis: RedisClient, pattern: str) -> int:
+    """UNLINK every key matching the SCAN `pattern` (on every node of a cluster); how many."""
+    removed = 0
+    batch: list[bytes] = []
+    async for key in redis.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) >= 500:
+            removed += await _unlink(redis, batch)
+            batch.clear()
+    if batch:
+        removed += await _unlink(redis, batch)
+    return removed
 
 
 async def _unlink(redis: RedisClient, keys: list[bytes]) -> int:

@@ -1,14 +1,20 @@
 """The Redis key layout of ragis, in one place (documented in docs/redis-layout.md).
 
-Every key starts with the prefix (`RAGIS_KEY_PREFIX`, default `ragis`). Every key of one
-collection carries the same hash tag `{c:<name>}`, so a collection never spans Redis Cluster
-slots and its multi-key transactions stay legal on a cluster.
+Every data key starts with the prefix (`RAGIS_KEY_PREFIX`, default `ragis`) and the workspace
+it belongs to: `<prefix>:w:<workspace>:...`. Two workspaces may both have a collection
+`default`; nothing one workspace's `Keys` builds can name another's key (names are checked, and
+cannot hold `:`, `{` or `/`). Every key of one collection carries the same hash tag
+`{c:<workspace>/<name>}`, so a collection never spans Redis Cluster slots and its multi-key
+transactions stay legal on a cluster, while the workspace in the tag spreads tenants over slots.
 
 A collection created with N > 1 shards keeps its vectors and chunk texts in N shards instead,
-each with a hash tag of its own (`{c:<name>:<shard tag>}`), chosen so that the N tags fall in N
-different thirds, quarters, ... of the slot space and so on different nodes of an evenly split
-cluster. A document lives in one shard, picked by a hash of its id. Its record, the indexes,
-the meta and the cache stay under `{c:<name>}`.
+each with a hash tag of its own (`{c:<workspace>/<name>:<shard tag>}`), chosen so that the N tags
+fall in N different thirds, quarters, ... of the slot space and so on different nodes of an
+evenly split cluster. A document lives in one shard, picked by a hash of its id. Its record, the
+indexes, the meta and the cache stay under `{c:<workspace>/<name>}`.
+
+Keys outside every workspace: `<prefix>:format` (the data format, ragis.db.format) and
+`<prefix>:workspaces:data` (the workspaces that hold collections, for the recovery sweep).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from functools import lru_cache
 
 from redis.crc import key_slot
 
+from ragis.contract.caller import DEFAULT_WORKSPACE, WORKSPACE_PATTERN
 from ragis.contract.fields import ID_PATTERN, NAME_PATTERN
 from ragis.errors import InvalidName
 
@@ -30,7 +37,9 @@ __all__ = [
     "Keys",
     "ShardKeys",
     "check_name",
+    "check_workspace",
     "shard_of",
+    "workspaces_key",
 ]
 
 SLOTS = 16384
@@ -39,6 +48,7 @@ SLOTS = 16384
 # edges validate with (re-exported here for the store's users).
 _NAME = re.compile(NAME_PATTERN)
 _ID = re.compile(ID_PATTERN)
+_WORKSPACE = re.compile(WORKSPACE_PATTERN)
 
 
 def check_name(value: str, what: str, *, long: bool = False) -> str:
@@ -51,6 +61,21 @@ def check_name(value: str, what: str, *, long: bool = False) -> str:
             "starting with a letter or digit."
         )
     return value
+
+
+def check_workspace(value: str) -> str:
+    """Refuse a workspace name that could escape its keys (the contract's pattern)."""
+    if not isinstance(value, str) or not _WORKSPACE.fullmatch(value):
+        raise InvalidName(
+            f"Invalid workspace {value!r}: use 1-64 letters, digits, '_', '.' or '-', starting "
+            "with a letter or digit."
+        )
+    return value
+
+
+def workspaces_key(prefix: str) -> str:
+    """Set: the workspaces that hold collections (what the background recovery sweeps)."""
+    return f"{prefix}:workspaces:data"
 
 
 def shard_of(doc_id: str, shards: int) -> int:
@@ -76,13 +101,15 @@ class ShardKeys:
     """The keys of one shard of a collection: its vector set and its chunk texts."""
 
     prefix: str
+    workspace: str
     name: str
     index: int
     shards: int
 
     @property
     def base(self) -> str:
-        return f"{self.prefix}:{{{shard_tag(self.name, self.index, self.shards)}}}"
+        tag = shard_tag(f"{self.workspace}/{self.name}", self.index, self.shards)
+        return f"{self.prefix}:w:{self.workspace}:{{{tag}}}"
 
     @property
     def vectors(self) -> str:
@@ -100,13 +127,15 @@ class ShardKeys:
 
 @dataclass(frozen=True, slots=True)
 class CollectionKeys:
-    """The keys of one collection; all share the hash tag `{c:<name>}` (shards: see above)."""
+    """The keys of one collection; all share the hash tag `{c:<workspace>/<name>}` (shards: see
+    above)."""
 
     prefix: str
+    workspace: str
     name: str
 
     def shard(self, index: int, shards: int) -> ShardKeys:
-        return ShardKeys(self.prefix, self.name, index, shards)
+        return ShardKeys(self.prefix, self.workspace, self.name, index, shards)
 
     def shards(self, shards: int) -> list[ShardKeys]:
         return [self.shard(i, shards) for i in range(max(shards, 1))]
@@ -116,7 +145,7 @@ class CollectionKeys:
 
     @property
     def base(self) -> str:
-        return f"{self.prefix}:{{c:{self.name}}}"
+        return f"{self.prefix}:w:{self.workspace}:{{c:{self.workspace}/{self.name}}}"
 
     @property
     def pattern(self) -> str:
@@ -173,16 +202,41 @@ class CollectionKeys:
 
 @dataclass(frozen=True, slots=True)
 class Keys:
+    """The keys of one workspace (`default` unless said: the local single user's)."""
+
     prefix: str
+    workspace: str = DEFAULT_WORKSPACE
+
+    def __post_init__(self) -> None:
+        check_workspace(self.workspace)
+
+    def scoped(self, workspace: str) -> Keys:
+        """The keys of another workspace, under the same prefix."""
+        return Keys(self.prefix, workspace)
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:w:{self.workspace}"
+
+    @property
+    def pattern(self) -> str:
+        """A SCAN pattern matching every key of this workspace (names hold no glob character)."""
+        return f"{self.base}:*"
+
+    @property
+    def workspaces(self) -> str:
+        """Set: the workspaces that hold collections (outside every workspace)."""
+        return workspaces_key(self.prefix)
 
     @property
     def collections(self) -> str:
-        """Set: the names of all collections."""
-        return f"{self.prefix}:collections"
+        """Set: the names of the workspace's collections."""
+        return f"{self.base}:collections"
 
     def collection(self, name: str) -> CollectionKeys:
-        return CollectionKeys(self.prefix, check_name(name, "collection name"))
+        return CollectionKeys(self.prefix, self.workspace, check_name(name, "collection name"))
 
     def session(self, session_id: str) -> str:
-        """List of JSON messages, with a TTL refreshed on every write."""
-        return f"{self.prefix}:session:{check_name(session_id, 'session id', long=True)}"
+        """List of JSON messages (each naming its collection and owner), with a TTL refreshed on
+        every write."""
+        return f"{self.base}:session:{check_name(session_id, 'session id', long=True)}"
