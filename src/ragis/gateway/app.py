@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from ragis import __version__
 from ragis.gateway.deps import GatewayServices
 from ragis.gateway.limits import BodyLimit
+from ragis.gateway.origin import SameOrigin
 from ragis.gateway.pipeline import Pipeline
 from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
 from ragis.gateway.routes import chat, collections, documents, health, sessions, static
@@ -84,6 +85,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
         max_connections=settings.max_connections,
+        trusted_proxies=settings.trusted_proxies,
+    )
+    # Before anything reads a body; inside SecurityHeaders, so that its 403s carry the headers.
+    app.add_middleware(
+        SameOrigin, allowed_hosts=settings.allowed_hosts, bind_host=settings.gateway_host
     )
     # Outermost of ours, so that every answer carries the headers, a 413 of BodyLimit included.
     docs = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path}

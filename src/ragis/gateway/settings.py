@@ -6,12 +6,14 @@ internal token (`ServiceSettings`); no store or LLM setting (those are `Settings
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from ragis.gateway.hosts import HostPattern
 from ragis.settings import Port, ServiceSettings, env
 
 __all__ = ["GatewaySettings", "default_static_dir", "load_gateway_settings"]
@@ -110,9 +112,49 @@ class GatewaySettings(ServiceSettings):
         description="Seconds of upstream silence after which a chat stream gets a comment.",
     )
 
+    # --- Who may talk to it (ragis.gateway.origin) ----------------------------------------------
+    allowed_hosts: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        validation_alias=env("RAGIS_ALLOWED_HOSTS"),
+        description=(
+            "Host names (or IPs, optionally :port) the gateway answers to, comma-separated; `*`: "
+            "any. Unset: the loopback names, and for a non-loopback bind its address and the "
+            "machine's names."
+        ),
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        validation_alias=env("RAGIS_TRUSTED_PROXIES"),
+        description=(
+            "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto the gateway believes, comma-separated; unset: none."
+        ),
+    )
+
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * _MiB
+
+    @property
+    def auth_on(self) -> bool:
+        """Whether requests must sign in: RAGIS_AUTH, where `auto` is off on loopback only."""
+        if self.auth is AuthMode.AUTO:
+            return not binds_loopback(self.gateway_host)
+        return self.auth is AuthMode.ON
+
+    @field_validator("admin_user", "admin_password", mode="before")
+    @classmethod
+    def _blank_admin_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @model_validator(mode="after")
+    def _admin_needs_both(self) -> GatewaySettings:
+        if (self.admin_user is None) != (self.admin_password is None):
+            raise ValueError(
+                "RAGIS_ADMIN_USER and RAGIS_ADMIN_PASSWORD go together: set both (the first "
+                "admin, made at a start with no user) or neither"
+            )
+        return self
 
     @field_validator("rag_urls", mode="before")
     @classmethod
@@ -134,6 +176,43 @@ class GatewaySettings(ServiceSettings):
                 raise ValueError(f"RAGIS_RAG_URL: {url!r} must start with http:// or https://")
             urls.append(url.rstrip("/"))
         return urls
+
+    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in (p.strip() for p in value.split(",")) if part]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str] | None) -> list[str] | None:
+        if not value:
+            return None  # blank: the default
+        for host in value:
+            try:
+                HostPattern.parse(host)
+            except ValueError:
+                raise ValueError(
+                    f"RAGIS_ALLOWED_HOSTS: {host!r} is not a host name, an IP address (IPv6 in "
+                    "brackets when it has a port) or `*`, with an optional :port"
+                ) from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            if proxy == "*":
+                continue
+            try:
+                ipaddress.ip_network(proxy)
+            except ValueError:
+                raise ValueError(
+                    f"RAGIS_TRUSTED_PROXIES: {proxy!r} is not an IP address or a network "
+                    "(10.0.0.0/8), nor `*`"
+                ) from None
+        return value
 
     @field_validator("static_dir", mode="before")
     @classmethod

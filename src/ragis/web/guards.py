@@ -46,11 +46,24 @@ LINGER_SECONDS = 2.0
 
 
 def server_options(
-    *, header_timeout: float, body_timeout: float, max_connections: int
+    *,
+    header_timeout: float,
+    body_timeout: float,
+    max_connections: int,
+    trusted_proxies: list[str] | None = None,
 ) -> dict[str, Any]:
-    """uvicorn keyword arguments that put the guards in place."""
+    """uvicorn keyword arguments that put the guards in place, and believe `X-Forwarded-For`
+    and `X-Forwarded-Proto` from `trusted_proxies` only. uvicorn's own default believes every
+    process on loopback (or FORWARDED_ALLOW_IPS from the environment): any of them could claim
+    another client address, and with it dodge the sign-in lockout per address."""
     protocol = guarded_protocol(header_timeout, body_timeout, max_connections)
-    return {"http": protocol, "timeout_keep_alive": 5}
+    proxies = trusted_proxies or []
+    return {
+        "http": protocol,
+        "timeout_keep_alive": 5,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies,
+    }
 
 
 def guarded_protocol(
