@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ragis import __version__
 from ragis.errors import RagisError
@@ -209,8 +209,28 @@ _PASSWORD_HELP = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error does not repeat what it refused: an unexpected
+    argument may be a password typed where none belongs (`--password hunter2`), and stderr ends
+    up in logs; and a megabyte-long argument is no message. Abbreviated options are off:
+    `--password X` must not pass for `--password-stdin` and a stray argument."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        head, sep, rest = message.partition(": ")
+        if head == "unrecognized arguments" and sep:
+            options = [word[:40] for word in rest.split() if word.startswith("-")]
+            message = f"{head}: {' '.join([*options, '(values not shown)'])}"
+        if len(message) > 300:
+            message = message[:297] + "..."
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ragis",
         description="Self-hosted RAG in which Redis 8 does every storage job.",
     )
@@ -267,7 +287,7 @@ _WORKSPACE_FLAG = (
 )
 
 
-def _add_account_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_account_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     admin = commands.add_parser(
         "admin",
         help="create an admin, straight in Redis",
