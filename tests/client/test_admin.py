@@ -101,10 +101,6 @@ def test_a_password_on_the_command_line_is_refused_and_nothing_is_made(
     assert role is None
 
 
-@pytest.mark.parametrize(
-    ("name", "needle"),
-    [("a" * 100_000, "Invalid username 'aaaa"), ("Alice", "lower-case"), ("../x", "Invalid")],
-)
 def test_an_abbreviated_option_is_no_option(
     cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -115,6 +111,10 @@ def test_an_abbreviated_option_is_no_option(
     assert exited.value.code == 2
 
 
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [("a" * 100_000, "Invalid username 'aaaa"), ("Alice", "lower-case"), ("../x", "Invalid")],
+)
 def test_a_bad_or_huge_name_is_refused_before_the_password_is_read(
     cli_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
