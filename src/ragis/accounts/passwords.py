@@ -42,7 +42,7 @@ class Passwords:
 
     async def hash(self, password: str) -> str:
         self.check_new(password)
-        return await asyncio.to_thread(self._hasher.hash, password)
+        return await asyncio.to_thread(self._hash, password)
 
     async def verify(self, stored: str | None, password: str) -> bool:
         """Whether `password` matches the stored hash; with `stored` None (no such user) the
@@ -51,10 +51,13 @@ class Passwords:
             return False
         if stored is None:
             if self._dummy is None:
-                self._dummy = await asyncio.to_thread(self._hasher.hash, secrets.token_urlsafe(16))
+                self._dummy = await asyncio.to_thread(self._hash, secrets.token_urlsafe(16))
             await asyncio.to_thread(self._matches, self._dummy, password)
             return False
         return await asyncio.to_thread(self._matches, stored, password)
+
+    def _hash(self, password: str) -> str:
+        return str(self._hasher.hash(password))
 
     def _matches(self, stored: str, password: str) -> bool:
         try:

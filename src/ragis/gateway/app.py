@@ -20,12 +20,25 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ragis import __version__
+from ragis.gateway.accounts_setup import open_gateway_accounts
 from ragis.gateway.deps import GatewayServices
 from ragis.gateway.limits import BodyLimit
 from ragis.gateway.origin import SameOrigin
 from ragis.gateway.pipeline import Pipeline
 from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
-from ragis.gateway.routes import chat, collections, documents, health, sessions, static
+from ragis.gateway.routes import (
+    audit,
+    auth,
+    chat,
+    collections,
+    documents,
+    health,
+    keys,
+    sessions,
+    static,
+    users,
+    workspaces,
+)
 from ragis.gateway.security import SecurityHeaders
 from ragis.gateway.settings import GatewaySettings
 from ragis.ingest import Chunker, IngestLimits
@@ -49,10 +62,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         limits = IngestLimits(max_file_bytes=settings.max_upload_bytes)
         sandbox = ParseSandbox(limits, _sandbox_limits(settings))
         await asyncio.to_thread(sandbox.start)
-        async with new_session(settings.rag_timeout) as http, contextlib.aclosing(sandbox):
+        async with (
+            open_gateway_accounts(settings) as accounts,
+            new_session(settings.rag_timeout) as http,
+            contextlib.aclosing(sandbox),
+        ):
             rag = RagClient(http, settings.rag_urls)
             app.state.services = GatewayServices(
-                settings=settings, rag=rag, pipeline=Pipeline(rag, chunker, sandbox)
+                settings=settings,
+                rag=rag,
+                pipeline=Pipeline(rag, chunker, sandbox),
+                accounts=accounts,
             )
             log.info(
                 "RAG service: %s; web UI: %s",
@@ -94,6 +114,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # Outermost of ours, so that every answer carries the headers, a 413 of BodyLimit included.
     docs = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path}
     app.add_middleware(SecurityHeaders, docs_paths=frozenset(docs))
+    for module in (auth, keys, users, workspaces, audit):
+        app.include_router(module.router)
     for module in (documents, collections, chat, sessions, health, static):
         app.include_router(module.router)
     return app

@@ -7,11 +7,33 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ragis.accounts import Accounts
+from ragis.errors import Conflict
 from ragis.gateway.pipeline import Pipeline
 from ragis.gateway.rag_client import RagClient
 from ragis.gateway.settings import GatewaySettings
 
-__all__ = ["GatewayServices", "PipelineDep", "RagDep", "SettingsDep"]
+__all__ = [
+    "AccountsDep",
+    "AuthOff",
+    "GatewayServices",
+    "PipelineDep",
+    "RagDep",
+    "SettingsDep",
+    "services_of",
+]
+
+
+class AuthOff(Conflict):
+    """Managing users, keys and workspaces while RAGIS_AUTH is off (there are none)."""
+
+    code = "auth_off"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Sign-in is off (RAGIS_AUTH=off, or auto on a loopback address): there are no users, "
+            "API keys or workspaces to manage. Set RAGIS_AUTH=on to use them."
+        )
 
 
 @dataclass(slots=True)
@@ -19,9 +41,11 @@ class GatewayServices:
     settings: GatewaySettings
     rag: RagClient
     pipeline: Pipeline
+    #: The accounts in Redis; None while RAGIS_AUTH is off.
+    accounts: Accounts | None = None
 
 
-def _get(request: Request) -> GatewayServices:
+def services_of(request: Request) -> GatewayServices:
     services: GatewayServices = request.app.state.services
     return services
 
@@ -29,17 +53,25 @@ def _get(request: Request) -> GatewayServices:
 # Async on purpose: FastAPI runs a sync dependency in its thread pool, one hop per dependency
 # per request, for what is only an attribute read.
 async def _settings(request: Request) -> GatewaySettings:
-    return _get(request).settings
+    return services_of(request).settings
 
 
 async def _rag(request: Request) -> RagClient:
-    return _get(request).rag
+    return services_of(request).rag
 
 
 async def _pipeline(request: Request) -> Pipeline:
-    return _get(request).pipeline
+    return services_of(request).pipeline
+
+
+async def _accounts(request: Request) -> Accounts:
+    accounts = services_of(request).accounts
+    if accounts is None:
+        raise AuthOff()
+    return accounts
 
 
 SettingsDep = Annotated[GatewaySettings, Depends(_settings)]
 RagDep = Annotated[RagClient, Depends(_rag)]
 PipelineDep = Annotated[Pipeline, Depends(_pipeline)]
+AccountsDep = Annotated[Accounts, Depends(_accounts)]

@@ -52,6 +52,7 @@ __all__ = [
     "FileIndexed",
     "HealthPart",
     "HealthPublic",
+    "HealthStatus",
     "LimitsPublic",
     "MetaEvent",
     "RagHealthPart",
@@ -119,3 +120,10 @@ class HealthPublic(BaseModel):
     provider: str | None = Field(description="null when the RAG service does not answer.")
     model: str | None
     limits: LimitsPublic
+
+
+class HealthStatus(BaseModel):
+    """What `/api/health` tells a caller without credentials while sign-in is on: only
+    whether ragis works (for a load balancer), nothing of its parts."""
+
+    status: Literal["ok", "degraded"]

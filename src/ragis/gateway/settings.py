@@ -10,9 +10,10 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from ragis.gateway.auth_mode import AuthMode, binds_loopback
 from ragis.gateway.hosts import HostPattern
 from ragis.settings import Port, ServiceSettings, env
 
@@ -30,6 +31,41 @@ def default_static_dir() -> Path | None:
 class GatewaySettings(ServiceSettings):
     gateway_host: str = Field(default="127.0.0.1", validation_alias=env("RAGIS_GATEWAY_HOST"))
     gateway_port: Port = Field(default=8080, validation_alias=env("RAGIS_GATEWAY_PORT"))
+
+    # --- Accounts and sign-in (ragis.accounts, ragis.gateway.identity) -----------------------
+    auth: AuthMode = Field(
+        default=AuthMode.AUTO,
+        validation_alias=env("RAGIS_AUTH"),
+        description="auto: off while the gateway binds only loopback, on otherwise; on; off.",
+    )
+    admin_user: str | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_ADMIN_USER"),
+        description="The first admin, made at a start with no user (with RAGIS_ADMIN_PASSWORD).",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None, validation_alias=env("RAGIS_ADMIN_PASSWORD")
+    )
+    login_ttl: Annotated[int, Field(ge=60, le=366 * 86_400)] = Field(
+        default=7 * 86_400,
+        validation_alias=env("RAGIS_LOGIN_TTL"),
+        description="Seconds a sign-in lasts (the session cookie's Max-Age).",
+    )
+    login_slow_after: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=3,
+        validation_alias=env("RAGIS_LOGIN_SLOW_AFTER"),
+        description="Failed sign-ins (per username, per address) after which answers slow down.",
+    )
+    login_max_failures: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=10,
+        validation_alias=env("RAGIS_LOGIN_MAX_FAILURES"),
+        description="Failed sign-ins after which sign-in is refused (429) for RAGIS_LOGIN_LOCKOUT.",
+    )
+    login_lockout: Annotated[int, Field(ge=1, le=30 * 86_400)] = Field(
+        default=900,
+        validation_alias=env("RAGIS_LOGIN_LOCKOUT"),
+        description="Seconds failures are remembered after the last one (and a lockout lasts).",
+    )
 
     # --- The RAG service ---------------------------------------------------------------------
     rag_urls: Annotated[list[str], NoDecode] = Field(

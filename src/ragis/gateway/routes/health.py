@@ -1,17 +1,27 @@
 """`GET /api/health`: the gateway, the RAG service, what the RAG service says of its parts, and
-the upload limits (so that a client can refuse a file that is too large before sending it)."""
+the upload limits (so that a client can refuse a file that is too large before sending it).
+
+While sign-in is on, a caller without valid credentials gets only `{"status"}` (a load
+balancer's question): the parts, versions, model and URLs are for signed-in callers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ragis import __version__
-from ragis.errors import UpstreamError
+from ragis.errors import AuthError, RedisUnavailable, UpstreamError
 from ragis.gateway.deps import RagDep, SettingsDep
+from ragis.gateway.identity import resolve
 from ragis.gateway.rag_client import RagAnswerError
-from ragis.gateway.schemas import HealthPart, HealthPublic, LimitsPublic, RagHealthPart
+from ragis.gateway.schemas import (
+    HealthPart,
+    HealthPublic,
+    HealthStatus,
+    LimitsPublic,
+    RagHealthPart,
+)
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -20,10 +30,29 @@ PARTS = ("redis", "embedder", "llm")
 
 @router.get(
     "/health",
-    response_model=HealthPublic,
+    response_model=HealthPublic | HealthStatus,
     summary="Every part: ok or why not (always 200; `status` says degraded)",
+    description="Without credentials while sign-in is on: only `status`.",
 )
-async def health(rag: RagDep, settings: SettingsDep) -> HealthPublic:
+async def health(
+    request: Request, rag: RagDep, settings: SettingsDep
+) -> HealthPublic | HealthStatus:
+    full = await _full(rag, settings)
+    if await _signed_in(request):
+        return full
+    return HealthStatus(status=full.status)
+
+
+async def _signed_in(request: Request) -> bool:
+    try:
+        await resolve(request)
+    except (AuthError, RedisUnavailable):
+        # Redis down: health still answers (degraded comes from the RAG service's view).
+        return False
+    return True
+
+
+async def _full(rag: RagDep, settings: SettingsDep) -> HealthPublic:
     gateway = HealthPart(ok=True, detail=f"ragis gateway {__version__} answers")
     limits = LimitsPublic(
         max_upload_bytes=settings.max_upload_bytes,
