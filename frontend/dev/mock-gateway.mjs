@@ -4,6 +4,10 @@
 // parsed: every upload becomes a few chunks; src/lib/mock-gateway.test.ts checks every answer
 // against the schema) and, when dist/ exists, serves the built UI at / with an SPA fallback.
 // Ask a question containing "error", "slow" or "cache" to see those paths. Not for production.
+// MOCK_AUTH=on (or `createMockGateway({ auth: 'on' })`) plays a gateway with accounts: sign in as
+// admin / admin-password; users, keys, workspaces and members live in memory, every workspace has
+// its own collections and chat sessions, and five wrong passwords for a name answer 429.
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -22,14 +26,51 @@ const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** @typedef {import('node:http').IncomingMessage} Request */
 /** @typedef {import('node:http').ServerResponse} Response */
 /** @typedef {{ created: number, docs: Map<string, Schemas['DocumentPublic']> }} Collection */
+// The accounts' answers, by the UI's names until the gateway's schema has them.
+/** @typedef {import('../src/lib/types').MemberRole} MemberRole */
+/** @typedef {{ password: string, role: import('../src/lib/types').UserRole, created: number }} MockUser */
+/** @typedef {{ created: number, personal: boolean, members: Map<string, MemberRole> }} MockWorkspace */
+/** @typedef {import('../src/lib/types').ApiKey & { user: string, hash: string }} MockKey */
+/** @typedef {{ username: string, via: 'session' | 'key' | 'off', key?: MockKey }} Who */
 
-/** A stand-in gateway with its own (empty) collections and sessions; call `.listen(port)`. */
-export function createMockGateway() {
-  /** @type {Map<string, Collection>} */
-  const collections = new Map();
-  /** @type {Map<string, Schemas['MessagePublic'][]>} */
-  const sessions = new Map();
+const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const USERNAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
+const RANK = { viewer: 0, editor: 1, owner: 2 };
+const sha256 = (/** @type {string} */ text) => createHash('sha256').update(text).digest('hex');
+const now = () => Date.now() / 1000;
+
+/**
+ * A stand-in gateway with its own (empty) collections and sessions; call `.listen(port)`.
+ * @param {{ auth?: 'on' | 'off' }} [options]
+ */
+export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on' : 'off' } = {}) {
+  /** Each workspace's collections and chat sessions. */
+  /** @type {Map<string, { collections: Map<string, Collection>, sessions: Map<string, Schemas['MessagePublic'][]> }>} */
+  const data = new Map();
+  /** @type {Map<string, MockUser>} */
+  const users = new Map([['admin', { password: 'admin-password', role: 'admin', created: now() }]]);
+  /** @type {Map<string, MockWorkspace>} */
+  const workspaces = new Map([
+    ['default', { created: now(), personal: false, members: new Map([['admin', 'owner']]) }],
+    ['admin', { created: now(), personal: true, members: new Map([['admin', 'owner']]) }],
+  ]);
+  /** @type {Map<string, string>} sign-in token -> username */
+  const logins = new Map();
+  /** @type {Map<string, MockKey>} */
+  const keys = new Map();
+  /** @type {Map<string, number>} wrong passwords per username */
+  const failures = new Map();
   let seq = 0;
+  // The workspace of the request being answered (set by `route` before any data is touched).
+  let collections = space('default').collections;
+  let sessions = space('default').sessions;
+
+  /** @param {string} name */
+  function space(name) {
+    let d = data.get(name);
+    if (!d) data.set(name, (d = { collections: new Map(), sessions: new Map() }));
+    return d;
+  }
 
   /**
    * @template {keyof Schemas} K
@@ -59,6 +100,7 @@ export function createMockGateway() {
 
   /** @param {Request} req @param {Response} res */
   async function upload(req, res) {
+    const own = collections; // this request's workspace, whatever others do meanwhile
     const raw = (await body(req)).toString('latin1');
     /** @param {string} name */
     const field = (name) => raw.match(new RegExp(`name="${name}"\\r\\n\\r\\n([\\s\\S]*?)\\r\\n--`))?.[1];
@@ -70,7 +112,7 @@ export function createMockGateway() {
       return json(res, 415, 'UploadPublic', { collection, error, results: [{ filename, ok: false, error }] });
     }
     await sleep(400); // "embedding"
-    const docs = ensure(collection).docs;
+    const docs = ensure(collection, own).docs;
     const duplicate = [...docs.values()].find((d) => d.filename === filename);
     const size = raw.length;
     /** @type {Schemas['DocumentPublic']} */
@@ -81,20 +123,21 @@ export function createMockGateway() {
   }
 
   /** @param {string} name */
-  function ensure(name) {
-    const c = collections.get(name) ?? { created: Date.now() / 1000, docs: new Map() };
-    collections.set(name, c);
+  function ensure(name, within = collections) {
+    const c = within.get(name) ?? { created: Date.now() / 1000, docs: new Map() };
+    within.set(name, c);
     return c;
   }
 
   /** @param {Request} req @param {Response} res */
   async function chat(req, res) {
+    const [own, mine] = [sessions, collections]; // this request's workspace, whatever others do meanwhile
     const ask = JSON.parse((await body(req)).toString('utf8'));
     const name = ask.collection || 'default';
-    const c = collections.get(name);
+    const c = mine.get(name);
     if (!c || c.docs.size === 0) return fail(res, 404, 'not_found', `There is no collection '${name}': upload a document to create it.`);
     const sessionId = ask.session_id || `s${Date.now().toString(36)}`;
-    const history = sessions.get(sessionId) ?? [];
+    const history = own.get(sessionId) ?? [];
     let closed = false;
     res.on('close', () => (closed = true));
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
@@ -121,9 +164,192 @@ export function createMockGateway() {
     }
     history.push({ role: 'user', content: ask.message, time: Date.now() / 1000, citations: [] });
     history.push({ role: 'assistant', content: text, time: Date.now() / 1000, citations, cache_hit: cacheHit });
-    sessions.set(sessionId, history);
+    own.set(sessionId, history);
     send({ type: 'done', timings: { embed: 12.3, cache: 0.8, search: 1.9, first_token: 240, total: 1830 }, cache_hit: cacheHit });
     res.end();
+  }
+
+  /** @param {Request} req @returns {Promise<any>} */
+  async function jsonOf(req) {
+    try {
+      return JSON.parse((await body(req)).toString('utf8'));
+    } catch {
+      return {};
+    }
+  }
+
+  /** Who sends the request (a sign-in cookie or a key), or null. @param {Request} req @returns {Who | null} */
+  function who(req) {
+    if (auth === 'off') return { username: 'local', via: 'off' };
+    const bearer = req.headers.authorization?.match(/^Bearer (rgs_\S+)$/)?.[1];
+    if (bearer) {
+      const key = [...keys.values()].find((k) => k.hash === sha256(bearer));
+      if (!key || !users.has(key.user)) return null;
+      key.last_used = now();
+      return { username: key.user, via: 'key', key };
+    }
+    const token = req.headers.cookie?.match(/(?:^|;\s*)ragis_session=([^;]+)/)?.[1];
+    const username = token ? logins.get(token) : undefined;
+    return username && users.has(username) ? { username, via: 'session' } : null;
+  }
+
+  /** @param {string} username @returns {import('../src/lib/types').MyWorkspace[]} */
+  function workspacesOf(username) {
+    if (auth === 'off') return [{ name: 'default', role: 'owner', personal: false }];
+    return [...workspaces]
+      .filter(([, w]) => w.members.has(username))
+      .map(([name, w]) => ({ name, role: /** @type {MemberRole} */ (w.members.get(username)), personal: w.personal }));
+  }
+
+  /** The request's workspace: the header's, else the key's, else the user's personal one. @param {Request} req @param {Who} caller */
+  function workspaceOf(req, caller) {
+    if (auth === 'off') return 'default';
+    const header = req.headers['x-ragis-workspace'];
+    return (typeof header === 'string' && header) || caller.key?.workspace || caller.username;
+  }
+
+  /** @param {Request} req @param {Who} caller @returns {import('../src/lib/types').Me} */
+  function me(req, caller) {
+    const role = auth === 'off' ? 'admin' : (users.get(caller.username)?.role ?? 'member');
+    return { username: caller.username, role, auth, via: caller.via, workspace: workspaceOf(req, caller), workspaces: workspacesOf(caller.username) };
+  }
+
+  /** The sign-in, sign-out and account routes; true when one answered. @param {Request} req @param {Response} res @param {string} path */
+  async function accounts(req, res, path) {
+    /** @param {number} status @param {unknown} answer */
+    const send = (status, answer) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(answer));
+      return true;
+    };
+    /** @param {number} status @param {string} code @param {string} message */
+    const refuse = (status, code, message) => send(status, { error: { code, message } });
+    const method = req.method;
+    if (path === '/api/auth/login' && method === 'POST') {
+      if (auth === 'off') return refuse(409, 'auth_off', 'Accounts are off: RAGIS_AUTH is off for this gateway.');
+      const { username = '', password = '' } = await jsonOf(req);
+      const name = String(username).toLowerCase();
+      if ((failures.get(name) ?? 0) >= 5) {
+        res.setHeader('Retry-After', '30');
+        return refuse(429, 'too_many_attempts', 'Too many failed sign-ins for this name: try again later.');
+      }
+      const user = users.get(name);
+      if (!user || user.password !== password) {
+        failures.set(name, (failures.get(name) ?? 0) + 1);
+        return refuse(401, 'invalid_credentials', 'Wrong username or password.');
+      }
+      failures.delete(name);
+      const token = randomBytes(24).toString('hex');
+      logins.set(token, name);
+      res.setHeader('Set-Cookie', `ragis_session=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=604800`);
+      return send(200, me(req, { username: name, via: 'session' }));
+    }
+    if (path === '/api/auth/logout' && method === 'POST') {
+      const token = req.headers.cookie?.match(/(?:^|;\s*)ragis_session=([^;]+)/)?.[1];
+      if (token) logins.delete(token);
+      res.setHeader('Set-Cookie', 'ragis_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0');
+      return send(200, { logged_out: true });
+    }
+    if (path === '/api/health') return false; // answered below, fully only with credentials
+    if (!path.startsWith('/api/')) return false;
+    const caller = who(req);
+    if (!caller) return refuse(401, 'unauthenticated', 'Sign in or send an API key.');
+    if (path === '/api/me' && method === 'GET') return send(200, me(req, caller));
+    const manage = /^\/api\/(keys|users|workspaces)(\/|$)/.test(path);
+    if (manage && auth === 'off') return refuse(409, 'auth_off', 'Accounts are off: there is one local user.');
+    const admin = users.get(caller.username)?.role === 'admin';
+    if (path === '/api/keys' && method === 'GET') {
+      const mine = [...keys.values()].filter((k) => k.user === caller.username);
+      return send(200, { keys: mine.map(({ id, name, workspace, created, prefix, last_used }) => ({ id, name, workspace, created, prefix, last_used })) });
+    }
+    if (path === '/api/keys' && method === 'POST') {
+      const { name, workspace = null } = await jsonOf(req);
+      if (typeof name !== 'string' || name.length < 1 || name.length > 64) return refuse(422, 'invalid_input', 'A key name is 1 to 64 characters.');
+      if (workspace !== null && !workspaces.get(workspace)?.members.has(caller.username)) return refuse(404, 'not_found', `There is no workspace '${workspace}'.`);
+      const key = `rgs_${randomBytes(32).toString('base64url')}`;
+      /** @type {MockKey} */
+      const record = { id: `k${++seq}`, name, workspace, created: now(), prefix: key.slice(0, 8), last_used: null, user: caller.username, hash: sha256(key) };
+      keys.set(record.id, record);
+      const { id, created, prefix } = record;
+      return send(201, { id, key, name, workspace, created, prefix });
+    }
+    const key = path.match(/^\/api\/keys\/([^/]+)$/);
+    if (key && method === 'DELETE') {
+      const record = keys.get(decodeURIComponent(key[1]));
+      if (!record || (record.user !== caller.username && !admin)) return refuse(404, 'not_found', 'There is no such key.');
+      keys.delete(record.id);
+      return send(200, { revoked: true, id: record.id });
+    }
+    if (path.startsWith('/api/users') && !admin) return refuse(403, 'forbidden', 'Only an admin manages users.');
+    if (path === '/api/users' && method === 'GET') return send(200, { users: [...users].map(([username, u]) => ({ username, role: u.role, created: u.created })) });
+    if (path === '/api/users' && method === 'POST') {
+      const { username, password, role = 'member' } = await jsonOf(req);
+      if (typeof username !== 'string' || !USERNAME.test(username)) return refuse(422, 'invalid_name', 'A username is 1-32 lower-case letters, digits, _ . -');
+      if (typeof password !== 'string' || password.length < 8 || password.length > 1024) return refuse(422, 'invalid_input', 'A password is 8 to 1024 characters.');
+      if (users.has(username) || workspaces.has(username)) return refuse(409, 'conflict', `The name '${username}' is taken.`);
+      users.set(username, { password, role: role === 'admin' ? 'admin' : 'member', created: now() });
+      workspaces.set(username, { created: now(), personal: true, members: new Map([[username, 'owner']]) });
+      return send(201, { username, role, created: now() });
+    }
+    const user = path.match(/^\/api\/users\/([^/]+)$/);
+    if (user && method === 'DELETE') {
+      const username = decodeURIComponent(user[1]);
+      if (!users.has(username)) return refuse(404, 'not_found', `There is no user '${username}'.`);
+      if (username === caller.username) return refuse(409, 'conflict', 'You cannot remove yourself.');
+      users.delete(username);
+      for (const [id, k] of keys) if (k.user === username) keys.delete(id);
+      for (const [token, name] of logins) if (name === username) logins.delete(token);
+      for (const w of workspaces.values()) w.members.delete(username);
+      workspaces.delete(username);
+      data.delete(username);
+      return send(200, { deleted: true, username });
+    }
+    if (path === '/api/workspaces' && method === 'GET') {
+      const listed = [...workspaces].filter(([, w]) => admin || w.members.has(caller.username));
+      return send(200, { workspaces: listed.map(([name, w]) => ({ name, role: w.members.get(caller.username) ?? null, personal: w.personal, created: w.created })) });
+    }
+    if (path === '/api/workspaces' && method === 'POST') {
+      const { name } = await jsonOf(req);
+      if (typeof name !== 'string' || !WORKSPACE.test(name)) return refuse(422, 'invalid_name', 'A workspace name is 1-64 letters, digits, _ . -');
+      if (workspaces.has(name) || users.has(name)) return refuse(409, 'conflict', `The name '${name}' is taken.`);
+      const created = now();
+      workspaces.set(name, { created, personal: false, members: new Map([[caller.username, 'owner']]) });
+      return send(201, { name, role: 'owner', personal: false, created });
+    }
+    const members = path.match(/^\/api\/workspaces\/([^/]+)\/members(?:\/([^/]+))?$/);
+    if (members) {
+      const name = decodeURIComponent(members[1]);
+      const w = workspaces.get(name);
+      const mine = w?.members.get(caller.username);
+      if (!w || (!mine && !admin)) return refuse(404, 'not_found', `There is no workspace '${name}'.`);
+      if (method === 'GET' && !members[2]) return send(200, { workspace: name, members: [...w.members].map(([username, role]) => ({ username, role })) });
+      if (mine !== 'owner' && !admin) return refuse(403, 'forbidden', `Only an owner of '${name}' manages its members.`);
+      const owners = [...w.members.values()].filter((r) => r === 'owner').length;
+      if (method === 'POST' && !members[2]) {
+        const { username, role } = await jsonOf(req);
+        if (!users.has(username)) return refuse(404, 'not_found', `There is no user '${username}'.`);
+        if (!(role in RANK)) return refuse(422, 'invalid_input', 'A role is owner, editor or viewer.');
+        if (w.members.get(username) === 'owner' && role !== 'owner' && owners === 1) return refuse(409, 'conflict', `'${username}' is the last owner of '${name}'.`);
+        w.members.set(username, role);
+        return send(200, { workspace: name, username, role });
+      }
+      if (method === 'DELETE' && members[2]) {
+        const username = decodeURIComponent(members[2]);
+        if (!w.members.has(username)) return refuse(404, 'not_found', `'${username}' is not a member of '${name}'.`);
+        if (w.members.get(username) === 'owner' && owners === 1) return refuse(409, 'conflict', `'${username}' is the last owner of '${name}'.`);
+        w.members.delete(username);
+        return send(200, { removed: true, workspace: name, username });
+      }
+    }
+    if (manage) return refuse(404, 'not_found', `There is no endpoint ${method} ${path}.`);
+    // A data route: in the request's workspace, with the member's rights.
+    const workspace = workspaceOf(req, caller);
+    const role = auth === 'off' ? 'owner' : workspaces.get(workspace)?.members.get(caller.username);
+    if (!role) return refuse(404, 'not_found', `There is no workspace '${workspace}'.`);
+    const writes = method !== 'GET' && path !== '/api/chat/stream' && !path.startsWith('/api/sessions/');
+    if (writes && RANK[role] < RANK.editor) return refuse(403, 'forbidden', `A viewer of '${workspace}' cannot change its documents.`);
+    ({ collections, sessions } = space(workspace));
+    return false;
   }
 
   /** @param {Request} req @param {Response} res */
@@ -132,6 +358,8 @@ export function createMockGateway() {
     const path = url.pathname;
     /** @param {RegExp} re */
     const m = (re) => path.match(re);
+    if (await accounts(req, res, path)) return;
+    if (path === '/api/health' && auth === 'on' && !who(req)) return res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
     if (path === '/api/health') {
       const none = process.env.MOCK_PROVIDER === 'none';
       const ok = { ok: true, detail: 'ok' };
@@ -140,9 +368,10 @@ export function createMockGateway() {
     }
     if (path === '/api/collections' && req.method === 'GET') return json(res, 200, 'CollectionsPublic', { collections: [...collections].map(([n, c]) => collectionInfo(n, c)) });
     if (path === '/api/collections' && req.method === 'POST') {
+      const own = collections;
       const { name } = JSON.parse((await body(req)).toString());
       if (typeof name !== 'string' || !NAME.test(name)) return fail(res, 422, 'invalid_name', 'A collection name is 1-64 letters, digits, _ . -');
-      return json(res, 200, 'CollectionPublic', collectionInfo(name, ensure(name)));
+      return json(res, 200, 'CollectionPublic', collectionInfo(name, ensure(name, own)));
     }
     const named = m(/^\/api\/collections\/([^/]+)$/);
     if (named && req.method === 'DELETE') {

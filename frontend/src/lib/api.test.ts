@@ -3,10 +3,13 @@ import {
   ApiError,
   getSession,
   listDocuments,
+  onUnauthenticated,
   parseSSE,
+  retryAfterSeconds,
   streamChat,
   uploadFile,
   uploadOutcome,
+  useWorkspace,
   type SSEMessage,
 } from './api';
 import type { ChatEvent } from './types';
@@ -228,6 +231,7 @@ describe('uploads', () => {
 
   it('sends one multipart request per file and reports progress', async () => {
     const sent: FormData[] = [];
+    const headers: Record<string, string> = {};
     class FakeXHR {
       status = 0;
       responseText = '';
@@ -238,7 +242,9 @@ describe('uploads', () => {
       open(method: string, url: string) {
         expect([method, url]).toEqual(['POST', '/api/documents/upload']);
       }
-      setRequestHeader() {}
+      setRequestHeader(name: string, value: string) {
+        headers[name] = value;
+      }
       abort() {
         this.onabort?.();
       }
@@ -259,5 +265,50 @@ describe('uploads', () => {
     expect(sent[0].get('collection')).toBe('c');
     expect(sent[0].get('tags')).toBe('x,y');
     expect((sent[0].get('file') as File).name).toBe('n.txt');
+    expect(headers['X-Ragis-Workspace']).toBeUndefined();
+    useWorkspace('team');
+    await uploadFile(file, { collection: 'c' });
+    useWorkspace(null);
+    expect(headers['X-Ragis-Workspace']).toBe('team');
+  });
+});
+
+describe('credentials, workspace and a lost session', () => {
+  afterEach(() => {
+    useWorkspace(null);
+    onUnauthenticated(null);
+  });
+
+  it('sends the cookie and the chosen workspace with every call, the chat stream included', async () => {
+    useWorkspace('team');
+    const chat = fakeFetch(() => eventStream(chunked(encoder.encode(STREAM), [])));
+    await collect(streamChat({ message: 'hi?', collection: 'default' }));
+    const json = fakeFetch(() => Response.json({ collection: 'c', documents: [] }));
+    await listDocuments('c');
+    for (const [, init] of [chat.mock.calls[0], json.mock.calls[0]]) {
+      expect(init?.credentials).toBe('same-origin');
+      expect(new Headers(init?.headers).get('X-Ragis-Workspace')).toBe('team');
+    }
+  });
+
+  it('tells the listener of a 401 from a call or the chat stream, and keeps the wait of a 429', async () => {
+    const lost = vi.fn();
+    onUnauthenticated(lost);
+    const body = JSON.stringify({ error: { code: 'unauthenticated', message: 'Sign in.' } });
+    fakeFetch(() => new Response(body, { status: 401 }));
+    await expect(listDocuments('c')).rejects.toMatchObject({ status: 401 });
+    await expect(collect(streamChat({ message: 'q', collection: 'c' }))).rejects.toMatchObject({ status: 401 });
+    expect(lost).toHaveBeenCalledTimes(2);
+    const slow = JSON.stringify({ error: { code: 'too_many_attempts', message: 'Wait.' } });
+    fakeFetch(() => new Response(slow, { status: 429, headers: { 'Retry-After': '42' } }));
+    await expect(listDocuments('c')).rejects.toMatchObject({ status: 429, retryAfter: 42 });
+    expect(lost).toHaveBeenCalledTimes(2);
+  });
+
+  it('reads Retry-After as seconds or as a date', () => {
+    expect(retryAfterSeconds('120')).toBe(120);
+    expect(retryAfterSeconds(new Date(61_000).toUTCString(), 0)).toBe(61);
+    expect(retryAfterSeconds(null)).toBeNull();
+    expect(retryAfterSeconds('soon')).toBeNull();
   });
 });
