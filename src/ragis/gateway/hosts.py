@@ -42,18 +42,25 @@ def parse_host(value: str) -> tuple[str, int | None]:
     """`name`, `name:port`, `1.2.3.4:port` or `[v6]:port` as (host, port): the host in lower
     case, an IPv6 address in brackets and canonical form, the port None when absent. A value
     that is no such thing (a path, userinfo, spaces, non-ASCII) raises ValueError."""
+    try:
+        return _parse_host(value)
+    except ValueError as exc:
+        raise ValueError(f"not a host ({exc})") from None
+
+
+def _parse_host(value: str) -> tuple[str, int | None]:
     if value.startswith("["):
         end = value.find("]")
         if end < 0:
             raise ValueError("an IPv6 address without its closing bracket")
-        address = ipaddress.IPv6Address(value[1:end])  # zone ids (`%eth0`) are refused here
-        if address.scope_id:
+        address = ipaddress.IPv6Address(value[1:end])
+        if address.scope_id:  # `[fe80::1%eth0]`: no browser sends a zone
             raise ValueError("an IPv6 address with a zone")
         return f"[{address.compressed}]", _port(value[end + 1 :])
     name, colon, port = value.partition(":")
     name = name.lower().removesuffix(".")  # `example.com.` is `example.com`
     if not name.isascii() or not _NAME.fullmatch(name):
-        raise ValueError("not a host name or an IP address")
+        raise ValueError("not a name or an IP address")
     return name, _port(colon + port)
 
 
