@@ -66,4 +66,6 @@ def test_a_variable_ragis_also_reads_from_dotenv_means_the_same_to_the_container
         "RAGIS_LLM_PROVIDER",
         "RAGIS_LLM_MODEL",
         "RAGIS_EMBED_BACKEND",
+        "RAGIS_ALLOWED_HOSTS",
+        "RAGIS_TRUSTED_PROXIES",
     }
