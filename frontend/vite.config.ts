@@ -2,9 +2,11 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
 
-// The gateway that `npm run dev` and `npm run preview` forward /api to.
+// The gateway that `npm run dev` and `npm run preview` forward /api to. The browser's Host is
+// kept (changeOrigin: false): the gateway checks that a POST's Origin is its Host's, and serves
+// loopback names (localhost:5173) by default, but not `gateway:8080`.
 const gateway = process.env.RAGIS_GATEWAY_URL ?? 'http://127.0.0.1:8080';
-const proxy = { '/api': { target: gateway, changeOrigin: true } };
+const proxy = { '/api': { target: gateway, changeOrigin: false } };
 
 export default defineConfig({
   plugins: [svelte()],
