@@ -19,12 +19,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import redis
 
 from ragis.db import EmbeddedRedis
+from ragis.db.embedded import PASSWORD_NAME
 from support.signals import default_stop_signals
 
 # Generous: the machine is shared, and the RAG service loads a model at each start.
@@ -322,7 +324,10 @@ def test_a_killed_embedded_redis_comes_back_on_its_port_with_its_data(
     }
     assert all(found.values()), up.output
     redis_url, gateway = (m.group(1) for m in found.values() if m)
-    client = redis.Redis.from_url(redis_url)
+    # Printed without its password, which is the data dir's.
+    assert redis_url.startswith("redis://***@127.0.0.1:"), redis_url
+    password = (Path(up.data_dir) / PASSWORD_NAME).read_text().strip()
+    client = redis.Redis(port=urlsplit(redis_url).port, password=password)
     client.set("kept", "yes")
     client.execute_command("WAITAOF", 1, 0, 0)  # on disk before the kill
     server = next(pid for pid, cmd in up.processes().items() if "redis-server" in cmd)
@@ -346,3 +351,64 @@ def test_a_killed_embedded_redis_comes_back_on_its_port_with_its_data(
     out = up.finish()
     assert up.proc.returncode == 0, out
     assert_nothing_left_and_data_dir_free(up, tmp_path)
+
+
+def environment_of(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def test_the_children_share_the_secrets_and_nothing_printed_holds_one(
+    tmp_path: Path, service_model_cache: Path, up_factory: list[Up]
+) -> None:
+    up = start_up(up_factory, tmp_path, service_model_cache)
+    up.wait_for("Press Ctrl-C")
+    password = (Path(up.data_dir) / PASSWORD_NAME).read_text().strip()
+    rag, gateway = (environment_of(up.child(m)) for m in ("ragis.rag", "ragis.gateway"))
+    token = rag["RAGIS_INTERNAL_TOKEN"]
+    # A fresh token of 32 random bytes, the same for both; Redis's URL with the password.
+    assert len(token) >= 43
+    assert gateway["RAGIS_INTERNAL_TOKEN"] == token
+    for env in (rag, gateway):
+        assert env["REDIS_URL"].startswith(f"redis://:{password}@127.0.0.1:")
+        with redis.Redis.from_url(env["REDIS_URL"]) as client:
+            assert client.ping()
+    rag_url = re.search(r"^\s+rag\s+(\S+)", up.output, re.M)
+    assert rag_url, up.output
+    health = httpx.get(
+        rag_url.group(1) + "/health", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert health.status_code == 200, health.text
+    up.proc.send_signal(signal.SIGTERM)
+    out = up.finish()
+    assert up.proc.returncode == 0, out
+    assert "redis://***@127.0.0.1:" in out
+    assert password not in out
+    assert token not in out
+
+    # Given secrets win: RAGIS_REDIS_PASSWORD over the stored one, RAGIS_INTERNAL_TOKEN over a
+    # new one; they are not printed either.
+    given_password, given_token = "given-" + "p" * 30, "given-" + "t" * 40
+    again = start_up(
+        up_factory,
+        tmp_path,
+        service_model_cache,
+        RAGIS_REDIS_PASSWORD=given_password,
+        RAGIS_INTERNAL_TOKEN=given_token,
+    )
+    again.wait_for("Press Ctrl-C")
+    rag = environment_of(again.child("ragis.rag"))
+    assert rag["RAGIS_INTERNAL_TOKEN"] == given_token
+    assert rag["REDIS_URL"].startswith(f"redis://:{given_password}@127.0.0.1:")
+    port = urlsplit(rag["REDIS_URL"]).port
+    with (
+        redis.Redis(port=port, password=password) as client,
+        pytest.raises(redis.AuthenticationError),
+    ):
+        client.ping()
+    again.proc.send_signal(signal.SIGTERM)
+    out = again.finish()
+    assert again.proc.returncode == 0, out
+    assert given_password not in out
+    assert given_token not in out
+    assert (Path(again.data_dir) / PASSWORD_NAME).read_text().strip() == password

@@ -35,12 +35,23 @@ def child_environment(overrides: Mapping[str, str]) -> dict[str, str]:
 
 
 class ServiceProcess:
-    def __init__(self, name: str, module: str, *, port: int, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        *,
+        port: int,
+        env: Mapping[str, str],
+        token: str | None = None,
+    ) -> None:
         self.name = name
         self.module = module
         self.port = port
         self.env = dict(env)
         self.url = f"http://127.0.0.1:{port}"
+        # The internal token, for a service that answers nobody without it (the RAG service,
+        # /health included).
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -74,7 +85,7 @@ class ServiceProcess:
         """
         deadline = time.monotonic() + timeout
         last = "no answer yet"
-        with httpx.Client(timeout=2.0) as client:
+        with httpx.Client(timeout=2.0, headers=self._headers) as client:
             while True:
                 if interrupt is not None:
                     interrupt()

@@ -6,12 +6,18 @@ gateway (which serves the web UI) as child processes, each waited for until its 
 Each phase prints a line, so what has started is visible (and testable). A stop signal at any
 phase (see ragis.signals) stops what has started; once up, `supervise()` restarts a child that
 exits (see ragis.supervise).
+
+Secrets between the parts: the embedded Redis requires a password (its URL carries it), and the
+RAG service answers only requests that carry the internal token (`RAGIS_INTERNAL_TOKEN`, else a
+new one made at each start). Both children get both through their environment; neither is ever
+printed: addresses go through `redact()`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -64,6 +70,9 @@ class Stack:
         self.rag_url: str = ""
         self.gateway_url: str = ""
         self.llm_line: str = ""
+        # Fixed for the life of this `ragis up`: a restarted child must still match the other.
+        token = settings.internal_token
+        self.internal_token = token.get_secret_value() if token else secrets.token_urlsafe(32)
 
     def start(self) -> None:
         """Start every part; on any failure or stop signal, stop what has started and raise."""
@@ -100,14 +109,17 @@ class Stack:
 
     def _start_redis(self) -> None:
         if self.settings.redis_url:
+            # The settings put RAGIS_REDIS_PASSWORD_FILE's password into it already.
             self.redis_url = self.settings.redis_url
             version = asyncio.run(_check(self.redis_url))
             self.parts.append(Part("redis", redact(self.redis_url), f"external Redis {version}"))
             return
+        password = self.up.redis_password
         server = EmbeddedRedis(
             self.settings.data_dir,
             self.up.redis_port,
             start_timeout=self.up.redis_start_timeout,
+            password=password.get_secret_value() if password else None,
             interrupt=self.signals.check,
         )
         self.echo(f"starting the embedded Redis 8 (data in {server.data_dir}) ...")
@@ -116,8 +128,8 @@ class Stack:
         restart = Supervised(
             "embedded Redis", server.exit_code, lambda: self._restart_redis(server)
         )
-        self.parts.append(Part("redis", server.url, "", server.stop, restart))
-        self.echo(f"redis ready at {server.url}")
+        self.parts.append(Part("redis", redact(server.url), "", server.stop, restart))
+        self.echo(f"redis ready at {redact(server.url)}")
         self.redis_url = server.url
         version = asyncio.run(_check(server.url))
         self.parts[-1].detail = f"embedded Redis {version}, data in {server.data_dir}"
@@ -128,7 +140,8 @@ class Stack:
             "RAG service",
             "ragis.rag",
             port=port,
-            env=child_environment({"REDIS_URL": self.redis_url, "RAGIS_RAG_PORT": str(port)}),
+            env=child_environment({**self._secrets(), "RAGIS_RAG_PORT": str(port)}),
+            token=self.internal_token,
         )
         service.start()
         restart = Supervised(
@@ -151,7 +164,9 @@ class Stack:
             "gateway",
             "ragis.gateway",
             port=port,
-            env=child_environment({"RAGIS_RAG_URL": self.rag_url, "RAGIS_GATEWAY_PORT": str(port)}),
+            env=child_environment(
+                {**self._secrets(), "RAGIS_RAG_URL": self.rag_url, "RAGIS_GATEWAY_PORT": str(port)}
+            ),
         )
         service.start()
         restart = Supervised(
@@ -171,6 +186,16 @@ class Stack:
             f"web UI and API; UI from {ui}" if ui else "API only: the web UI is not built"
         )
 
+    def _secrets(self) -> dict[str, str]:
+        """What both children need to reach Redis and each other. The URL carries the password
+        and the token is given as such, so the *_FILE variables of ours would only conflict."""
+        return {
+            "REDIS_URL": self.redis_url,
+            "RAGIS_REDIS_PASSWORD_FILE": "",
+            "RAGIS_INTERNAL_TOKEN": self.internal_token,
+            "RAGIS_INTERNAL_TOKEN_FILE": "",
+        }
+
     def _restart(self, service: ServiceProcess, health: str) -> str:
         service.stop()  # reaps a dead child; stops one that hung at start
         service.start()
@@ -182,7 +207,7 @@ class Stack:
         # The same port: the RAG service was told this address.
         server.requested_port = server.port
         server.start()
-        return server.url
+        return redact(server.url)
 
     def describe(self) -> list[str]:
         width = max((len(p.name) for p in self.parts), default=0)
