@@ -64,12 +64,12 @@ def abort_an_upload(url: str) -> None:
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
         "Content-Type: text/plain\r\n\r\n"
     ).encode() + b"x" * 20_000
+    port = int(url.rsplit(":", 1)[1])
     head = (
-        "POST /api/documents/upload HTTP/1.1\r\nHost: gateway\r\n"
+        f"POST /api/documents/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
         f"Content-Length: {len(part) * 3}\r\n\r\n"
     ).encode()
-    port = int(url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(head + part)
 
