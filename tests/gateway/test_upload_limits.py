@@ -56,7 +56,7 @@ async def connect(base_url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWr
 
 def request_head(extra: str) -> bytes:
     return (
-        "POST /api/documents/upload HTTP/1.1\r\nHost: gateway\r\n"
+        "POST /api/documents/upload HTTP/1.1\r\nHost: localhost\r\n"
         f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n{extra}\r\n"
     ).encode()
 
@@ -226,7 +226,7 @@ async def test_a_body_shorter_than_its_content_length_gets_408(guarded_gateway: 
     try:
         body = b'{"name": "abc"}'
         writer.write(
-            b"POST /api/collections HTTP/1.1\r\nHost: gateway\r\n"
+            b"POST /api/collections HTTP/1.1\r\nHost: localhost\r\n"
             b"Content-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n%s" % (len(body) + 1000, body)
         )
@@ -267,7 +267,7 @@ async def test_a_body_nobody_reads_cannot_keep_the_connection_open(guarded_gatew
     reader, writer = await connect(guarded_gateway)
     try:
         writer.write(
-            b"GET /api/openapi.json HTTP/1.1\r\nHost: gateway\r\nContent-Length: 100000\r\n\r\n"
+            b"GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n"
         )
         await writer.drain()
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
@@ -293,7 +293,7 @@ async def test_a_body_nobody_reads_cannot_keep_the_connection_open(guarded_gatew
 
 async def test_headers_sent_byte_by_byte_too_slowly_are_cut_off(guarded_gateway: str) -> None:
     reader, writer = await connect(guarded_gateway)
-    head = b"GET /api/health HTTP/1.1\r\nHost: gateway\r\nX-Slow: " + b"a" * 10_000
+    head = b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 10_000
     sent = 0
     try:
         for byte in head:  # one byte every 50 ms; the headers never end
@@ -330,7 +330,7 @@ async def test_many_slowloris_connections_are_all_closed_and_the_gateway_serves_
             async def slowloris(index: int, writer: asyncio.StreamWriter) -> bool:
                 if index % 4 == 0:
                     return True  # silent: only the server can end it
-                writer.write(b"GET /api/openapi.json HTTP/1.1\r\nHost: gateway\r\nX-A: ")
+                writer.write(b"GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\nX-A: ")
                 for _ in range(100):  # 30 s if nobody stopped it
                     await asyncio.sleep(0.3)
                     try:
@@ -370,7 +370,7 @@ async def test_a_connection_that_sends_nothing_is_closed(guarded_gateway: str) -
 async def test_headers_over_64_kib_get_431(guarded_gateway: str) -> None:
     reader, writer = await connect(guarded_gateway)
     try:
-        writer.write(b"GET /api/health HTTP/1.1\r\nHost: gateway\r\n")
+        writer.write(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n")
         for _ in range(100):
             try:
                 writer.write(b"X-Filler: " + b"f" * 1000 + b"\r\n")
