@@ -16,12 +16,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ragis import __version__
 from ragis.gateway.accounts_setup import open_gateway_accounts
 from ragis.gateway.deps import GatewayServices
+from ragis.gateway.identity import require_identity
 from ragis.gateway.limits import BodyLimit
 from ragis.gateway.origin import SameOrigin
 from ragis.gateway.pipeline import Pipeline
@@ -114,9 +115,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # Outermost of ours, so that every answer carries the headers, a 413 of BodyLimit included.
     docs = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path}
     app.add_middleware(SecurityHeaders, docs_paths=frozenset(docs))
-    for module in (auth, keys, users, workspaces, audit):
-        app.include_router(module.router)
-    for module in (documents, collections, chat, sessions, health, static):
+    # Every route under /api/ but sign-in and health needs a signed-in caller, whatever its
+    # own dependencies say (a route that forgets one is still closed); resolved once a request.
+    signed_in = [Depends(require_identity)]
+    for module in (documents, collections, chat, sessions, keys, users, workspaces, audit):
+        app.include_router(module.router, dependencies=signed_in)
+    for module in (auth, health, static):
         app.include_router(module.router)
     return app
 

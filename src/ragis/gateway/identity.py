@@ -55,6 +55,7 @@ __all__ = [
     "ViewerDep",
     "client_address",
     "requested_workspace",
+    "require_identity",
     "resolve",
 ]
 
@@ -173,6 +174,11 @@ def _resolved(principal: Principal, via: Via) -> Resolved:
 
 async def _identity(request: Request) -> Identity:
     return (await resolve(request)).identity
+
+
+async def require_identity(request: Request) -> None:
+    """A router's dependency: the request must come from a signed-in caller (401)."""
+    await resolve(request)
 
 
 async def _admin(request: Request) -> Identity:
