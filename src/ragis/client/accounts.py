@@ -28,7 +28,7 @@ __all__ = [
 
 _USERNAME = re.compile(USERNAME_PATTERN)
 # Key ids are the gateway's own tokens; anything else cannot be one, nor go into a URL path.
-_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_KEY_ID = re.compile(r"^[0-9a-f]{1,64}$")
 MAX_KEY_NAME = 64
 
 
@@ -59,8 +59,9 @@ def _check_key_id(key_id: str) -> str:
 
 
 async def user_add(
-    client: GatewayClient, name: str, password: str, role: Role, out: TextIO = sys.stdout
+    client: GatewayClient, name: str, password: str, role: Role, out: TextIO | None = None
 ) -> int:
+    out = out or sys.stdout
     created = await client.create_user(check_username(name), password, role)
     out.write(
         f"User {clean(created.get('username', name))} created ({clean(created.get('role', role))}"
@@ -69,7 +70,8 @@ async def user_add(
     return 0
 
 
-async def user_list(client: GatewayClient, out: TextIO = sys.stdout) -> int:
+async def user_list(client: GatewayClient, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     users = await client.users()
     rows = [(u.get("username"), u.get("role"), format_time(u.get("created"))) for u in users]
     for line in format_table(("USERNAME", "ROLE", "CREATED"), rows):
@@ -77,7 +79,8 @@ async def user_list(client: GatewayClient, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-async def user_remove(client: GatewayClient, name: str, out: TextIO = sys.stdout) -> int:
+async def user_remove(client: GatewayClient, name: str, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     await client.delete_user(check_username(name))
     out.write(
         f"User {name} removed, with their API keys, sign-ins, memberships and personal workspace.\n"
@@ -90,10 +93,11 @@ async def key_create(
     name: str,
     *,
     workspace: str | None = None,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """The key alone on stdout (`KEY=$(ragis key create ci)` keeps just it); the rest on stderr."""
+    out, err = out or sys.stdout, err or sys.stderr
     try:
         created = await client.create_key(_check_key_name(name), workspace=workspace)
     except NotFound:
@@ -117,7 +121,8 @@ async def key_create(
     return 0
 
 
-async def key_list(client: GatewayClient, out: TextIO = sys.stdout) -> int:
+async def key_list(client: GatewayClient, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     keys = await client.keys()
     rows = [
         (
@@ -136,7 +141,8 @@ async def key_list(client: GatewayClient, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-async def key_revoke(client: GatewayClient, key_id: str, out: TextIO = sys.stdout) -> int:
+async def key_revoke(client: GatewayClient, key_id: str, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     await client.revoke_key(_check_key_id(key_id))
     out.write(f"API key {key_id} revoked: it is refused from its next request on.\n")
     return 0

@@ -18,10 +18,12 @@ async def ask(
     collection: str | None = None,
     session_id: str | None = None,
     top_k: int | None = None,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Print the answer as it streams; returns the exit code (0, or 1 after an error event)."""
+    # Resolved now, not at import: sys.stdout may have been replaced since (a test's capture).
+    out, err = out or sys.stdout, err or sys.stderr
     citations: list[dict[str, Any]] = []
     meta: dict[str, Any] = {}
     done: dict[str, Any] | None = None

@@ -94,10 +94,10 @@ async def ingest(
     *,
     collection: str,
     concurrency: int = 2,
-    stream: TextIO = sys.stderr,
+    stream: TextIO | None = None,
 ) -> IngestSummary:
     summary = IngestSummary()
-    progress = Progress(len(files), stream)
+    progress = Progress(len(files), stream or sys.stderr)
     started = time.monotonic()
     gate = asyncio.Semaphore(concurrency)
 
