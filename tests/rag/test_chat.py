@@ -13,7 +13,7 @@ from ragis.rag.app import create_app
 from ragis.rag.settings import RagSettings
 from ragis.web.run import serve_in_thread as serve
 from support.finished import FinishedRequests
-from support.fixtures import RagFactory
+from support.fixtures import RagFactory, rag_client
 from support.http import Event, collect_events, read_events
 from support.llm_servers import OpenAIServer, Reply
 from support.texts import index_all, index_body
@@ -187,7 +187,7 @@ async def test_without_rewriting_a_follow_up_is_never_cached(
     start_rag: object, llm: OpenAIServer
 ) -> None:
     with start_rag(rewrite_followups=False) as url:  # type: ignore[operator]
-        async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+        async with rag_client(url, timeout=30) as rag:
             await index_all(rag)
             sid = (await ask(rag, "Tell me about Etna."))[0].data["session_id"]
             await ask(rag, "When did it reach Catania?", session_id=sid)
@@ -202,7 +202,7 @@ async def test_a_client_disconnect_cancels_the_llm_and_stores_nothing(
 ) -> None:
     finished = FinishedRequests()
     with serve(finished.watch(create_app(rag_settings, embedder=embedder))) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+        async with rag_client(url, timeout=30) as rag:
             await index_all(rag)
             llm.script(Reply(tokens=[f"word{i} " for i in range(50)], token_delay=0.2))
             session_id = "disconnect-test"
@@ -260,7 +260,7 @@ async def test_an_unreachable_llm_is_an_error_event_that_names_it(
 
     url_down = f"http://127.0.0.1:{unused_port()}/v1"
     with start_rag(openai_base_url=url_down) as url:  # type: ignore[operator]
-        async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+        async with rag_client(url, timeout=30) as rag:
             await index_all(rag)
             events = await ask(rag, "Where is Etna?")
     assert events[-1].type == "error"
@@ -471,7 +471,7 @@ async def test_an_answer_whose_session_cannot_be_stored_is_still_delivered(
     rules = ("+@all", "-@scripting")
     async with redis_user(redis, redis_server, f"noscripts-{prefix}", *rules) as url:
         with start_rag(redis_url=url, cache_enabled=False) as rag_url:
-            async with httpx.AsyncClient(base_url=rag_url, timeout=30) as rag:
+            async with rag_client(rag_url, timeout=30) as rag:
                 created = await rag.post("/collections", json={"name": "default"})
                 assert created.status_code == 200, created.text
                 llm.script(Reply(tokens=["Still ", "answered."]))
@@ -489,7 +489,7 @@ async def test_a_redis_failure_after_the_stream_started_is_an_error_event(
     # then the search is refused.
     async with redis_user(redis, redis_server, f"nosearch-{prefix}", "+@all", "-vsim") as url:
         with start_rag(redis_url=url, cache_enabled=False) as rag_url:
-            async with httpx.AsyncClient(base_url=rag_url, timeout=30) as rag:
+            async with rag_client(rag_url, timeout=30) as rag:
                 created = await rag.post("/collections", json={"name": "default"})
                 assert created.status_code == 200, created.text
                 events = await ask(rag, "Can you search?")

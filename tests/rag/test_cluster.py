@@ -3,11 +3,11 @@ node is down, full again when it is back."""
 
 from __future__ import annotations
 
-import httpx
 from redis.crc import key_slot
 
 from ragis.store.keys import Keys
 from support.cluster import LocalCluster
+from support.fixtures import rag_client
 from support.http import collect_events
 from support.llm_servers import OpenAIServer
 from support.texts import DOCS, index_body
@@ -17,7 +17,7 @@ async def test_chat_on_a_sharded_cluster_collection_and_a_node_down(
     start_rag: object, redis_cluster: LocalCluster, llm: OpenAIServer, prefix: str
 ) -> None:
     with start_rag(redis_url=redis_cluster.url, shards=3) as url:  # type: ignore[operator]
-        async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+        async with rag_client(url, timeout=30) as rag:
             created = await rag.post("/collections", json={"name": "kb", "shards": 3})
             assert created.json()["shards"] == 3
             for i, name in enumerate(DOCS):

@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 
 from ragis.db import EmbeddedRedis
 from ragis.store import ChunkText, DocumentRecord, Store
-from support.fixtures import RagFactory
+from support.fixtures import INTERNAL_TOKEN, RAG_HEADERS, RagFactory, rag_client
 from support.gateway_fixtures import GatewayFactory
 from support.net import free_port
 from support.texts import index_body
@@ -67,7 +67,7 @@ def bodies(big_chunks: int) -> list[dict[str, Any]]:
 
 async def ingesting(redis: Redis, prefix: str) -> list[str]:
     """Ids of the records in status `ingesting`, read from the records themselves."""
-    base = f"{prefix}:{{c:default}}"
+    base = f"{prefix}:w:default:{{c:default/default}}"
     ids = [i.decode() for i in await redis.zrange(f"{base}:docs", 0, -1)]
     return [i for i in ids if await redis.hget(f"{base}:doc:{i}", "status") == b"ingesting"]
 
@@ -75,7 +75,7 @@ async def ingesting(redis: Redis, prefix: str) -> list[str]:
 async def wait_until_half_written(redis: Redis, prefix: str, at_least: int) -> str:
     """Until a document is `ingesting` with at least `at_least` vectors in the collection;
     returns its id. (The bound only turns a document that never shows up into a failure.)"""
-    vectors = f"{prefix}:{{c:default}}:vectors"
+    vectors = f"{prefix}:w:default:{{c:default/default}}:vectors"
     deadline = time.monotonic() + 300
     while True:
         ids = await ingesting(redis, prefix)
@@ -117,7 +117,7 @@ async def assert_consistent(
     listed = await settle(client)
     assert {d["status"] for d in listed} <= {"ready"}, listed
     ready_chunks = sum(d["chunks"] for d in listed)
-    base = f"{prefix}:{{c:default}}"
+    base = f"{prefix}:w:default:{{c:default/default}}"
     assert int(await redis.execute_command("VCARD", f"{base}:vectors")) == ready_chunks
     chunk_keys = [k async for k in redis.scan_iter(match=f"{base}:chunk:*", count=1000)]
     assert len(chunk_keys) == ready_chunks
@@ -161,6 +161,7 @@ def rag_process(
         # An explicit backend: loaded at once, without measuring the others first.
         RAGIS_EMBED_BACKEND="torch-fp32", RAGIS_MODEL_CACHE=str(tmp_path / "models"),
         RAGIS_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1",
+        RAGIS_INTERNAL_TOKEN=INTERNAL_TOKEN,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with (tmp_path / f"rag-{port}.log").open("wb") as log:
@@ -174,7 +175,10 @@ def rag_process(
             while True:
                 assert proc.poll() is None, (tmp_path / f"rag-{port}.log").read_text()
                 try:
-                    if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    if (
+                        httpx.get(url + "/health", headers=RAG_HEADERS, timeout=2).status_code
+                        == 200
+                    ):
                         break
                 except httpx.TransportError:
                     pass
@@ -197,7 +201,7 @@ def post_in_background(url: str, body: dict[str, Any]) -> threading.Thread:
     def post() -> None:
         # The service is killed under it: that is the point.
         with contextlib.suppress(httpx.TransportError):
-            httpx.post(url + "/index", json=body, timeout=600)
+            httpx.post(url + "/index", json=body, headers=RAG_HEADERS, timeout=600)
 
     thread = threading.Thread(target=post, daemon=True)
     thread.start()
@@ -213,7 +217,7 @@ async def test_kill_9_of_the_rag_service_mid_ingest_leaves_nothing_half_written(
 ) -> None:
     big = 600
     with rag_process(tmp_path, redis_server.url, prefix) as (first, url):
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async with rag_client(url, timeout=60) as client:
             for body in bodies(big)[:2]:
                 assert (await client.post("/index", json=body)).status_code == 200
         sender = post_in_background(url, bodies(big)[2])
@@ -223,13 +227,13 @@ async def test_kill_9_of_the_rag_service_mid_ingest_leaves_nothing_half_written(
         sender.join(60)
 
     # The crash left what the issue found: a record stuck in `ingesting`, its orphan vectors.
-    base = f"{prefix}:{{c:default}}"
+    base = f"{prefix}:w:default:{{c:default/default}}"
     assert len(await ingesting(redis, prefix)) == 1
     vectors = int(await redis.execute_command("VCARD", f"{base}:vectors"))
     assert 3 < vectors < 3 + big
 
     with rag_process(tmp_path, redis_server.url, prefix) as (_, url):
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async with rag_client(url, timeout=60) as client:
             listed = await assert_consistent(client, redis, prefix)
             assert sorted(d["filename"] for d in listed) == sorted(SMALL)
             # `ragis ingest` of the same files, through a gateway, twice: converges.
@@ -272,7 +276,7 @@ async def test_kill_9_of_redis_mid_ingest_leaves_nothing_half_written(
     try:
         with start_rag(redis_url=server.url, index_lease=LEASE, embed_batch_size=16) as url:
             redis = Redis.from_url(server.url)
-            async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+            async with rag_client(url, timeout=600) as client:
                 for body in bodies(big)[:2]:
                     assert (await client.post("/index", json=body)).status_code == 200
                 ingest = asyncio.create_task(client.post("/index", json=bodies(big)[2]))
@@ -304,7 +308,7 @@ async def test_a_long_ingest_outlives_its_lease_by_renewing_it(
 ) -> None:
     # Some seconds of embedding: several leases long (and recovery sweeps every lease).
     with start_rag(index_lease=LEASE, embed_batch_size=8) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+        async with rag_client(url, timeout=600) as client:
             body = index_body("big.txt", big_document(300))
             response = await client.post("/index", json=body)
             assert response.status_code == 200, response.text
@@ -317,13 +321,13 @@ async def test_a_writer_that_lost_its_lease_stops_and_keeps_nothing(
     start_rag: RagFactory, redis: Redis, prefix: str
 ) -> None:
     with start_rag(index_lease=1.0, embed_batch_size=8) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+        async with rag_client(url, timeout=600) as client:
             ingest = asyncio.create_task(
                 client.post("/index", json=index_body("big.txt", big_document(400)))
             )
             doc_id = await wait_until_half_written(redis, prefix, at_least=8)
             # As if the writer had stalled past its lease and recovery had taken it over.
-            await redis.delete(f"{prefix}:{{c:default}}:lease:{doc_id}")
+            await redis.delete(f"{prefix}:w:default:{{c:default/default}}:lease:{doc_id}")
             response = await ingest
             assert response.status_code == 503, response.text
             assert response.json()["error"]["code"] == "index_interrupted"
@@ -353,7 +357,7 @@ async def test_an_upload_meeting_an_abandoned_copy_of_itself_converges(
 ) -> None:
     body = index_body("etna.md", SMALL["etna.md"])
     with start_rag(index_lease=30) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async with rag_client(url, timeout=60) as client:
             assert (await client.post("/collections", json={"name": "default"})).is_success
             await abandon(store, "dead", body["document"]["sha256"], written=3, planned=5)
             response = await client.post("/index", json=body)
@@ -367,7 +371,7 @@ async def test_a_listing_removes_a_document_whose_writer_is_gone(
     start_rag: RagFactory, store: Store, redis: Redis, prefix: str
 ) -> None:
     with start_rag(index_lease=30) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async with rag_client(url, timeout=60) as client:
             body = index_body("bread.txt", SMALL["bread.txt"])
             assert (await client.post("/index", json=body)).status_code == 200
             await abandon(store, "dead", "another-sha", written=4, planned=9)

@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 
 from ragis.db import EmbeddedRedis
-from support.fixtures import RagFactory
+from support.fixtures import RagFactory, rag_client
 from support.llm_servers import unused_port
 from support.net import free_port
 
@@ -25,7 +25,7 @@ async def test_health_reports_each_part(rag: httpx.AsyncClient) -> None:
 
 async def test_health_says_why_an_llm_is_not_ok(start_rag: object) -> None:
     with start_rag(openai_base_url=f"http://127.0.0.1:{unused_port()}/v1") as url:  # type: ignore[operator]
-        async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+        async with rag_client(url, timeout=30) as rag:
             body = (await rag.get("/health")).json()
     assert body["status"] == "degraded"
     assert body["llm"]["ok"] is False
@@ -39,7 +39,7 @@ async def test_a_redis_that_stops_is_a_503_and_a_degraded_health(
     server.start()
     try:
         with start_rag(redis_url=server.url) as url:
-            async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+            async with rag_client(url, timeout=30) as rag:
                 assert (await rag.post("/collections", json={"name": "kb"})).status_code == 200
                 server.stop()
                 listed = await rag.get("/collections/kb/documents")

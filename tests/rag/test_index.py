@@ -4,7 +4,13 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from ragis.store import Keys
 from support.texts import index_body
+
+
+def key(prefix: str, suffix: str) -> str:
+    """A key of the collection `default` of the workspace `default`."""
+    return f"{Keys(prefix).collection('default').base}:{suffix}"
 
 
 async def test_index_embeds_and_writes_every_chunk(
@@ -19,8 +25,8 @@ async def test_index_embeds_and_writes_every_chunk(
     assert body["replaced"] is False
     assert body["version"] == 1
     assert set(body["timings"]) == {"embed_ms", "write_ms", "total_ms"}
-    assert await redis.execute_command("VCARD", f"{prefix}:{{c:default}}:vectors") == 2
-    assert await redis.hget(f"{prefix}:{{c:default}}:doc:etna", "status") == b"ready"
+    assert await redis.execute_command("VCARD", key(prefix, "vectors")) == 2
+    assert await redis.hget(key(prefix, "doc:etna"), "status") == b"ready"
 
 
 async def test_the_same_bytes_again_are_a_duplicate_without_new_work(
@@ -43,9 +49,9 @@ async def test_reindexing_the_same_id_replaces_its_old_chunks(
     await rag.post("/index", json=index_body("x.txt", ["one", "two", "three"], doc_id="d"))
     response = await rag.post("/index", json=index_body("x.txt", ["only one now"], doc_id="d"))
     assert response.json()["replaced"] is True
-    assert await redis.execute_command("VCARD", f"{prefix}:{{c:default}}:vectors") == 1
-    assert not await redis.exists(f"{prefix}:{{c:default}}:chunk:d:1")
-    assert await redis.hget(f"{prefix}:{{c:default}}:chunk:d:0", "text") == b"only one now"
+    assert await redis.execute_command("VCARD", key(prefix, "vectors")) == 1
+    assert not await redis.exists(key(prefix, "chunk:d:1"))
+    assert await redis.hget(key(prefix, "chunk:d:0"), "text") == b"only one now"
 
 
 async def test_delete_removes_the_document(
@@ -55,7 +61,7 @@ async def test_delete_removes_the_document(
     response = await rag.delete("/index/default/c1")
     assert response.status_code == 200
     assert response.json()["deleted"] is True
-    assert await redis.execute_command("VCARD", f"{prefix}:{{c:default}}:vectors") == 0
+    assert await redis.execute_command("VCARD", key(prefix, "vectors")) == 0
     missing = await rag.delete("/index/default/c1")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
@@ -94,7 +100,7 @@ async def test_bad_index_requests_are_refused_and_store_nothing(
     response = await rag.post("/index", json=body)
     assert response.status_code == status, response.text
     assert response.json()["error"]["message"]
-    assert [k async for k in redis.scan_iter(match=f"{prefix}:{{c:*")] == []
+    assert [k async for k in redis.scan_iter(match=f"{prefix}:w:*")] == []
 
 
 async def test_delete_with_a_bad_name_is_a_422(rag: httpx.AsyncClient) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
-
+from support.fixtures import rag_client
 from support.http import collect_events
 from support.llm_servers import OllamaServer, Reply
 from support.texts import index_all
@@ -17,7 +16,7 @@ async def test_a_turn_through_ollama_native_streaming(
     with start_rag(  # type: ignore[operator]
         llm_provider="ollama", ollama_base_url=ollama_server.url, llm_model="llama3.2"
     ) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+        async with rag_client(url, timeout=30) as rag:
             await index_all(rag)
             events = await collect_events(rag, "/chat/stream", {"message": "What is castling?"})
             health = (await rag.get("/health")).json()
@@ -38,7 +37,7 @@ async def test_without_an_llm_the_answer_is_the_best_passages_with_a_notice(
     start_rag: object,
 ) -> None:
     with start_rag(llm_provider="none") as url:  # type: ignore[operator]
-        async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+        async with rag_client(url, timeout=30) as rag:
             await index_all(rag)
             events = await collect_events(rag, "/chat/stream", {"message": "Where is Etna?"})
             again = await collect_events(rag, "/chat/stream", {"message": "Where is Etna?"})
@@ -68,6 +67,6 @@ async def test_auto_selection_without_any_llm_runs_retrieval_only(start_rag: obj
         openai_base_url=None,
         ollama_base_url=f"http://127.0.0.1:{unused_port()}",
     ) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as rag:
+        async with rag_client(url, timeout=30) as rag:
             health = (await rag.get("/health")).json()
     assert health["provider"] == "none"

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.fixtures import RagFactory
+from support.fixtures import RAG_HEADERS, RagFactory
 from support.schema_fuzz import run_schemathesis
 
 # What the schema cannot say, so that schema-valid data may still be refused with a 422:
@@ -18,7 +18,7 @@ SEMANTIC_CHECKS = {"/index": ["positive_data_acceptance"]}
 
 def test_the_rag_service_answers_as_its_schema_says(start_rag: RagFactory, tmp_path: Path) -> None:
     with start_rag() as url:
-        run_schemathesis(f"{url}/openapi.json", tmp_path, off=SEMANTIC_CHECKS)
+        run_schemathesis(f"{url}/openapi.json", tmp_path, off=SEMANTIC_CHECKS, headers=RAG_HEADERS)
 
 
 async def test_a_405_names_every_method_of_the_path(rag: httpx.AsyncClient) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ragis.contract import DEFAULT_WORKSPACE, LOCAL_USER, Caller
 from ragis.db import EmbeddedRedis
 from ragis.embedding import Embedder, load_default_embedder
 from ragis.embedding.cpu import CpuInfo, detect_cpu
@@ -116,6 +117,18 @@ RagFactory = Callable[..., AbstractContextManager[str]]
 
 #: The internal token of the test services (the gateway proves itself with it to the RAG service).
 INTERNAL_TOKEN = "test-internal-token-" + "x" * 32
+#: What the gateway sends the RAG service with every request: the token, and (for data routes)
+#: the workspace and user, here the local user in `default`.
+RAG_HEADERS = {
+    "Authorization": f"Bearer {INTERNAL_TOKEN}",
+    **Caller(DEFAULT_WORKSPACE, LOCAL_USER).headers(),
+}
+
+
+def rag_client(url: str, *, timeout: float = 30, **headers: str) -> httpx.AsyncClient:
+    """A client of the RAG service at `url` that speaks as the gateway (`RAG_HEADERS`, with
+    `headers` over them: `rag_client(url, **Caller("a", "bob").headers())`)."""
+    return httpx.AsyncClient(base_url=url, timeout=timeout, headers={**RAG_HEADERS, **headers})
 
 
 @pytest.fixture
@@ -158,5 +171,5 @@ def start_rag(rag_options: dict[str, Any], embedder: Embedder) -> RagFactory:
 async def rag(start_rag: RagFactory) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the RAG service (OpenAI-compatible loopback LLM) on a real port."""
     with start_rag() as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        async with rag_client(url) as client:
             yield client

@@ -27,9 +27,10 @@ def run_schemathesis(
     seed: int = 20261203,
     off: dict[str, list[str]] | None = None,
     timeout: float = 240,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Fail with schemathesis's report unless every check passes; `off` maps a path to the
-    checks not run on it."""
+    checks not run on it; `headers` go with every request (the RAG service's token)."""
     config = [
         f"seed = {seed}",
         "workers = 1",
@@ -45,8 +46,9 @@ def run_schemathesis(
         config += [f"checks.{check}.enabled = false" for check in checks]
     toml = workdir / "schemathesis.toml"
     toml.write_text("\n".join(config) + "\n")
+    extra = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     result = subprocess.run(
-        [str(ST), "--config-file", str(toml), "--no-color", "run", schema_url],
+        [str(ST), "--config-file", str(toml), "--no-color", "run", *extra, schema_url],
         cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
     report = result.stdout[-15000:] + result.stderr[-3000:]

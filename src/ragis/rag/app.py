@@ -1,9 +1,12 @@
 """The RAG service's FastAPI app: wiring only. Dependencies are built in the lifespan.
 
-`create_app(settings)` builds everything at start-up: the Redis client (checked for Vector Sets),
-the data layer, the embedder (chosen and loaded once, off the event loop: the first start on
-a machine measures the backends, see ragis.embedding.select), the LLM provider. Tests pass an
-already loaded embedder so the model loads once per test session.
+`create_app(settings)` refuses to build a service without RAGIS_INTERNAL_TOKEN and puts the
+token check in front of every path (rag/auth.py). The lifespan builds everything at start-up:
+the Redis client (checked for Vector Sets), the data migrated to the current format (refused
+if newer: ragis.store.migrations), the data layer, the embedder (chosen and loaded once, off
+the event loop: the first start on a machine measures the backends, see
+ragis.embedding.select), the LLM provider. Tests pass an already loaded embedder so the model
+loads once per test session.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from ragis.db import connect
 from ragis.embedding import Embedder, load_embedder
 from ragis.errors import ConfigError
 from ragis.llm.select import describe_selection, select_provider
+from ragis.rag.auth import InternalToken, require_token
 from ragis.rag.chat import ChatService
 from ragis.rag.deps import Services
 from ragis.rag.indexing import IndexService
 from ragis.rag.recovery import start_recovery, stop_recovery
-from ragis.rag.routes import chat, collections, embed, health, index, sessions
+from ragis.rag.routes import chat, collections, embed, health, index, sessions, workspace
 from ragis.rag.settings import RagSettings
 from ragis.store import Store
+from ragis.store.migrations import migrate
 from ragis.web.errors import install_error_handlers
 
 __all__ = ["create_app"]
@@ -35,6 +40,11 @@ log = logging.getLogger("ragis.rag")
 
 
 def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> FastAPI:
+    # Refused here, not in the lifespan: a service that would answer anyone must not start.
+    token = require_token(
+        settings.internal_token.get_secret_value() if settings.internal_token else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.redis_url:
@@ -46,6 +56,8 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
         llm = None
         recovery: asyncio.Task[None] | None = None
         try:
+            # Before anything reads data: refuse a newer format, move an older one.
+            await migrate(redis, settings.key_prefix, url=settings.redis_url)
             model: Embedder = (
                 embedder
                 if embedder is not None
@@ -93,6 +105,8 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (embed, index, collections, chat, sessions, health):
+    # Outermost: nothing of the app runs for a request without the token.
+    app.add_middleware(InternalToken, token=token)
+    for module in (embed, index, collections, chat, sessions, workspace, health):
         app.include_router(module.router)
     return app

@@ -10,11 +10,13 @@ the rest after the response has started, so its failures become `error` events.
 Nothing partial is kept: the session and the cache are written only after the answer is complete.
 A client that disconnects cancels the generator, which closes the LLM stream at once.
 
-What crosses a boundary is refused: a session is bound to its collection (a request naming
-another is a 409 from `prepare()`); a follow-up, whose answer leans on the conversation, is
-neither served from the cache nor cached; a cached answer serves only a question with the same
-retrieval signature (filter, top_k, mode; `cache_scope`) and the same exact terms and names
-(`question_terms`).
+Every turn works in the caller's workspace (its store: every key, the cache's included, is that
+workspace's) and as the caller's user. What crosses a boundary is refused: a session belongs to
+the user who started it (another user's is a 404 from `prepare()`, as if it did not exist) and
+is bound to its collection (a request naming another is a 409); a follow-up, whose answer
+leans on the conversation, is neither served from the cache nor cached; a cached answer serves
+only a question with the same retrieval signature (filter, top_k, mode; `cache_scope`) and the
+same exact terms and names (`question_terms`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,16 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ragis.contract.caller import DEFAULT_WORKSPACE, LOCAL_USER, Caller
 from ragis.embedding import Embedder
-from ragis.errors import InvalidInput, RagisError, RedisUnavailable, SessionMismatch, TooLarge
+from ragis.errors import (
+    InvalidInput,
+    NotFound,
+    RagisError,
+    RedisUnavailable,
+    SessionMismatch,
+    TooLarge,
+)
 from ragis.llm.base import LLMProvider
 from ragis.rag.cache_scope import retrieval_signature
 from ragis.rag.prompt import (
@@ -60,6 +70,9 @@ log = logging.getLogger("ragis.chat")
 ChatEvent = tuple[str, dict[str, Any]]
 T = TypeVar("T")
 
+#: Who a turn is for when the caller names nobody (the local single user, as before workspaces).
+_LOCAL = Caller(DEFAULT_WORKSPACE, LOCAL_USER)
+
 
 @dataclass(frozen=True, slots=True)
 class ChatTurn:
@@ -69,6 +82,9 @@ class ChatTurn:
     session_id: str
     collection: CollectionInfo
     top_k: int
+    #: The store of the caller's workspace, and the caller's user (the session's owner).
+    store: Store
+    user: str
     flt: SearchFilter = NO_FILTER
     new_session: bool = False
 
@@ -126,8 +142,10 @@ class ChatService:
         collection: str | None = None,
         top_k: int | None = None,
         flt: SearchFilter = NO_FILTER,
+        caller: Caller = _LOCAL,
     ) -> ChatTurn:
         """Check the request before any byte of the answer is sent (errors become 4xx)."""
+        store = self._store.scoped(caller.workspace)
         text = message.strip()
         if not text:
             raise InvalidInput("The message is empty: type a question.")
@@ -137,18 +155,20 @@ class ChatService:
                 f"{self._settings.max_message_chars} (RAGIS_MAX_MESSAGE_CHARS)."
             )
         sid = check_name(session_id, "session id", long=True) if session_id else uuid.uuid4().hex
-        info = await self._store.collections.require(
-            collection or self._settings.default_collection
-        )
+        info = await store.collections.require(collection or self._settings.default_collection)
         if session_id:
-            bound = await self._store.sessions.collection_of(sid)
-            if bound is not None and bound != info.name:
+            bound = await store.sessions.binding(sid)
+            if bound is not None and bound.owner != caller.user:
+                raise NotFound(f"There is no session {sid!r}: leave out session_id to start one.")
+            if bound is not None and bound.collection != info.name:
                 raise SessionMismatch.for_collection(info.name)
         return ChatTurn(
             message=text,
             session_id=sid,
             collection=info,
             top_k=top_k or self._settings.top_k,
+            store=store,
+            user=caller.user,
             flt=flt,
             new_session=not session_id,
         )
@@ -179,7 +199,9 @@ class ChatService:
         timings: dict[str, float] = {}
         # A new session has no history: no read (on a cluster its slot may even be down).
         history = (
-            await self._store.sessions.history(turn.session_id, limit=settings.history_messages)
+            await turn.store.sessions.history(
+                turn.session_id, limit=settings.history_messages, user=turn.user
+            )
             if settings.history_messages and not turn.new_session
             else []
         )
@@ -209,7 +231,7 @@ class ChatService:
         await self._remember(turn, text, answer.citations, cache_hit=answer.cache_hit)
         if answer.cache_in is not None and text.strip():
             scope = answer.cache_in
-            await self._store.cache.store(
+            await turn.store.cache.store(
                 turn.collection.name, vector, question=query, answer=text,
                 citations=answer.citations, version=scope.version, model=scope.model,
                 prompt_version=scope.prompt_version, retrieval=scope.retrieval, terms=scope.terms,
@@ -240,14 +262,14 @@ class ChatService:
         # finish unused.
         search = asyncio.ensure_future(
             _timed(
-                self._store.retriever.retrieve(turn.collection, vector, k=turn.top_k, flt=turn.flt)
+                turn.store.retriever.retrieve(turn.collection, vector, k=turn.top_k, flt=turn.flt)
             )
         )
         timings["cache"] = 0.0
         if scope is not None:
             try:
                 hit, timings["cache"] = await _timed(
-                    self._store.cache.lookup(
+                    turn.store.cache.lookup(
                         turn.collection.name, vector, version=scope.version, model=scope.model,
                         prompt_version=scope.prompt_version, retrieval=scope.retrieval,
                         terms=scope.terms,
@@ -311,7 +333,7 @@ class ChatService:
     ) -> None:
         now = time.time()
         try:
-            await self._store.sessions.append(
+            await turn.store.sessions.append(
                 turn.session_id,
                 [
                     Message("user", turn.message, now),
@@ -321,6 +343,7 @@ class ChatService:
                     ),
                 ],
                 collection=turn.collection.name,
+                user=turn.user,
             )  # fmt: skip
         except RedisUnavailable as exc:
             # The answer was delivered; losing its place in the history must not turn it into

@@ -1,12 +1,24 @@
-"""What the routes receive: the parts built once in the lifespan, as `Annotated` dependencies."""
+"""What the routes receive: the parts built once in the lifespan, as `Annotated` dependencies.
+
+Data routes also receive who they work for: `CallerDep` reads the workspace and user headers the
+gateway sends (422 if either is missing or malformed), and `WorkspaceStoreDep` is the store of
+that workspace, so a route cannot reach another workspace's keys.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
+from ragis.contract.caller import (
+    USER_HEADER,
+    USERNAME_PATTERN,
+    WORKSPACE_HEADER,
+    WORKSPACE_PATTERN,
+    Caller,
+)
 from ragis.embedding import Embedder
 from ragis.llm.base import LLMProvider
 from ragis.rag.chat import ChatService
@@ -15,6 +27,7 @@ from ragis.rag.settings import RagSettings
 from ragis.store import Store
 
 __all__ = [
+    "CallerDep",
     "ChatDep",
     "EmbedderDep",
     "IndexDep",
@@ -22,6 +35,7 @@ __all__ = [
     "ServicesDep",
     "SettingsDep",
     "StoreDep",
+    "WorkspaceStoreDep",
 ]
 
 
@@ -72,3 +86,34 @@ StoreDep = Annotated[Store, Depends(_store)]
 EmbedderDep = Annotated[Embedder, Depends(_embedder)]
 IndexDep = Annotated[IndexService, Depends(_indexer)]
 ChatDep = Annotated[ChatService, Depends(_chat)]
+
+
+async def _caller(
+    workspace: Annotated[
+        str,
+        Header(
+            alias=WORKSPACE_HEADER,
+            pattern=WORKSPACE_PATTERN,
+            description="The workspace the request works in (the gateway decides it).",
+        ),
+    ],
+    user: Annotated[
+        str,
+        Header(
+            alias=USER_HEADER,
+            pattern=USERNAME_PATTERN,
+            description="The user the request acts as (owner of the chat sessions it makes).",
+        ),
+    ],
+) -> Caller:
+    return Caller(workspace, user)
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+async def _workspace_store(request: Request, caller: CallerDep) -> Store:
+    return _get(request).store.scoped(caller.workspace)
+
+
+WorkspaceStoreDep = Annotated[Store, Depends(_workspace_store)]

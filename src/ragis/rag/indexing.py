@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ragis.contract.caller import DEFAULT_WORKSPACE
 from ragis.embedding import Embedder
 from ragis.errors import InvalidInput
 from ragis.rag.lease import Heartbeat
@@ -54,11 +55,17 @@ class IndexService:
         self._lease_ms = max(int(lease * 1000), 1)
 
     async def index(
-        self, collection: str, document: DocumentRecord, chunks: Sequence[ChunkContent]
+        self,
+        collection: str,
+        document: DocumentRecord,
+        chunks: Sequence[ChunkContent],
+        *,
+        workspace: str = DEFAULT_WORKSPACE,
     ) -> IndexResult:
+        """Index `document` into `workspace`'s `collection`."""
         started = time.perf_counter()
         _check_positions(chunks)
-        store = self._store
+        store = self._store.scoped(workspace)
         # A document of an interrupted ingest is removed before the duplicate check and the
         # replacement below see it, so uploading the same file again converges.
         await store.recovery.sweep(collection)
@@ -90,7 +97,7 @@ class IndexService:
                 label=document.filename,
             ) as heartbeat:  # fmt: skip
                 embed_ms, write_ms = await self._embed_and_write(
-                    info, document, chunks, heartbeat.check
+                    store, info, document, chunks, heartbeat.check
                 )
                 version = await store.documents.mark_ready(collection, document.id, lease=lease)
         except BaseException:
@@ -116,6 +123,7 @@ class IndexService:
 
     async def _embed_and_write(
         self,
+        store: Store,
         info: CollectionInfo,
         document: DocumentRecord,
         chunks: Sequence[ChunkContent],
@@ -127,7 +135,7 @@ class IndexService:
 
         async def write(batch: Sequence[ChunkContent], vectors: Vector) -> None:
             t = time.perf_counter()
-            await self._store.documents.write_chunks(info, document, batch, vectors)
+            await store.documents.write_chunks(info, document, batch, vectors)
             write_ms[0] += elapsed_ms(t)
 
         try:

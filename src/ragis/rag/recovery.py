@@ -18,7 +18,7 @@ import logging
 
 from ragis.store import Store
 
-__all__ = ["start_recovery", "stop_recovery"]
+__all__ = ["start_recovery", "stop_recovery", "sweep_every_workspace"]
 
 log = logging.getLogger("ragis.rag")
 
@@ -41,11 +41,19 @@ async def _keep_sweeping(store: Store, every: float) -> None:
         await _sweep(store, full=False)
 
 
+async def sweep_every_workspace(store: Store, *, full: bool) -> int:
+    """Sweep every collection of every workspace; how many documents were removed."""
+    removed = 0
+    for workspace in await store.workspaces.with_data():
+        removed += len(await store.scoped(workspace).recovery.sweep_all(full=full))
+    return removed
+
+
 async def _sweep(store: Store, *, full: bool) -> None:
     try:
-        removed = await store.recovery.sweep_all(full=full)
+        removed = await sweep_every_workspace(store, full=full)
     except Exception as exc:  # Redis away: the next sweep tries again
         log.warning("recovery could not run: %s", exc)
         return
     if removed:
-        log.warning("recovery removed %d interrupted document(s)", len(removed))
+        log.warning("recovery removed %d interrupted document(s)", removed)

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter
 
 from ragis.rag.chat import ChatService, ChatTurn
-from ragis.rag.deps import ChatDep
+from ragis.rag.deps import CallerDep, ChatDep
 from ragis.rag.schemas import ChatRequest, ErrorPublic
 from ragis.store import NO_FILTER, SearchFilter
 from ragis.web.openapi import event_stream, json_error
@@ -34,7 +34,7 @@ any point, after which the stream ends."""
     },
     summary="Answer a question from the collection, streamed",
 )
-async def chat_stream(body: ChatRequest, chat: ChatDep) -> EventStreamResponse:
+async def chat_stream(body: ChatRequest, chat: ChatDep, caller: CallerDep) -> EventStreamResponse:
     flt = (
         SearchFilter(doc_ids=tuple(body.filter.doc_ids), tags=tuple(body.filter.tags))
         if body.filter
@@ -46,6 +46,7 @@ async def chat_stream(body: ChatRequest, chat: ChatDep) -> EventStreamResponse:
         collection=body.collection,
         top_k=body.top_k,
         flt=flt,
+        caller=caller,
     )
     return EventStreamResponse(_encode(chat, turn))
 

@@ -1,4 +1,5 @@
-"""Collections and their documents, for the gateway's document management.
+"""Collections and their documents, for the gateway's document management, in the workspace
+the gateway names (`WorkspaceStoreDep`): another workspace's collection is not there (404).
 
 Listings first remove documents whose ingestion was interrupted (store/recovery.py): a listing
 never shows a document stuck in `ingesting` without a writer, and a collection's `chunks` count
@@ -19,7 +20,7 @@ from ragis.contract import (
     OptionalJsonInt,
 )
 from ragis.errors import NotFound
-from ragis.rag.deps import EmbedderDep, StoreDep
+from ragis.rag.deps import EmbedderDep, WorkspaceStoreDep
 from ragis.store import CollectionInfo, DocumentRecord, DocumentStatus
 from ragis.store.keys import ID_PATTERN as LONG_ID
 from ragis.store.keys import NAME_PATTERN as NAME
@@ -68,7 +69,7 @@ def _document(record: DocumentRecord) -> DocumentPublic:
 
 
 @router.get("/collections", response_model=CollectionsPublic, summary="All collections")
-async def list_collections(store: StoreDep) -> CollectionsPublic:
+async def list_collections(store: WorkspaceStoreDep) -> CollectionsPublic:
     await store.recovery.sweep_all()
     return CollectionsPublic(collections=[_collection(c) for c in await store.collections.list()])
 
@@ -80,7 +81,7 @@ async def list_collections(store: StoreDep) -> CollectionsPublic:
     summary="Create an empty collection (idempotent)",
 )
 async def create_collection(
-    body: CollectionCreate, store: StoreDep, embedder: EmbedderDep
+    body: CollectionCreate, store: WorkspaceStoreDep, embedder: EmbedderDep
 ) -> CollectionPublic:
     await store.collections.ensure(
         body.name, model=embedder.model_name, dim=embedder.dim, shards=body.shards
@@ -96,7 +97,9 @@ async def create_collection(
     responses={404: {"model": ErrorPublic}},
     summary="Delete a collection and everything in it",
 )
-async def delete_collection(store: StoreDep, name: str = Path(pattern=NAME)) -> dict[str, object]:
+async def delete_collection(
+    store: WorkspaceStoreDep, name: str = Path(pattern=NAME)
+) -> dict[str, object]:
     await store.collections.require(name)
     removed = await store.collections.delete(name)
     return {"deleted": True, "name": name, "keys_removed": removed}
@@ -108,7 +111,9 @@ async def delete_collection(store: StoreDep, name: str = Path(pattern=NAME)) -> 
     responses={404: {"model": ErrorPublic}},
     summary="The documents of a collection, oldest first",
 )
-async def list_documents(store: StoreDep, name: str = Path(pattern=NAME)) -> DocumentsPublic:
+async def list_documents(
+    store: WorkspaceStoreDep, name: str = Path(pattern=NAME)
+) -> DocumentsPublic:
     await store.collections.require(name)
     await store.recovery.sweep(name)
     records = await store.documents.list(name)
@@ -122,7 +127,7 @@ async def list_documents(store: StoreDep, name: str = Path(pattern=NAME)) -> Doc
     summary="One document's record",
 )
 async def get_document(
-    store: StoreDep,
+    store: WorkspaceStoreDep,
     name: str = Path(pattern=NAME),
     doc_id: str = Path(pattern=LONG_ID),
 ) -> DocumentPublic:

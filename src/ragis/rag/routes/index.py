@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from ragis.errors import TooLarge
-from ragis.rag.deps import IndexDep, SettingsDep, StoreDep
+from ragis.rag.deps import CallerDep, IndexDep, SettingsDep, WorkspaceStoreDep
 from ragis.rag.schemas import ErrorPublic, IndexRequest, IndexResponse, IndexTimings
 from ragis.store import DocumentRecord
 from ragis.store.keys import ID_PATTERN as LONG_ID
@@ -19,7 +19,7 @@ router = APIRouter(tags=["index"])
     summary="Embed and index one document's chunks (replaces a document with the same id)",
 )
 async def index_document(
-    body: IndexRequest, indexer: IndexDep, settings: SettingsDep
+    body: IndexRequest, indexer: IndexDep, settings: SettingsDep, caller: CallerDep
 ) -> IndexResponse:
     if len(body.chunks) > settings.index_max_chunks:
         raise TooLarge(
@@ -45,6 +45,7 @@ async def index_document(
             tags=list(doc.tags),
         ),
         body.chunks,
+        workspace=caller.workspace,
     )
     return IndexResponse(
         collection=result.collection,
@@ -65,7 +66,7 @@ async def index_document(
     summary="Remove a document's vectors, chunks and record",
 )
 async def delete_document(
-    store: StoreDep,
+    store: WorkspaceStoreDep,
     collection: str = Path(pattern=NAME),
     doc_id: str = Path(pattern=LONG_ID),
 ) -> dict[str, object]:
