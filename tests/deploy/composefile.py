@@ -6,7 +6,9 @@
   `${NAME:+alt}`, `${NAME+alt}`, and `$$` for a literal `$`);
 - `variables(text)`: the names a file interpolates;
 - `healthcheck_command(test)` / `port_targets(service)` / `duration(text)`: the parts of a
-  service that tests/deploy runs.
+  service that tests/deploy runs;
+- `secret_variables(compose)` / `write_secrets(compose, env, folder)`: the top-level secrets
+  taken from the environment, and their files as a container finds them in /run/secrets.
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ __all__ = [
     "load_compose",
     "port_targets",
     "read_env_file",
+    "secret_variables",
     "variables",
+    "write_secrets",
 ]
+
+SECRETS_DIR = "/run/secrets"
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -134,3 +140,25 @@ def duration(text: str) -> float:
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"not a duration: {text!r}")
     return sum(float(number) * _UNIT[unit] for number, unit in parts)
+
+
+def secret_variables(compose: dict[str, Any]) -> dict[str, str]:
+    """Each top-level secret read from an environment variable: {secret: variable}."""
+    return {
+        name: spec["environment"]
+        for name, spec in compose.get("secrets", {}).items()
+        if "environment" in spec
+    }
+
+
+def write_secrets(compose: dict[str, Any], env: dict[str, str], folder: Path) -> Path:
+    """The secret files a container finds in /run/secrets, in `folder`: each secret's value from
+    its variable, as Compose writes it (the value alone, 0444 by default; 0400 here)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, variable in secret_variables(compose).items():
+        if variable not in env:
+            raise InterpolationError(f"secret {name}: environment variable {variable} is not set")
+        path = folder / name
+        path.write_text(env[variable])
+        path.chmod(0o400)
+    return folder

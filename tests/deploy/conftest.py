@@ -29,9 +29,28 @@ def redis_password() -> str:
 
 
 @pytest.fixture(scope="session")
-def compose_env(env_example: dict[str, str], redis_password: str) -> dict[str, str]:
-    """What `docker compose` reads after `cp .env.example .env` and setting the password."""
-    return {**env_example, "RAGIS_REDIS_PASSWORD": redis_password}
+def compose_token() -> str:
+    """The internal token of .env (not `internal_token`: that is the services' fixtures')."""
+    return secrets.token_urlsafe(32)
+
+
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "a long admin password"
+
+
+@pytest.fixture(scope="session")
+def compose_env(
+    env_example: dict[str, str], redis_password: str, compose_token: str
+) -> dict[str, str]:
+    """What `docker compose` reads after `cp .env.example .env` and setting the secrets and the
+    first admin."""
+    return {
+        **env_example,
+        "RAGIS_REDIS_PASSWORD": redis_password,
+        "RAGIS_INTERNAL_TOKEN": compose_token,
+        "RAGIS_ADMIN_USER": ADMIN_USER,
+        "RAGIS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,13 @@ import pytest
 
 from deploy.composefile import (
     REPO,
+    SECRETS_DIR,
     InterpolationError,
     interpolate,
     load_compose,
     port_targets,
+    secret_variables,
+    write_secrets,
 )
 from deploy.dockerfile import Dockerfile
 from ragis.gateway.settings import GatewaySettings, load_gateway_settings
@@ -65,7 +68,10 @@ def test_every_dependency_is_waited_for_until_healthy(compose: dict[str, Any]) -
     }
     assert dependencies == {
         "rag": {"redis": {"condition": "service_healthy"}},
-        "gateway": {"rag": {"condition": "service_healthy"}},
+        "gateway": {
+            "redis": {"condition": "service_healthy"},
+            "rag": {"condition": "service_healthy"},
+        },
         "ui-dev": {"gateway": {"condition": "service_healthy"}},
     }
 
@@ -112,31 +118,66 @@ def test_the_gateway_address_and_port_on_the_host_come_from_the_env(
     assert services(interpolate(compose, env))["gateway"]["ports"] == ["0.0.0.0:80:8080"]
 
 
-def test_redis_needs_a_password_from_the_env_and_appends_to_a_named_volume(
-    compose: dict[str, Any], compose_env: dict[str, str], redis_password: str
+def test_redis_signs_in_only_the_acl_user_and_appends_to_a_named_volume(
+    compose: dict[str, Any],
 ) -> None:
     redis = services(compose)["redis"]
-    command = redis["command"]
-    password = command[command.index("--requirepass") + 1]
-    assert password.startswith("${RAGIS_REDIS_PASSWORD:?"), "never a password in the file"
-    assert command[command.index("--appendonly") + 1] == "yes"
-    (volume,) = redis["volumes"]
-    name, target = volume.split(":")
+    script = " ".join(redis["command"])
+    assert "--aclfile /data/users.acl" in script
+    assert "--appendonly yes" in script
+    assert "/run/secrets/redis_password" in script
+    assert "--requirepass" not in script, "the default user is off: no password of its own"
+    data, acl = redis["volumes"]
+    name, target = data.split(":")
     assert name in compose["volumes"], "a named volume, declared at the top level"
     assert not name.startswith((".", "/")), "a named volume, not a bind mount"
     assert target == "/data"
-    resolved = interpolate(compose, compose_env)
-    assert services(resolved)["redis"]["environment"]["REDISCLI_AUTH"] == redis_password
-    with pytest.raises(InterpolationError, match="RAGIS_REDIS_PASSWORD"):
-        interpolate(compose, {**compose_env, "RAGIS_REDIS_PASSWORD": ""})
+    assert acl == "./docker/redis/users.acl:/usr/local/etc/redis/users.acl:ro"
+    assert "environment" not in redis, "the health check reads the password from the secret"
+    # It runs as the image's redis user, with nothing more.
+    assert redis["user"] == "999:999"
+    assert redis["cap_drop"] == ["ALL"]
 
 
-def test_the_rag_service_reaches_redis_with_the_password(
-    resolved: dict[str, Any], redis_password: str
+def test_the_secrets_come_from_the_env_and_reach_each_service_as_files_only(
+    compose: dict[str, Any],
+    compose_env: dict[str, str],
+    redis_password: str,
+    compose_token: str,
+    tmp_path: Path,
 ) -> None:
-    url = services(resolved)["rag"]["environment"]["REDIS_URL"]
-    assert url == f"redis://:{redis_password}@redis:6379/0"
-    assert "REDIS_URL" not in services(resolved)["gateway"]["environment"], "it needs no Redis"
+    assert secret_variables(compose) == {
+        "redis_password": "RAGIS_REDIS_PASSWORD",
+        "internal_token": "RAGIS_INTERNAL_TOKEN",
+    }
+    given = {name: s.get("secrets", []) for name, s in services(compose).items()}
+    assert given == {
+        "redis": ["redis_password"],
+        "rag": ["redis_password", "internal_token"],
+        "gateway": ["redis_password", "internal_token"],
+        "ui-dev": [],
+    }
+    # Never a secret in the file, and never one in a container's environment or command.
+    text = (REPO / "docker-compose.yml").read_text()
+    assert "${RAGIS_REDIS_PASSWORD" not in text
+    assert "${RAGIS_INTERNAL_TOKEN" not in text
+    resolved = repr(interpolate(compose, compose_env))
+    assert redis_password not in resolved
+    assert compose_token not in resolved
+    missing = {k: v for k, v in compose_env.items() if k != "RAGIS_REDIS_PASSWORD"}
+    with pytest.raises(InterpolationError, match="RAGIS_REDIS_PASSWORD"):
+        write_secrets(compose, missing, tmp_path)
+
+
+@pytest.mark.parametrize("service", ["rag", "gateway"])
+def test_both_services_reach_redis_as_the_acl_user_with_the_secret_files(
+    resolved: dict[str, Any], service: str
+) -> None:
+    env = services(resolved)[service]["environment"]
+    assert env["REDIS_URL"] == "redis://ragis@redis:6379/0"
+    assert env["RAGIS_REDIS_PASSWORD_FILE"] == f"{SECRETS_DIR}/redis_password"
+    assert env["RAGIS_INTERNAL_TOKEN_FILE"] == f"{SECRETS_DIR}/internal_token"
+    assert "RAGIS_KEY_PREFIX" not in env, "the ACL's key pattern is the default prefix's"
 
 
 def test_the_rag_service_reaches_the_host_and_gets_the_llm_settings_of_the_host(
@@ -170,17 +211,36 @@ def test_every_variable_a_ragis_container_gets_is_a_setting_it_knows(
     assert unknown - setting_names(settings) == set()
 
 
+def set_container_env(
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    resolved: dict[str, Any],
+    compose_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """The container's environment, its /run/secrets being a folder of this test's."""
+    secrets = write_secrets(resolved, compose_env, tmp_path / "secrets")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.replace(SECRETS_DIR, str(secrets)))
+
+
 def test_the_rag_container_environment_loads_as_intended(
     resolved: dict[str, Any],
     dockerfile: Dockerfile,
+    compose_env: dict[str, str],
     redis_password: str,
+    compose_token: str,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    for name, value in container_env(resolved, dockerfile, "rag").items():
-        monkeypatch.setenv(name, value)
+    env = container_env(resolved, dockerfile, "rag")
+    set_container_env(monkeypatch, env, resolved, compose_env, tmp_path)
     settings = load_rag_settings(_env_file=None)
     assert (settings.rag_host, settings.rag_port) == ("0.0.0.0", 8001)
-    assert settings.redis_url == f"redis://:{redis_password}@redis:6379/0"
+    assert settings.redis_url == f"redis://ragis:{redis_password}@redis:6379/0"
+    assert settings.internal_token is not None
+    assert settings.internal_token.get_secret_value() == compose_token
+    assert settings.key_prefix == "ragis"
     assert settings.ollama_base_url == "http://host.docker.internal:11434"
     assert settings.openai_api_key is None
     assert settings.openai_base_url is None
@@ -189,12 +249,26 @@ def test_the_rag_container_environment_loads_as_intended(
 
 
 def test_the_gateway_container_environment_loads_as_intended(
-    resolved: dict[str, Any], dockerfile: Dockerfile, monkeypatch: pytest.MonkeyPatch
+    resolved: dict[str, Any],
+    dockerfile: Dockerfile,
+    compose_env: dict[str, str],
+    redis_password: str,
+    compose_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    for name, value in container_env(resolved, dockerfile, "gateway").items():
-        monkeypatch.setenv(name, value)
+    env = container_env(resolved, dockerfile, "gateway")
+    set_container_env(monkeypatch, env, resolved, compose_env, tmp_path)
     settings = load_gateway_settings(_env_file=None)
     assert (settings.gateway_host, settings.gateway_port) == ("0.0.0.0", 8080)
+    assert settings.redis_url == f"redis://ragis:{redis_password}@redis:6379/0"
+    assert settings.internal_token is not None
+    assert settings.internal_token.get_secret_value() == compose_token
+    # Sign-in is on in the container (it binds 0.0.0.0), with the first admin of .env.
+    assert settings.auth_on
+    assert settings.admin_user == compose_env["RAGIS_ADMIN_USER"]
+    assert settings.admin_password is not None
+    assert settings.admin_password.get_secret_value() == compose_env["RAGIS_ADMIN_PASSWORD"]
     assert settings.rag_urls == ["http://rag:8001"]
     assert settings.static_dir == Path("/opt/ragis/ui")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from deploy.composefile import REPO, variables
+from deploy.composefile import REPO, secret_variables, variables
 from ragis.client.settings import ClientSettings
 from ragis.gateway.settings import GatewaySettings
 from ragis.rag.settings import RagSettings
@@ -39,11 +39,13 @@ def test_the_example_names_every_variable_the_compose_file_reads_and_no_other(
     compose: dict[str, Any],
 ) -> None:
     used = {name for text in strings(compose) for name in variables(text)}
+    used |= set(secret_variables(compose).values())
     assert used == example_names()
 
 
 def test_the_example_holds_no_secret(env_example: dict[str, str]) -> None:
-    assert env_example["RAGIS_REDIS_PASSWORD"] == ""
+    for name in ("RAGIS_REDIS_PASSWORD", "RAGIS_INTERNAL_TOKEN", "RAGIS_ADMIN_PASSWORD"):
+        assert env_example[name] == "", name
     assert env_example["OPENAI_API_KEY"] == ""
 
 
@@ -51,15 +53,22 @@ def test_a_variable_ragis_also_reads_from_dotenv_means_the_same_to_the_container
     compose: dict[str, Any],
 ) -> None:
     """ragis reads `.env` from its working directory too (`./scripts/up` run next to the compose
-    file): a name both read must go to the containers unchanged; the others are compose-only."""
+    file): a name both read must go to the containers unchanged (as a variable, or as the secret
+    file its *_FILE variable names); the others are compose-only."""
     passed_as_is = {
         name
         for service in compose["services"].values()
         for name, value in service.get("environment", {}).items()
         if re.fullmatch(rf"\$\{{{name}(:-[^}}]*)?\}}", str(value))
     }
+    as_secrets = {
+        variable
+        for secret, variable in secret_variables(compose).items()
+        for service in compose["services"].values()
+        if service.get("environment", {}).get(f"{variable}_FILE") == f"/run/secrets/{secret}"
+    }
     shared = example_names() & ragis_names()
-    assert shared <= passed_as_is
+    assert shared <= passed_as_is | as_secrets
     assert shared == {
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",
@@ -68,4 +77,9 @@ def test_a_variable_ragis_also_reads_from_dotenv_means_the_same_to_the_container
         "RAGIS_EMBED_BACKEND",
         "RAGIS_ALLOWED_HOSTS",
         "RAGIS_TRUSTED_PROXIES",
+        "RAGIS_REDIS_PASSWORD",
+        "RAGIS_INTERNAL_TOKEN",
+        "RAGIS_AUTH",
+        "RAGIS_ADMIN_USER",
+        "RAGIS_ADMIN_PASSWORD",
     }
