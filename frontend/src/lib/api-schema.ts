@@ -4,6 +4,57 @@
  */
 
 export interface paths {
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who did what, when (newest first; `before`: the last id of the previous page) */
+        get: operations["audit_api_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in: sets the session cookie and returns who you are */
+        post: operations["login_api_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out: ends the session */
+        post: operations["logout_api_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat/stream": {
         parameters: {
             query?: never;
@@ -125,8 +176,63 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every part: ok or why not (always 200; `status` says degraded) */
+        /**
+         * Every part: ok or why not (always 200; `status` says degraded)
+         * @description Without credentials while sign-in is on: only `status`.
+         */
         get: operations["health_api_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your API keys (never the keys themselves) */
+        get: operations["list_keys_api_keys_get"];
+        put?: never;
+        /** Make an API key (shown once: copy it now) */
+        post: operations["create_key_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key (it fails from the next request on) */
+        delete: operations["revoke_key_api_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who you are, your role, and your workspaces */
+        get: operations["me_api_me_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -153,10 +259,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every user */
+        get: operations["list_users_api_users_get"];
+        put?: never;
+        /** Make a user (and their personal workspace) */
+        post: operations["create_user_api_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a user, their keys, sign-ins, memberships and personal workspace */
+        delete: operations["delete_user_api_users__username__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your workspaces (an admin's: every one) */
+        get: operations["list_workspaces_api_workspaces_get"];
+        put?: never;
+        /** Make a shared workspace (you are its owner) */
+        post: operations["create_workspace_api_workspaces_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{workspace}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The members of a workspace and their roles */
+        get: operations["list_members_api_workspaces__workspace__members_get"];
+        put?: never;
+        /** Add a member or change their role (owners and admins) */
+        post: operations["set_member_api_workspaces__workspace__members_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workspaces/{workspace}/members/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member (owners and admins) */
+        delete: operations["remove_member_api_workspaces__workspace__members__username__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuditEventPublic */
+        AuditEventPublic: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /** Address */
+            address: string | null;
+            /** Id */
+            id: string;
+            /** Ok */
+            ok: boolean;
+            /** Target */
+            target: string;
+            /** Time */
+            time: number;
+            /** Workspace */
+            workspace: string | null;
+        };
+        /** AuditPublic */
+        AuditPublic: {
+            /** Events */
+            events: components["schemas"]["AuditEventPublic"][];
+        };
         /**
          * ChatEvent
          * @description The JSON of one chat stream event's `data:` line; its `type` is also the `event:` name.
@@ -447,6 +665,83 @@ export interface components {
             status: "ok" | "degraded";
         };
         /**
+         * HealthStatus
+         * @description What `/api/health` tells a caller without credentials while sign-in is on: only
+         *     whether ragis works (for a load balancer), nothing of its parts.
+         */
+        HealthStatus: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+        };
+        /** KeyCreate */
+        KeyCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Workspace
+             * @description The only workspace the key works in; unset: any of yours.
+             */
+            workspace?: string | null;
+        };
+        /** KeyCreated */
+        KeyCreated: {
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description The key itself: shown this once, stored only as a hash.
+             */
+            key: string;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Workspace */
+            workspace: string | null;
+        };
+        /** KeyPublic */
+        KeyPublic: {
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /**
+             * Last Used
+             * @description About when it was last used (to the minute).
+             */
+            last_used: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description The key's first characters (`rgs_XXXX`), to recognise it.
+             */
+            prefix: string;
+            /** Workspace */
+            workspace: string | null;
+        };
+        /** KeyRevoked */
+        KeyRevoked: {
+            /** Id */
+            id: string;
+            /**
+             * Revoked
+             * @default true
+             * @constant
+             */
+            revoked: true;
+        };
+        /** KeysPublic */
+        KeysPublic: {
+            /** Keys */
+            keys: components["schemas"]["KeyPublic"][];
+        };
+        /**
          * LimitsPublic
          * @description What an upload may carry, so that a client can refuse a file before sending it.
          */
@@ -455,6 +750,93 @@ export interface components {
             max_files_per_upload: number;
             /** Max Upload Bytes */
             max_upload_bytes: number;
+        };
+        /** LoggedOut */
+        LoggedOut: {
+            /**
+             * Logged Out
+             * @default true
+             * @constant
+             */
+            logged_out: true;
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+        };
+        /** MePublic */
+        MePublic: {
+            /**
+             * Auth
+             * @enum {string}
+             */
+            auth: "on" | "off";
+            role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
+            /**
+             * Via
+             * @enum {string}
+             */
+            via: "session" | "key" | "off";
+            /**
+             * Workspace
+             * @description The workspace this request works in.
+             */
+            workspace: string;
+            /** Workspaces */
+            workspaces: components["schemas"]["MeWorkspace"][];
+        };
+        /** MeWorkspace */
+        MeWorkspace: {
+            /** Name */
+            name: string;
+            /** Personal */
+            personal: boolean;
+            role: components["schemas"]["WorkspaceRole"];
+        };
+        /** MemberChanged */
+        MemberChanged: {
+            role: components["schemas"]["WorkspaceRole"];
+            /** Username */
+            username: string;
+            /** Workspace */
+            workspace: string;
+        };
+        /** MemberPublic */
+        MemberPublic: {
+            role: components["schemas"]["WorkspaceRole"];
+            /** Username */
+            username: string;
+        };
+        /** MemberRemoved */
+        MemberRemoved: {
+            /**
+             * Removed
+             * @default true
+             * @constant
+             */
+            removed: true;
+            /** Username */
+            username: string;
+            /** Workspace */
+            workspace: string;
+        };
+        /** MemberSet */
+        MemberSet: {
+            role: components["schemas"]["WorkspaceRole"];
+            /** Username */
+            username: string;
+        };
+        /** MembersPublic */
+        MembersPublic: {
+            /** Members */
+            members: components["schemas"]["MemberPublic"][];
+            /** Workspace */
+            workspace: string;
         };
         /** MessagePublic */
         MessagePublic: {
@@ -512,6 +894,12 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * Role
+         * @description A user's role in the whole ragis.
+         * @enum {string}
+         */
+        Role: "admin" | "member";
         /** SessionDeleted */
         SessionDeleted: {
             /**
@@ -576,6 +964,39 @@ export interface components {
             /** Total Ms */
             total_ms: number;
         };
+        /** UserCreate */
+        UserCreate: {
+            /** Password */
+            password: string;
+            /** @default member */
+            role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
+        };
+        /** UserDeleted */
+        UserDeleted: {
+            /**
+             * Deleted
+             * @default true
+             * @constant
+             */
+            deleted: true;
+            /** Username */
+            username: string;
+        };
+        /** UserPublic */
+        UserPublic: {
+            /** Created */
+            created: number;
+            role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
+        };
+        /** UsersPublic */
+        UsersPublic: {
+            /** Users */
+            users: components["schemas"]["UserPublic"][];
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -589,6 +1010,33 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** WorkspaceCreate */
+        WorkspaceCreate: {
+            /** Name */
+            name: string;
+        };
+        /** WorkspacePublic */
+        WorkspacePublic: {
+            /** Created */
+            created: number;
+            /** Name */
+            name: string;
+            /** Personal */
+            personal: boolean;
+            /** @description Yours there; null where you are not a member. */
+            role: components["schemas"]["WorkspaceRole"] | null;
+        };
+        /**
+         * WorkspaceRole
+         * @description A member's role in one workspace; each includes the rights of the ones before it.
+         * @enum {string}
+         */
+        WorkspaceRole: "viewer" | "editor" | "owner";
+        /** WorkspacesPublic */
+        WorkspacesPublic: {
+            /** Workspaces */
+            workspaces: components["schemas"]["WorkspacePublic"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -598,6 +1046,127 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_api_audit_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                before?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPublic"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    login_api_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MePublic"];
+                };
+            };
+            /** @description Wrong username or password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Sign-in is off (RAGIS_AUTH) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many failed sign-ins: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    logout_api_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoggedOut"];
+                };
+            };
+        };
+    };
     chat_stream_api_chat_stream_post: {
         parameters: {
             query?: never;
@@ -1010,7 +1579,147 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthPublic"];
+                    "application/json": components["schemas"]["HealthPublic"] | components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
+    list_keys_api_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeysPublic"];
+                };
+            };
+        };
+    };
+    create_key_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyCreated"];
+                };
+            };
+            /** @description Not a workspace of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description 100 keys already, or sign-in is off */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_key_api_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyRevoked"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    me_api_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MePublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
@@ -1109,6 +1818,367 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    list_users_api_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsersPublic"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    create_user_api_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_user_api_users__username__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDeleted"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Yourself, or the last admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_workspaces_api_workspaces_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspacesPublic"];
+                };
+            };
+        };
+    };
+    create_workspace_api_workspaces_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkspaceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspacePublic"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_members_api_workspaces__workspace__members_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembersPublic"];
+                };
+            };
+            /** @description Not a workspace of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_member_api_workspaces__workspace__members_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberSet"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberChanged"];
+                };
+            };
+            /** @description Not its owner */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not a workspace of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description It would lose its last owner */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_member_api_workspaces__workspace__members__username__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace: string;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRemoved"];
+                };
+            };
+            /** @description Not its owner */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not a workspace of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Its last owner */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
