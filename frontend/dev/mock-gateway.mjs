@@ -26,11 +26,10 @@ const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** @typedef {import('node:http').IncomingMessage} Request */
 /** @typedef {import('node:http').ServerResponse} Response */
 /** @typedef {{ created: number, docs: Map<string, Schemas['DocumentPublic']> }} Collection */
-// The accounts' answers, by the UI's names until the gateway's schema has them.
-/** @typedef {import('../src/lib/types').MemberRole} MemberRole */
-/** @typedef {{ password: string, role: import('../src/lib/types').UserRole, created: number }} MockUser */
+/** @typedef {Schemas['WorkspaceRole']} MemberRole */
+/** @typedef {{ password: string, role: Schemas['Role'], created: number }} MockUser */
 /** @typedef {{ created: number, personal: boolean, members: Map<string, MemberRole> }} MockWorkspace */
-/** @typedef {import('../src/lib/types').ApiKey & { user: string, hash: string }} MockKey */
+/** @typedef {Schemas['KeyPublic'] & { user: string, hash: string }} MockKey */
 /** @typedef {{ username: string, via: 'session' | 'key' | 'off', key?: MockKey }} Who */
 
 const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -193,7 +192,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
     return username && users.has(username) ? { username, via: 'session' } : null;
   }
 
-  /** @param {string} username @returns {import('../src/lib/types').MyWorkspace[]} */
+  /** @param {string} username @returns {Schemas['MeWorkspace'][]} */
   function workspacesOf(username) {
     if (auth === 'off') return [{ name: 'default', role: 'owner', personal: false }];
     return [...workspaces]
@@ -208,7 +207,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
     return (typeof header === 'string' && header) || caller.key?.workspace || caller.username;
   }
 
-  /** @param {Request} req @param {Who} caller @returns {import('../src/lib/types').Me} */
+  /** @param {Request} req @param {Who} caller @returns {Schemas['MePublic']} */
   function me(req, caller) {
     const role = auth === 'off' ? 'admin' : (users.get(caller.username)?.role ?? 'member');
     return { username: caller.username, role, auth, via: caller.via, workspace: workspaceOf(req, caller), workspaces: workspacesOf(caller.username) };
@@ -216,14 +215,16 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
 
   /** The sign-in, sign-out and account routes; true when one answered. @param {Request} req @param {Response} res @param {string} path */
   async function accounts(req, res, path) {
-    /** @param {number} status @param {unknown} answer */
-    const send = (status, answer) => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(answer));
+    /**
+     * @template {keyof Schemas} K
+     * @param {number} status @param {K} schema @param {Schemas[K]} body
+     */
+    const send = (status, schema, body) => {
+      json(res, status, schema, body);
       return true;
     };
     /** @param {number} status @param {string} code @param {string} message */
-    const refuse = (status, code, message) => send(status, { error: { code, message } });
+    const refuse = (status, code, message) => send(status, 'ErrorPublic', { error: { code, message } });
     const method = req.method;
     if (path === '/api/auth/login' && method === 'POST') {
       if (auth === 'off') return refuse(409, 'auth_off', 'Accounts are off: RAGIS_AUTH is off for this gateway.');
@@ -242,25 +243,25 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       const token = randomBytes(24).toString('hex');
       logins.set(token, name);
       res.setHeader('Set-Cookie', `ragis_session=${token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=604800`);
-      return send(200, me(req, { username: name, via: 'session' }));
+      return send(200, 'MePublic', me(req, { username: name, via: 'session' }));
     }
     if (path === '/api/auth/logout' && method === 'POST') {
       const token = req.headers.cookie?.match(/(?:^|;\s*)ragis_session=([^;]+)/)?.[1];
       if (token) logins.delete(token);
       res.setHeader('Set-Cookie', 'ragis_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0');
-      return send(200, { logged_out: true });
+      return send(200, 'LoggedOut', { logged_out: true });
     }
     if (path === '/api/health') return false; // answered below, fully only with credentials
     if (!path.startsWith('/api/')) return false;
     const caller = who(req);
     if (!caller) return refuse(401, 'unauthenticated', 'Sign in or send an API key.');
-    if (path === '/api/me' && method === 'GET') return send(200, me(req, caller));
+    if (path === '/api/me' && method === 'GET') return send(200, 'MePublic', me(req, caller));
     const manage = /^\/api\/(keys|users|workspaces)(\/|$)/.test(path);
     if (manage && auth === 'off') return refuse(409, 'auth_off', 'Accounts are off: there is one local user.');
     const admin = users.get(caller.username)?.role === 'admin';
     if (path === '/api/keys' && method === 'GET') {
       const mine = [...keys.values()].filter((k) => k.user === caller.username);
-      return send(200, { keys: mine.map(({ id, name, workspace, created, prefix, last_used }) => ({ id, name, workspace, created, prefix, last_used })) });
+      return send(200, 'KeysPublic', { keys: mine.map(({ id, name, workspace, created, prefix, last_used }) => ({ id, name, workspace, created, prefix, last_used })) });
     }
     if (path === '/api/keys' && method === 'POST') {
       const { name, workspace = null } = await jsonOf(req);
@@ -271,17 +272,17 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       const record = { id: `k${++seq}`, name, workspace, created: now(), prefix: key.slice(0, 8), last_used: null, user: caller.username, hash: sha256(key) };
       keys.set(record.id, record);
       const { id, created, prefix } = record;
-      return send(201, { id, key, name, workspace, created, prefix });
+      return send(201, 'KeyCreated', { id, key, name, workspace, created, prefix });
     }
     const key = path.match(/^\/api\/keys\/([^/]+)$/);
     if (key && method === 'DELETE') {
       const record = keys.get(decodeURIComponent(key[1]));
       if (!record || (record.user !== caller.username && !admin)) return refuse(404, 'not_found', 'There is no such key.');
       keys.delete(record.id);
-      return send(200, { revoked: true, id: record.id });
+      return send(200, 'KeyRevoked', { revoked: true, id: record.id });
     }
     if (path.startsWith('/api/users') && !admin) return refuse(403, 'forbidden', 'Only an admin manages users.');
-    if (path === '/api/users' && method === 'GET') return send(200, { users: [...users].map(([username, u]) => ({ username, role: u.role, created: u.created })) });
+    if (path === '/api/users' && method === 'GET') return send(200, 'UsersPublic', { users: [...users].map(([username, u]) => ({ username, role: u.role, created: u.created })) });
     if (path === '/api/users' && method === 'POST') {
       const { username, password, role = 'member' } = await jsonOf(req);
       if (typeof username !== 'string' || !USERNAME.test(username)) return refuse(422, 'invalid_name', 'A username is 1-32 lower-case letters, digits, _ . -');
@@ -289,7 +290,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       if (users.has(username) || workspaces.has(username)) return refuse(409, 'conflict', `The name '${username}' is taken.`);
       users.set(username, { password, role: role === 'admin' ? 'admin' : 'member', created: now() });
       workspaces.set(username, { created: now(), personal: true, members: new Map([[username, 'owner']]) });
-      return send(201, { username, role, created: now() });
+      return send(201, 'UserPublic', { username, role: role === 'admin' ? 'admin' : 'member', created: now() });
     }
     const user = path.match(/^\/api\/users\/([^/]+)$/);
     if (user && method === 'DELETE') {
@@ -302,11 +303,11 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       for (const w of workspaces.values()) w.members.delete(username);
       workspaces.delete(username);
       data.delete(username);
-      return send(200, { deleted: true, username });
+      return send(200, 'UserDeleted', { deleted: true, username });
     }
     if (path === '/api/workspaces' && method === 'GET') {
       const listed = [...workspaces].filter(([, w]) => admin || w.members.has(caller.username));
-      return send(200, { workspaces: listed.map(([name, w]) => ({ name, role: w.members.get(caller.username) ?? null, personal: w.personal, created: w.created })) });
+      return send(200, 'WorkspacesPublic', { workspaces: listed.map(([name, w]) => ({ name, role: w.members.get(caller.username) ?? null, personal: w.personal, created: w.created })) });
     }
     if (path === '/api/workspaces' && method === 'POST') {
       const { name } = await jsonOf(req);
@@ -314,7 +315,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       if (workspaces.has(name) || users.has(name)) return refuse(409, 'conflict', `The name '${name}' is taken.`);
       const created = now();
       workspaces.set(name, { created, personal: false, members: new Map([[caller.username, 'owner']]) });
-      return send(201, { name, role: 'owner', personal: false, created });
+      return send(201, 'WorkspacePublic', { name, role: 'owner', personal: false, created });
     }
     const members = path.match(/^\/api\/workspaces\/([^/]+)\/members(?:\/([^/]+))?$/);
     if (members) {
@@ -322,7 +323,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       const w = workspaces.get(name);
       const mine = w?.members.get(caller.username);
       if (!w || (!mine && !admin)) return refuse(404, 'not_found', `There is no workspace '${name}'.`);
-      if (method === 'GET' && !members[2]) return send(200, { workspace: name, members: [...w.members].map(([username, role]) => ({ username, role })) });
+      if (method === 'GET' && !members[2]) return send(200, 'MembersPublic', { workspace: name, members: [...w.members].map(([username, role]) => ({ username, role })) });
       if (mine !== 'owner' && !admin) return refuse(403, 'forbidden', `Only an owner of '${name}' manages its members.`);
       const owners = [...w.members.values()].filter((r) => r === 'owner').length;
       if (method === 'POST' && !members[2]) {
@@ -331,14 +332,14 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
         if (!(role in RANK)) return refuse(422, 'invalid_input', 'A role is owner, editor or viewer.');
         if (w.members.get(username) === 'owner' && role !== 'owner' && owners === 1) return refuse(409, 'conflict', `'${username}' is the last owner of '${name}'.`);
         w.members.set(username, role);
-        return send(200, { workspace: name, username, role });
+        return send(200, 'MemberChanged', { workspace: name, username, role });
       }
       if (method === 'DELETE' && members[2]) {
         const username = decodeURIComponent(members[2]);
         if (!w.members.has(username)) return refuse(404, 'not_found', `'${username}' is not a member of '${name}'.`);
         if (w.members.get(username) === 'owner' && owners === 1) return refuse(409, 'conflict', `'${username}' is the last owner of '${name}'.`);
         w.members.delete(username);
-        return send(200, { removed: true, workspace: name, username });
+        return send(200, 'MemberRemoved', { removed: true, workspace: name, username });
       }
     }
     if (manage) return refuse(404, 'not_found', `There is no endpoint ${method} ${path}.`);
@@ -359,7 +360,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
     /** @param {RegExp} re */
     const m = (re) => path.match(re);
     if (await accounts(req, res, path)) return;
-    if (path === '/api/health' && auth === 'on' && !who(req)) return res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+    if (path === '/api/health' && auth === 'on' && !who(req)) return json(res, 200, 'HealthStatus', { status: 'ok' });
     if (path === '/api/health') {
       const none = process.env.MOCK_PROVIDER === 'none';
       const ok = { ok: true, detail: 'ok' };

@@ -169,3 +169,57 @@ describe('the mock gateway answers as the schema says', () => {
     await call('POST', '/api/collections', 422, jsonBody({ name: 42 }));
   });
 });
+
+describe('with accounts on, the mock answers the accounts API as the schema says', () => {
+  let accounts: ReturnType<typeof createMockGateway>;
+  let url = '';
+  let cookie = '';
+
+  beforeAll(async () => {
+    accounts = createMockGateway({ auth: 'on' });
+    await new Promise<void>((done) => accounts.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(accounts.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    accounts.closeAllConnections();
+    await new Promise((done) => accounts.close(done));
+  });
+
+  async function as(method: string, path: string, status: number, body?: unknown, headers: Record<string, string> = {}): Promise<any> {
+    const init: RequestInit = { method, headers: { Cookie: cookie, 'Content-Type': 'application/json', ...headers } };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await fetch(url + path, init);
+    const answer = await res.json();
+    expect([method, path, res.status]).toEqual([method, path, status]);
+    expect(problems(answer, answerSchema(method, path, status))).toEqual([]);
+    const set = res.headers.get('set-cookie');
+    if (set) cookie = set.split(';')[0];
+    return answer;
+  }
+
+  it('from sign-in to sign-out', async () => {
+    await as('GET', '/api/me', 401);
+    expect(await as('GET', '/api/health', 200)).toEqual({ status: 'ok' });
+    await as('POST', '/api/auth/login', 401, { username: 'admin', password: 'wrong' });
+    const me = await as('POST', '/api/auth/login', 200, { username: 'admin', password: 'admin-password' });
+    expect([me.username, me.role, me.auth, me.via, me.workspace]).toEqual(['admin', 'admin', 'on', 'session', 'admin']);
+    await as('GET', '/api/health', 200);
+    const key = await as('POST', '/api/keys', 201, { name: 'cli', workspace: 'default' });
+    expect((await as('GET', '/api/keys', 200)).keys).toHaveLength(1);
+    await as('DELETE', `/api/keys/${key.id}`, 200);
+    await as('POST', '/api/users', 201, { username: 'bob', password: 'bob-password', role: 'member' });
+    await as('POST', '/api/users', 409, { username: 'bob', password: 'bob-password', role: 'member' });
+    expect((await as('GET', '/api/users', 200)).users).toHaveLength(2);
+    await as('POST', '/api/workspaces', 201, { name: 'team' });
+    expect((await as('GET', '/api/workspaces', 200)).workspaces.length).toBeGreaterThanOrEqual(3);
+    await as('POST', '/api/workspaces/team/members', 200, { username: 'bob', role: 'viewer' });
+    expect((await as('GET', '/api/workspaces/team/members', 200)).members).toHaveLength(2);
+    await as('DELETE', '/api/workspaces/team/members/bob', 200);
+    await as('DELETE', '/api/workspaces/team/members/admin', 409);
+    await as('DELETE', '/api/users/bob', 200);
+    await as('POST', '/api/auth/logout', 200);
+    cookie = '';
+    expect((await fetch(`${url}/api/keys`)).status).toBe(401);
+  });
+});

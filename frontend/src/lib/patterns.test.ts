@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NAME_PATTERN } from '../documents/library.svelte';
 import { inputPattern } from './patterns';
-import { COLLECTION_NAME_PATTERN } from './types';
+import { COLLECTION_NAME_PATTERN, USERNAME_PATTERN, WORKSPACE_NAME_PATTERN } from './types';
 
 /** How a browser compiles an `<input pattern>`: anchored, with the `v` flag. */
 const asInput = (pattern: string) => new RegExp(`^(?:${pattern})$`, 'v');
@@ -85,5 +85,14 @@ describe('inputPattern', () => {
       const schema = new RegExp(pattern, 'u');
       for (const input of inputs) expect(asInput(inputPattern(pattern)).test(input)).toBe(schema.test(input));
     }
+  });
+});
+
+describe('the account name patterns are the gateway schema’s', () => {
+  it('workspace and user names', async () => {
+    const { default: openapi } = await import('../../openapi.json');
+    const schemas = openapi.components.schemas as unknown as Record<string, { properties: Record<string, { pattern?: string }> }>;
+    expect(schemas.WorkspaceCreate.properties.name.pattern).toBe(WORKSPACE_NAME_PATTERN);
+    expect(schemas.UserCreate.properties.username.pattern).toBe(USERNAME_PATTERN);
   });
 });

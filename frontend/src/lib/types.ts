@@ -40,72 +40,23 @@ export type UploadResult = UploadOk | UploadFailed;
 /** A collection name the gateway accepts, for an `<input pattern>` (see ./patterns). */
 export { COLLECTION_NAME_PATTERN } from './api-schema';
 
-// --- Accounts (issue 14) ------------------------------------------------------------------------
-// Written after the shared design of the accounts API until the gateway's schema has them: then
-// `npm run types` makes them generated names like the ones above.
+// --- Accounts: sign-in, keys, users, workspaces, members ----------------------------------------
 
-export type UserRole = 'admin' | 'member';
-export type MemberRole = 'owner' | 'editor' | 'viewer';
-
-export interface MyWorkspace {
-  name: string;
-  role: MemberRole;
-  personal: boolean;
-}
-
+export type UserRole = Schemas['Role'];
+export type MemberRole = Schemas['WorkspaceRole'];
+export type MyWorkspace = Schemas['MeWorkspace'];
 /** GET /api/me, and the answer of a sign-in. */
-export interface Me {
-  username: string;
-  role: UserRole;
-  auth: 'on' | 'off';
-  via: 'session' | 'key' | 'off';
-  workspace: string;
-  workspaces: MyWorkspace[];
-}
+export type Me = Schemas['MePublic'];
+export type ApiKey = Schemas['KeyPublic'];
+export type ApiKeyCreated = Schemas['KeyCreated'];
+export type User = Schemas['UserPublic'];
+export type WorkspaceInfo = Schemas['WorkspacePublic'];
+export type WorkspaceCreated = Schemas['WorkspacePublic'];
+export type Member = Schemas['MemberPublic'];
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  workspace: string | null;
-  created: number;
-  prefix: string;
-  last_used: number | null;
-}
-
-export interface ApiKeyCreated {
-  id: string;
-  key: string;
-  name: string;
-  workspace: string | null;
-  created: number;
-  prefix: string;
-}
-
-export interface User {
-  username: string;
-  role: UserRole;
-  created: number;
-}
-
-export interface WorkspaceInfo {
-  name: string;
-  role: MemberRole | null;
-  personal: boolean;
-  created: number;
-}
-
-export interface WorkspaceCreated {
-  name: string;
-  role: MemberRole;
-  personal: boolean;
-  created: number;
-}
-
-export interface Member {
-  username: string;
-  role: MemberRole;
-}
-
-/** Names the gateway accepts (ragis.contract.caller), for `<input pattern>` (see ./patterns). */
+/**
+ * Names the gateway accepts (ragis.contract's WORKSPACE_PATTERN and USERNAME_PATTERN), for an
+ * `<input pattern>` (see ./patterns); patterns.test.ts holds them to the schema's.
+ */
 export const WORKSPACE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,31}$';
