@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from ragis.db import EmbeddedRedis
+from ragis.store.keys import Keys
 from support.documents import html_page, pdf_bytes, png_bytes
 from support.llm_servers import OpenAIServer, Reply
 from support.signals import default_stop_signals
@@ -59,32 +60,35 @@ def stack(
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         preexec_fn=default_stop_signals,
     )  # fmt: skip
-    assert proc.stdout is not None
-    lines: list[str] = []
-    for line in proc.stdout:
-        lines.append(line.rstrip())
-        if "Press Ctrl-C" in line:
-            break
-    text = "\n".join(lines)
-    found = {
-        name: re.search(rf"^\s+{name}\s+(\S+)", text, re.M) for name in ("redis", "rag", "gateway")
-    }
-    assert all(found.values()), text
-    running = Running(
-        proc, env, found["gateway"].group(1), found["redis"].group(1),  # type: ignore[union-attr]
-        found["rag"].group(1), lines,  # type: ignore[union-attr]
-    )  # fmt: skip
-    yield running
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=60)
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        for line in proc.stdout:
+            lines.append(line.rstrip())
+            if "Press Ctrl-C" in line:
+                break
+        text = "\n".join(lines)
+        found = {
+            name: re.search(rf"^\s+{name}\s+(\S+)", text, re.M)
+            for name in ("redis", "rag", "gateway")
+        }
+        assert all(found.values()), text
+        yield Running(
+            proc, env, found["gateway"].group(1), found["redis"].group(1),  # type: ignore[union-attr]
+            found["rag"].group(1), lines,  # type: ignore[union-attr]
+        )  # fmt: skip
+    finally:
+        # Also when it failed to start: no ragis up (nor its Redis) outlives the test.
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
 
 
-def cli(running: Running, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(running: Running, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**running.env, "RAGIS_GATEWAY_URL": running.gateway}
     return subprocess.run(
         [sys.executable, "-m", "ragis", *args], env=env, capture_output=True, text=True,
-        timeout=300,
+        timeout=300, input=stdin,
     )  # fmt: skip
 
 
@@ -147,8 +151,21 @@ def test_up_ingest_ask_and_a_clean_stop(
     # The data is kept: the documents are still there at the next start.
     with EmbeddedRedis(tmp_path / "data", port=0) as server:
         client = redis.Redis.from_url(server.url)
-        assert client.zcard("ragis:{c:default}:docs") == 3
+        # On loopback sign-in is off: everything went to the local user's workspace `default`.
+        assert client.zcard(Keys("ragis", "default").collection("default").docs) == 3
         client.close()
+
+
+def test_admin_create_writes_to_the_embedded_redis_of_a_running_up(stack: Running) -> None:
+    """No REDIS_URL: the port comes from the data dir's lock file, the password from the file
+    `ragis up` generated there; the password itself comes on stdin."""
+    assert "REDIS_URL" not in stack.env
+    made = cli(stack, "admin", "create", "alice", stdin="alice's password\n")
+    assert made.returncode == 0, made.stderr
+    assert "Admin alice created" in made.stdout
+    again = cli(stack, "admin", "create", "alice", stdin="another password\n")
+    assert again.returncode == 1
+    assert again.stderr == "ragis: There is already a user 'alice'.\n"
 
 
 def test_ask_without_a_running_gateway_says_how_to_start_it(tmp_path: Path) -> None:
