@@ -6,7 +6,7 @@
 // Ask a question containing "error", "slow" or "cache" to see those paths. Not for production.
 // MOCK_AUTH=on (or `createMockGateway({ auth: 'on' })`) plays a gateway with accounts: sign in as
 // admin / admin-password; users, keys, workspaces and members live in memory, every workspace has
-// its own collections and chat sessions, and five wrong passwords for a name answer 429.
+// its own collections and chat sessions, and five wrong passwords for a name answer 429 for 30 s.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -57,7 +57,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
   const logins = new Map();
   /** @type {Map<string, MockKey>} */
   const keys = new Map();
-  /** @type {Map<string, number>} wrong passwords per username */
+  /** @type {Map<string, { count: number, until: number }>} recent wrong passwords per username */
   const failures = new Map();
   let seq = 0;
   // The workspace of the request being answered (set by `route` before any data is touched).
@@ -230,13 +230,15 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       if (auth === 'off') return refuse(409, 'auth_off', 'Accounts are off: RAGIS_AUTH is off for this gateway.');
       const { username = '', password = '' } = await jsonOf(req);
       const name = String(username).toLowerCase();
-      if ((failures.get(name) ?? 0) >= 5) {
-        res.setHeader('Retry-After', '30');
+      const locked = failures.get(name);
+      if (locked && locked.count >= 5 && locked.until > Date.now()) {
+        res.setHeader('Retry-After', String(Math.ceil((locked.until - Date.now()) / 1000)));
         return refuse(429, 'too_many_attempts', 'Too many failed sign-ins for this name: try again later.');
       }
       const user = users.get(name);
       if (!user || user.password !== password) {
-        failures.set(name, (failures.get(name) ?? 0) + 1);
+        const count = (locked && locked.until > Date.now() ? locked.count : 0) + 1;
+        failures.set(name, { count, until: Date.now() + 30_000 });
         return refuse(401, 'invalid_credentials', 'Wrong username or password.');
       }
       failures.delete(name);
