@@ -41,16 +41,29 @@ def auth_url(
         yield url
 
 
+# Records every Content-Security-Policy violation (added before any script of the page).
+RECORD_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+});
+"""
+
+
 @pytest.fixture
 def signin_page(browser: Browser, auth_url: str) -> Iterator[Page]:
+    """The UI at its first visit; afterwards, no uncaught error and no CSP violation."""
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(auth_url)
     yield page
+    violations = page.evaluate("window.__csp")
     context.close()
     assert errors == [], f"uncaught errors in the page: {errors}"
+    assert violations == [], f"CSP violations: {violations}"
 
 
 def sign_in(page: Page, username: str, password: str) -> None:
@@ -197,3 +210,58 @@ def test_api_keys_are_shown_once_and_revoked_and_a_new_workspace_starts_empty(
     expect(page.get_by_test_id("document-row")).to_have_count(1)
     page.reload()
     expect(page.get_by_test_id("workspace-select")).to_have_value(ADMIN)
+
+
+def test_the_admin_page_adds_and_removes_users_and_manages_members(
+    signin_page: Page, auth_url: str
+) -> None:
+    page = signin_page
+    sign_in(page, ADMIN, ADMIN_PASSWORD)
+    expect(page.get_by_test_id("chat-input")).to_be_visible()
+    page.get_by_test_id("user-menu").locator("summary").click()
+    page.get_by_test_id("open-admin").click()
+    admin = page.get_by_test_id("admin-page")
+    expect(admin).to_be_visible()
+    expect(admin.get_by_test_id("user-row")).to_have_count(1)
+
+    admin.get_by_test_id("new-user-name").fill(BOB)
+    admin.get_by_test_id("new-user-password").fill("short")
+    admin.get_by_test_id("add-user").click()  # the browser refuses it: under 8 characters
+    expect(admin.get_by_test_id("user-row")).to_have_count(1)
+    admin.get_by_test_id("new-user-password").fill(BOB_PASSWORD)
+    admin.get_by_test_id("add-user").click()
+    expect(admin.get_by_test_id("user-row")).to_have_count(2)
+    # A name that is taken is refused by the gateway, in place.
+    admin.get_by_test_id("new-user-name").fill(BOB)
+    admin.get_by_test_id("new-user-password").fill(BOB_PASSWORD)
+    admin.get_by_test_id("add-user").click()
+    expect(admin.get_by_test_id("error-message")).to_be_visible()
+
+    # Members of the current (personal) workspace: add bob, make him a viewer, remove him.
+    members = admin.get_by_test_id("member-row")
+    expect(members).to_have_count(1)
+    admin.get_by_test_id("new-member-name").fill(BOB)
+    admin.get_by_test_id("new-member-role").select_option("editor")
+    admin.get_by_test_id("add-member").click()
+    expect(members).to_have_count(2)
+    bob = admin.locator(f'[data-testid="member-row"][data-username="{BOB}"]')
+    expect(bob.get_by_test_id("member-role")).to_have_value("editor")
+    bob.get_by_test_id("member-role").select_option("viewer")
+    with httpx.Client(base_url=auth_url, timeout=30) as client:
+        client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+        listed = client.get(f"/api/workspaces/{ADMIN}/members").json()["members"]
+        assert {"username": BOB, "role": "viewer"} in listed
+    bob.get_by_test_id("remove-member").click()
+    page.get_by_test_id("confirm-yes").click()
+    expect(members).to_have_count(1)
+
+    bob_user = admin.locator(f'[data-testid="user-row"][data-username="{BOB}"]')
+    bob_user.get_by_test_id("remove-user").click()
+    page.get_by_test_id("confirm-no").click()
+    expect(admin.get_by_test_id("user-row")).to_have_count(2)
+    bob_user.get_by_test_id("remove-user").click()
+    page.get_by_test_id("confirm-yes").click()
+    expect(admin.get_by_test_id("user-row")).to_have_count(1)
+
+    admin.get_by_test_id("close-admin").click()
+    expect(page.get_by_test_id("chat-input")).to_be_visible()
