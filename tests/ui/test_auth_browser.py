@@ -1,10 +1,12 @@
 """Accounts in a real browser, with sign-in on (RAGIS_AUTH=on, a first admin from the settings):
 the sign-in page and its refusal, upload and ask as the admin, sign out; a second user, made
 through the API, signs in and sees none of the admin's documents; API keys from the user menu
-(shown once, revoked after a confirmation); a new workspace from the switcher starts empty."""
+(shown once, revoked after a confirmation); a new workspace from the switcher starts empty; the
+admin page for users and members; and a locked-out name is told how long to wait."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -265,3 +267,34 @@ def test_the_admin_page_adds_and_removes_users_and_manages_members(
 
     admin.get_by_test_id("close-admin").click()
     expect(page.get_by_test_id("chat-input")).to_be_visible()
+
+
+def test_repeated_wrong_passwords_show_how_long_to_wait(
+    browser: Browser,
+    start_rag: Callable[..., AbstractContextManager[str]],
+    start_gateway: Callable[..., AbstractContextManager[str]],
+) -> None:
+    strict = {"login_slow_after": 2, "login_max_failures": 2}
+    with (
+        start_rag() as rag_url,
+        start_gateway(
+            rag_urls=[rag_url],
+            static_dir=DIST,
+            auth="on",
+            admin_user=ADMIN,
+            admin_password=ADMIN_PASSWORD,
+            **strict,
+        ) as url,
+    ):
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page = context.new_page()
+        page.goto(url)
+        error = page.get_by_test_id("signin-error")
+        for _ in range(2):
+            sign_in(page, ADMIN, "not-the-password")
+            expect(error).to_contain_text("Wrong username or password")
+            expect(page.get_by_test_id("signin-submit")).to_be_enabled()
+        sign_in(page, ADMIN, ADMIN_PASSWORD)
+        expect(error).to_have_text(re.compile(r"Too many attempts, try again in \d+ s"))
+        expect(page.get_by_test_id("chat-input")).to_have_count(0)
+        context.close()

@@ -150,6 +150,8 @@ describe('Account with accounts on', () => {
     account.switchTo('default');
     expect(account.canManage).toBe(false);
     await expect(createCollection('x')).rejects.toMatchObject({ status: 403 });
+    account.switchTo('bob'); // an owner manages the members of his own workspace
+    expect(account.canManage).toBe(true);
   });
 });
 
