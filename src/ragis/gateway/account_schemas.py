@@ -4,14 +4,23 @@ the KDF or Redis unbounded."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from ragis.accounts import MAX_PASSWORD, MIN_PASSWORD
-from ragis.contract import USERNAME_PATTERN, WORKSPACE_PATTERN, Role, Strict, Text, WorkspaceRole
+from ragis.contract import (
+    USERNAME_PATTERN,
+    WORKSPACE_PATTERN,
+    ErrorPublic,
+    Role,
+    Strict,
+    Text,
+    WorkspaceRole,
+)
 
 __all__ = [
+    "ACCOUNT_ERRORS",
     "AuditEventPublic",
     "AuditPublic",
     "KeyCreate",
@@ -36,6 +45,12 @@ __all__ = [
     "WorkspacePublic",
     "WorkspacesPublic",
 ]
+
+#: What every route of the accounts API may answer besides its own errors.
+ACCOUNT_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorPublic, "description": "Sign-in is off (`auth_off`), or a conflict"},
+    503: {"model": ErrorPublic, "description": "Redis does not answer"},
+}
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 WorkspaceName = Annotated[str, StringConstraints(pattern=WORKSPACE_PATTERN)]

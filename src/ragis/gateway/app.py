@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -40,6 +41,7 @@ from ragis.gateway.routes import (
     users,
     workspaces,
 )
+from ragis.gateway.schemas import ErrorPublic
 from ragis.gateway.security import SecurityHeaders
 from ragis.gateway.settings import GatewaySettings
 from ragis.ingest import Chunker, IngestLimits
@@ -53,6 +55,9 @@ log = logging.getLogger("ragis.gateway")
 
 MAX_API_BODY = 1024 * 1024  # every request body but an upload's
 UPLOAD_PATH = "/api/documents/upload"
+SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorPublic, "description": "No valid session or API key"},
+}
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -119,7 +124,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # own dependencies say (a route that forgets one is still closed); resolved once a request.
     signed_in = [Depends(require_identity)]
     for module in (documents, collections, chat, sessions, keys, users, workspaces, audit):
-        app.include_router(module.router, dependencies=signed_in)
+        app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
     for module in (auth, health, static):
         app.include_router(module.router)
     return app

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ragis.accounts.audit import STREAM_ID_PATTERN
-from ragis.gateway.account_schemas import AuditEventPublic, AuditPublic
+from ragis.gateway.account_schemas import ACCOUNT_ERRORS, AuditEventPublic, AuditPublic
 from ragis.gateway.deps import AccountsDep
 from ragis.gateway.identity import AdminDep
 from ragis.gateway.schemas import ErrorPublic
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api", tags=["audit"])
+router = APIRouter(prefix="/api", tags=["audit"], responses=ACCOUNT_ERRORS)
 
 
 @router.get(

@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api", tags=["auth"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "Wrong username or password"},
     409: {"model": ErrorPublic, "description": "Sign-in is off (RAGIS_AUTH)"},
+    503: {"model": ErrorPublic, "description": "Redis does not answer"},
     429: {"model": ErrorPublic, "description": "Too many failed sign-ins: see Retry-After"},
 }
 
@@ -64,7 +65,12 @@ async def login(
     )
 
 
-@router.post("/auth/logout", response_model=LoggedOut, summary="Sign out: ends the session")
+@router.post(
+    "/auth/logout",
+    response_model=LoggedOut,
+    responses={503: {"model": ErrorPublic, "description": "Redis does not answer"}},
+    summary="Sign out: ends the session",
+)
 async def logout(request: Request, response: Response) -> LoggedOut:
     accounts = services_of(request).accounts
     token = request.cookies.get(SESSION_COOKIE)
@@ -82,7 +88,10 @@ async def logout(request: Request, response: Response) -> LoggedOut:
 @router.get(
     "/me",
     response_model=MePublic,
-    responses={401: {"model": ErrorPublic}},
+    responses={
+        401: {"model": ErrorPublic, "description": "No valid session or API key"},
+        503: {"model": ErrorPublic, "description": "Redis does not answer"},
+    },
     summary="Who you are, your role, and your workspaces",
 )
 async def me(identity: IdentityDep, request: Request) -> MePublic:

@@ -7,7 +7,14 @@ from fastapi import APIRouter, Path, Request
 
 from ragis.accounts import ApiKey
 from ragis.errors import NotFound
-from ragis.gateway.account_schemas import KeyCreate, KeyCreated, KeyPublic, KeyRevoked, KeysPublic
+from ragis.gateway.account_schemas import (
+    ACCOUNT_ERRORS,
+    KeyCreate,
+    KeyCreated,
+    KeyPublic,
+    KeyRevoked,
+    KeysPublic,
+)
 from ragis.gateway.audit_trail import Action, record
 from ragis.gateway.deps import AccountsDep
 from ragis.gateway.identity import IdentityDep
@@ -15,7 +22,7 @@ from ragis.gateway.schemas import ErrorPublic
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/keys", tags=["keys"])
+router = APIRouter(prefix="/api/keys", tags=["keys"], responses=ACCOUNT_ERRORS)
 
 KEY_ID = r"^[0-9a-f]{1,64}$"
 

@@ -12,7 +12,13 @@ from fastapi import APIRouter, Path, Request
 from ragis.accounts import User
 from ragis.contract import USERNAME_PATTERN, Caller
 from ragis.errors import RagisError
-from ragis.gateway.account_schemas import UserCreate, UserDeleted, UserPublic, UsersPublic
+from ragis.gateway.account_schemas import (
+    ACCOUNT_ERRORS,
+    UserCreate,
+    UserDeleted,
+    UserPublic,
+    UsersPublic,
+)
 from ragis.gateway.audit_trail import Action, record
 from ragis.gateway.deps import AccountsDep, RagDep
 from ragis.gateway.identity import AdminDep
@@ -22,7 +28,7 @@ __all__ = ["router"]
 
 log = logging.getLogger("ragis.gateway")
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], responses=ACCOUNT_ERRORS)
 
 _ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorPublic, "description": "Not an admin"}

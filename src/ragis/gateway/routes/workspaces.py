@@ -16,6 +16,7 @@ from ragis.accounts import Accounts
 from ragis.contract import USERNAME_PATTERN, WORKSPACE_PATTERN, WorkspaceRole
 from ragis.errors import Forbidden, NotFound
 from ragis.gateway.account_schemas import (
+    ACCOUNT_ERRORS,
     MemberChanged,
     MemberPublic,
     MemberRemoved,
@@ -32,7 +33,7 @@ from ragis.gateway.schemas import ErrorPublic
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/workspaces", tags=["workspaces"])
+router = APIRouter(prefix="/api/workspaces", tags=["workspaces"], responses=ACCOUNT_ERRORS)
 
 _NOT_YOURS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "Not a workspace of yours"}
