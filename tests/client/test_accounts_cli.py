@@ -275,10 +275,17 @@ def test_ingest_and_ask_with_a_key_stay_in_their_workspace(
     assert "4711 [1]." in answer.out
     assert "[1] secret.md" in answer.out
 
-    # The same question in workspace `default` (root owns it too) finds nothing of root's.
+    # Workspace `default` (root owns it too) has no collection until something is ingested
+    # there; then the same question finds only what is there.
+    empty = cli("ask", "What is the vault code?", "-w", "default", key=root_key)
+    assert empty.code == 1
+    assert empty.err == "ragis: There is no collection 'default': upload a document to create it.\n"
+    (tmp_path / "other.md").write_text("# Ferry\n\nThe ferry leaves at nine.\n")
+    assert cli("ingest", str(tmp_path / "other.md"), "-w", "default", key=root_key).code == 0
     llm.script(Reply(tokens=["I do not know."]))
     elsewhere = cli("ask", "What is the vault code?", "-w", "default", key=root_key)
     assert elsewhere.code == 0, elsewhere.err
+    assert "other.md" in elsewhere.out
     assert "secret.md" not in elsewhere.out
 
     # The same file in another workspace is not a duplicate there: workspaces share nothing.
