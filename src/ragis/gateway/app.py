@@ -48,6 +48,7 @@ from ragis.ingest import Chunker, IngestLimits
 from ragis.ingest.sandbox import ParseSandbox, SandboxLimits
 from ragis.web.errors import error_body, install_error_handlers
 from ragis.web.guards import server_options
+from ragis.web.openapi import json_error
 
 __all__ = ["create_app"]
 
@@ -56,7 +57,8 @@ log = logging.getLogger("ragis.gateway")
 MAX_API_BODY = 1024 * 1024  # every request body but an upload's
 UPLOAD_PATH = "/api/documents/upload"
 SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic, "description": "No valid session or API key"},
+    # JSON whatever the route's own response class (the chat's is an event stream).
+    401: json_error("No valid session or API key", ErrorPublic),
 }
 
 
