@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.fixtures import INTERNAL_TOKEN
 from support.llm_servers import unused_port
 from support.net import free_port
 
@@ -33,6 +34,7 @@ def gateway_process(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Pope
         "RAGIS_GATEWAY_PORT": str(port),
         "RAGIS_RAG_URL": f"http://127.0.0.1:{unused_port()}",
         "RAGIS_STATIC_DIR": str(tmp_path / "no-ui"),
+        "RAGIS_INTERNAL_TOKEN": INTERNAL_TOKEN,
     }
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -8,8 +8,10 @@ import json
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any, Literal
 
+from ragis.contract import Caller
 from ragis.gateway.proxy import relay
 from ragis.gateway.rag_client import RagClient, new_session
+from support.fixtures import INTERNAL_TOKEN
 from support.scripted_http import Handler, Reply, Request, scripted_server
 
 # bytes to send as one chunk, seconds to wait, an event to wait for (a gap that lasts until the
@@ -49,8 +51,13 @@ async def relayed(
     steps: Sequence[Step], *, heartbeat: float = 10.0, read_timeout: float = 30.0
 ) -> tuple[str, list[bytes]]:
     """The upstream's URL and what `relay()` made of its body."""
-    async with scripted_server(streaming(steps)) as server, new_session(read_timeout) as http:
-        upstream = await RagClient(http, [server.url]).open_chat({"message": "hi"})
+    async with (
+        scripted_server(streaming(steps)) as server,
+        new_session(read_timeout, INTERNAL_TOKEN) as http,
+    ):
+        upstream = await RagClient(http, [server.url]).open_chat(
+            {"message": "hi"}, Caller("default", "local")
+        )
         return server.url, [piece async for piece in relay(upstream, heartbeat_seconds=heartbeat)]
 
 
@@ -78,8 +85,13 @@ async def test_heartbeats_come_only_between_whole_events() -> None:
     # heartbeats: no timing decides what the relay sends during the gap.
     gap = asyncio.Event()
     steps: list[Step] = [META + b"event: tok", gap, b"en\ndata: {}\n\n" + DONE]
-    async with scripted_server(streaming(steps)) as server, new_session(30.0) as http:
-        upstream = await RagClient(http, [server.url]).open_chat({"message": "hi"})
+    async with (
+        scripted_server(streaming(steps)) as server,
+        new_session(30.0, INTERNAL_TOKEN) as http,
+    ):
+        upstream = await RagClient(http, [server.url]).open_chat(
+            {"message": "hi"}, Caller("default", "local")
+        )
         pieces = relay(upstream, heartbeat_seconds=0.01)
         assert await anext(pieces) == META
         assert [await anext(pieces), await anext(pieces)] == [KEEP_ALIVE, KEEP_ALIVE]
@@ -114,8 +126,13 @@ async def test_a_connection_cut_in_an_event_gets_an_error_event() -> None:
 
 
 async def test_a_silent_upstream_gets_heartbeats() -> None:
-    async with scripted_server(streaming([META, "silence"])) as server, new_session(30.0) as http:
-        upstream = await RagClient(http, [server.url]).open_chat({"message": "hi"})
+    async with (
+        scripted_server(streaming([META, "silence"])) as server,
+        new_session(30.0, INTERNAL_TOKEN) as http,
+    ):
+        upstream = await RagClient(http, [server.url]).open_chat(
+            {"message": "hi"}, Caller("default", "local")
+        )
         pieces = relay(upstream, heartbeat_seconds=0.01)
         assert isinstance(pieces, AsyncGenerator)
         assert await anext(pieces) == META
@@ -149,8 +166,10 @@ async def test_a_connection_cut_after_done_adds_nothing() -> None:
 async def test_leaving_the_relay_closes_the_upstream_at_once() -> None:
     left = asyncio.Event()
     handler = streaming([META, "silence"], left)
-    async with scripted_server(handler) as server, new_session(30.0) as http:
-        upstream = await RagClient(http, [server.url]).open_chat({"message": "hi"})
+    async with scripted_server(handler) as server, new_session(30.0, INTERNAL_TOKEN) as http:
+        upstream = await RagClient(http, [server.url]).open_chat(
+            {"message": "hi"}, Caller("default", "local")
+        )
         pieces = relay(upstream, heartbeat_seconds=0.05)
         assert isinstance(pieces, AsyncGenerator)
         assert await anext(pieces) == META

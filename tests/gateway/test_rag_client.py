@@ -11,18 +11,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ragis.contract import ChunkIn, DocumentIn, IndexRequest, IndexResponse
+from ragis.contract import Caller, ChunkIn, DocumentIn, IndexRequest, IndexResponse
 from ragis.errors import UpstreamError
 from ragis.gateway import rag_client
 from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
+from support.fixtures import INTERNAL_TOKEN
 from support.scripted_http import Handler, Reply, Request, closed_port_url, scripted_server
 
 COLLECTIONS: dict[str, list[str]] = {"collections": []}
+ME = Caller("default", "local")
 
 
 @contextlib.asynccontextmanager
 async def client(*urls: str, read_timeout: float = 30.0) -> AsyncIterator[RagClient]:
-    async with new_session(read_timeout) as http:
+    async with new_session(read_timeout, INTERNAL_TOKEN) as http:
         yield RagClient(http, urls)
 
 
@@ -54,14 +56,14 @@ async def test_requests_go_round_robin_over_the_urls() -> None:
         client(a.url, b.url + "/") as rag,
     ):
         for _ in range(4):
-            assert await rag.list_collections() == COLLECTIONS
+            assert await rag.list_collections(ME) == COLLECTIONS
     assert served == ["a", "b", "a", "b"]
 
 
 async def test_a_url_that_refuses_the_connection_is_skipped() -> None:
     async with scripted_server(collections) as up, client(closed_port_url(), up.url) as rag:
         for _ in range(3):
-            assert await rag.list_collections() == COLLECTIONS
+            assert await rag.list_collections(ME) == COLLECTIONS
     assert len(up.requests) == 3
 
 
@@ -69,10 +71,10 @@ async def test_when_every_url_refuses_the_error_names_them() -> None:
     first, second = closed_port_url(), closed_port_url()
     async with client(first, second) as rag:
         with pytest.raises(UpstreamError, match=f"any of {first}, {second} does not answer"):
-            await rag.list_collections()
+            await rag.list_collections(ME)
     async with client(first) as rag:
         with pytest.raises(UpstreamError) as caught:
-            await rag.list_collections()
+            await rag.list_collections(ME)
     assert caught.value.message == (
         f"The RAG service at {first} does not answer (connection refused): start it "
         "(`ragis up` starts everything) or set RAGIS_RAG_URL to where it runs."
@@ -86,7 +88,7 @@ async def test_a_ragis_error_answer_keeps_its_status_code_and_message() -> None:
 
     async with scripted_server(handler) as server, client(server.url) as rag:
         with pytest.raises(RagAnswerError) as caught:
-            await rag.get_session("s1")
+            await rag.get_session("s1", ME)
     assert (caught.value.status, caught.value.code) == (503, "redis_unavailable")
     assert caught.value.message == "Redis does not answer."
 
@@ -100,9 +102,9 @@ async def test_an_answer_that_is_not_ragis_json_is_an_upstream_error() -> None:
 
     async with scripted_server(handler) as server, client(server.url) as rag:
         with pytest.raises(UpstreamError, match="answered HTTP 502 without a ragis error body"):
-            await rag.list_collections()
+            await rag.list_collections(ME)
         with pytest.raises(UpstreamError, match="not a JSON object"):
-            await rag.get_session("s1")
+            await rag.get_session("s1", ME)
 
 
 async def test_ids_are_quoted_into_one_path_segment() -> None:
@@ -110,7 +112,7 @@ async def test_ids_are_quoted_into_one_path_segment() -> None:
         await reply.json(200, {})
 
     async with scripted_server(handler) as server, client(server.url) as rag:
-        await rag.get_document("default", "../x")
+        await rag.get_document("default", "../x", ME)
     assert [r.target for r in server.requests] == ["/collections/default/documents/..%2Fx"]
 
 
@@ -137,7 +139,7 @@ async def test_index_sends_compact_json_and_reads_the_answer() -> None:
         chunks=[ChunkIn(text="a", position=0, page=1), ChunkIn(text="b", position=1)],
     )
     async with scripted_server(handler) as server, client(server.url) as rag:
-        indexed = await rag.index(body)
+        indexed = await rag.index(body, ME)
     assert indexed == IndexResponse.model_validate(answer)
     [request] = server.requests
     assert (request.method, request.target) == ("POST", "/index")
@@ -166,7 +168,7 @@ async def test_an_index_answer_that_is_not_the_contracts_is_an_upstream_error() 
     )
     async with scripted_server(handler) as server, client(server.url) as rag:
         with pytest.raises(UpstreamError) as caught:
-            await rag.index(body)
+            await rag.index(body, ME)
     assert caught.value.message == (
         f"The RAG service at {server.url} answered /index with a body the gateway cannot read "
         "(collection: Field required): are the gateway and the RAG service the same ragis "
@@ -181,7 +183,7 @@ async def test_a_silent_answer_times_out_with_rag_timeout_and_is_not_retried() -
         client(slow.url, other.url, read_timeout=0.3) as rag,
     ):
         with pytest.raises(UpstreamError) as caught:
-            await rag.create_collection("c")
+            await rag.create_collection("c", ME)
     assert caught.value.message == (
         f"The RAG service at {slow.url} did not answer in time (0.3 s; RAGIS_RAG_TIMEOUT)."
     )
@@ -203,7 +205,7 @@ async def test_the_read_timeout_is_between_reads_not_on_the_whole_answer() -> No
             await reply.send(piece)
 
     async with scripted_server(trickle) as server, client(server.url, read_timeout=0.4) as rag:
-        assert await rag.list_collections() == {"collections": ["a" * 50]}
+        assert await rag.list_collections(ME) == {"collections": ["a" * 50]}
     # The pauses alone (a sleep never ends early) outlast the read timeout: no clock is read.
     assert len(pieces) * 0.05 > 0.4
 
@@ -236,7 +238,7 @@ async def test_a_connection_closed_after_the_request_is_not_skipped() -> None:
         client(broken.url, other.url) as rag,
     ):
         with pytest.raises(UpstreamError) as caught:
-            await rag.create_collection("c")
+            await rag.create_collection("c", ME)
     assert caught.value.message == (
         f"The RAG service at {broken.url} does not answer: the connection broke "
         "(ServerDisconnectedError)."
@@ -255,7 +257,7 @@ async def test_an_answer_cut_in_its_body_is_a_broken_connection() -> None:
 
     async with scripted_server(handler) as server, client(server.url) as rag:
         with pytest.raises(UpstreamError, match=r"the connection broke \(ClientPayloadError\)"):
-            await rag.list_collections()
+            await rag.list_collections(ME)
 
 
 async def test_a_chat_refused_by_the_rag_service_is_a_rag_answer_error() -> None:
@@ -264,7 +266,7 @@ async def test_a_chat_refused_by_the_rag_service_is_a_rag_answer_error() -> None
 
     async with scripted_server(handler) as server, client(server.url) as rag:
         with pytest.raises(RagAnswerError) as caught:
-            await rag.open_chat({"message": "hi"})
+            await rag.open_chat({"message": "hi"}, ME)
     assert (caught.value.status, caught.value.code, caught.value.message) == (
         404,
         "unknown_collection",
@@ -278,7 +280,7 @@ async def test_a_chat_answer_that_is_not_an_event_stream_is_an_upstream_error() 
 
     async with scripted_server(handler) as server, client(server.url) as rag:
         with pytest.raises(UpstreamError) as caught:
-            await rag.open_chat({"message": "hi"})
+            await rag.open_chat({"message": "hi"}, ME)
     assert caught.value.message == (
         f"The RAG service at {server.url} answered the chat with text/html content instead "
         "of an event stream."
@@ -295,7 +297,7 @@ async def test_closing_a_chat_stream_closes_its_connection_at_once() -> None:
         left.set()
 
     async with scripted_server(handler) as server, client(server.url) as rag:
-        stream = await rag.open_chat({"message": "hi"})
+        stream = await rag.open_chat({"message": "hi"}, ME)
         assert stream.url == server.url
         assert not left.is_set()
         await stream.aclose()

@@ -72,7 +72,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await asyncio.to_thread(sandbox.start)
         async with (
             open_gateway_accounts(settings) as accounts,
-            new_session(settings.rag_timeout) as http,
+            new_session(settings.rag_timeout, settings.internal_token) as http,
             contextlib.aclosing(sandbox),
         ):
             rag = RagClient(http, settings.rag_urls)

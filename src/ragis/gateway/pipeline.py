@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from ragis.contract import ChunkIn, DocumentIn, IndexRequest
+from ragis.contract import Caller, ChunkIn, DocumentIn, IndexRequest
 from ragis.errors import EmptyFile
 from ragis.gateway.rag_client import RagClient
 from ragis.gateway.schemas import FileIndexed, UploadTimings
@@ -37,9 +37,16 @@ class Pipeline:
         self._sandbox = sandbox
 
     async def ingest(
-        self, data: bytes, filename: str, *, collection: str, tags: Sequence[str] = ()
+        self,
+        data: bytes,
+        filename: str,
+        *,
+        collection: str,
+        caller: Caller,
+        tags: Sequence[str] = (),
     ) -> FileIndexed:
-        """Index one file into `collection`; returns the upload's answer for it. Raises a
+        """Index one file into `collection` of `caller`'s workspace; returns the upload's answer
+        for it. Raises a
         `FileRejected` error for a file ragis cannot read, `RagAnswerError` / `UpstreamError`
         when the RAG service refuses or fails."""
         started = time.perf_counter()
@@ -57,7 +64,7 @@ class Pipeline:
 
         t = time.perf_counter()
         indexed = await self._rag.index(
-            _index_request(collection, name, data, sha256, parsed, chunks, tags)
+            _index_request(collection, name, data, sha256, parsed, chunks, tags), caller
         )
         index_ms = elapsed_ms(t)
         return FileIndexed(

@@ -1,5 +1,10 @@
 """The gateway's client of the RAG service: one method per endpoint it uses, over `aiohttp`.
 
+Every request carries the internal token (`Authorization: Bearer <RAGIS_INTERNAL_TOKEN>`, a
+default header of the session: `new_session`), and every data request the caller's workspace
+and user (`Caller.headers()`): the RAG service scopes its keys by them and trusts them only
+because the token came along.
+
 Requests are spread round-robin over the configured URLs; a URL that refuses the connection is
 skipped (the request had not been sent, so trying the next one is safe). What comes back:
 
@@ -24,11 +29,11 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from ragis import __version__
-from ragis.contract import IndexRequest, IndexResponse
-from ragis.errors import RagisError, UpstreamError
+from ragis.contract import Caller, IndexRequest, IndexResponse
+from ragis.errors import ConfigError, RagisError, UpstreamError
 
 __all__ = ["ChatStream", "JSONObject", "RagAnswerError", "RagClient", "new_session"]
 
@@ -46,14 +51,27 @@ _TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, ConnectionError)
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-def new_session(read_timeout: float) -> aiohttp.ClientSession:
-    """The HTTP session of a `RagClient`; open it in a lifespan and close it at shutdown.
+def new_session(read_timeout: float, token: SecretStr | str | None) -> aiohttp.ClientSession:
+    """The HTTP session of a `RagClient`, sending the internal `token` with every request;
+    open it in a lifespan and close it at shutdown. Without a token: `ConfigError` (the RAG
+    service would refuse every request, so the gateway does not start).
 
     No proxies from the environment and no compression (streams must flow as they come)."""
+    secret = token.get_secret_value() if isinstance(token, SecretStr) else token
+    if not secret:
+        raise ConfigError(
+            "The gateway needs RAGIS_INTERNAL_TOKEN (at least 32 characters), the secret it "
+            "proves itself with to the RAG service: `ragis up` sets it at each start, and "
+            "compose passes it as a secret."
+        )
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=KEEPALIVE_SECONDS),
         timeout=_timeout(read_timeout, connect=CONNECT_TIMEOUT),
-        headers={"Accept-Encoding": "identity", "User-Agent": f"ragis-gateway/{__version__}"},
+        headers={
+            "Accept-Encoding": "identity",
+            "User-Agent": f"ragis-gateway/{__version__}",
+            "Authorization": f"Bearer {secret}",
+        },
         trust_env=False,
     )
 
@@ -90,11 +108,11 @@ class RagClient:
 
     # --- endpoints -------------------------------------------------------------------------
 
-    async def index(self, request: IndexRequest) -> IndexResponse:
+    async def index(self, request: IndexRequest, caller: Caller) -> IndexResponse:
         """Index one document. Only the fields set when `request` was built are sent (a chunk
         without a page carries no `page`)."""
         body = request.model_dump(mode="json", exclude_unset=True)
-        url, answer = await self._json_from("POST", "/index", json=body)
+        url, answer = await self._json_from("POST", "/index", caller, json=body)
         try:
             return IndexResponse.model_validate(answer)
         except ValidationError as exc:
@@ -106,38 +124,43 @@ class RagClient:
                 "ragis version?"
             ) from None
 
-    async def delete_document(self, collection: str, doc_id: str) -> JSONObject:
-        return await self._json("DELETE", f"/index/{_seg(collection)}/{_seg(doc_id)}")
+    async def delete_document(self, collection: str, doc_id: str, caller: Caller) -> JSONObject:
+        return await self._json("DELETE", f"/index/{_seg(collection)}/{_seg(doc_id)}", caller)
 
-    async def list_documents(self, collection: str) -> JSONObject:
-        return await self._json("GET", f"/collections/{_seg(collection)}/documents")
+    async def list_documents(self, collection: str, caller: Caller) -> JSONObject:
+        return await self._json("GET", f"/collections/{_seg(collection)}/documents", caller)
 
-    async def get_document(self, collection: str, doc_id: str) -> JSONObject:
-        return await self._json("GET", f"/collections/{_seg(collection)}/documents/{_seg(doc_id)}")
+    async def get_document(self, collection: str, doc_id: str, caller: Caller) -> JSONObject:
+        path = f"/collections/{_seg(collection)}/documents/{_seg(doc_id)}"
+        return await self._json("GET", path, caller)
 
-    async def list_collections(self) -> JSONObject:
-        return await self._json("GET", "/collections")
+    async def list_collections(self, caller: Caller) -> JSONObject:
+        return await self._json("GET", "/collections", caller)
 
-    async def create_collection(self, name: str) -> JSONObject:
-        return await self._json("POST", "/collections", json={"name": name})
+    async def create_collection(self, name: str, caller: Caller) -> JSONObject:
+        return await self._json("POST", "/collections", caller, json={"name": name})
 
-    async def delete_collection(self, name: str) -> JSONObject:
-        return await self._json("DELETE", f"/collections/{_seg(name)}")
+    async def delete_collection(self, name: str, caller: Caller) -> JSONObject:
+        return await self._json("DELETE", f"/collections/{_seg(name)}", caller)
 
-    async def get_session(self, session_id: str) -> JSONObject:
-        return await self._json("GET", f"/sessions/{_seg(session_id)}")
+    async def get_session(self, session_id: str, caller: Caller) -> JSONObject:
+        return await self._json("GET", f"/sessions/{_seg(session_id)}", caller)
 
-    async def delete_session(self, session_id: str) -> JSONObject:
-        return await self._json("DELETE", f"/sessions/{_seg(session_id)}")
+    async def delete_session(self, session_id: str, caller: Caller) -> JSONObject:
+        return await self._json("DELETE", f"/sessions/{_seg(session_id)}", caller)
+
+    async def delete_workspace(self, caller: Caller) -> JSONObject:
+        """Remove every key of `caller.workspace` (collections, documents, cache, sessions)."""
+        return await self._json("DELETE", "/workspace", caller)
 
     async def health(self) -> tuple[str, JSONObject]:
         """The RAG service's `/health` and the URL that answered it (short timeout)."""
-        return await self._json_from("GET", "/health", time_limit=HEALTH_TIMEOUT)
+        return await self._json_from("GET", "/health", None, time_limit=HEALTH_TIMEOUT)
 
-    async def open_chat(self, body: Mapping[str, Any]) -> ChatStream:
+    async def open_chat(self, body: Mapping[str, Any], caller: Caller) -> ChatStream:
         """Start `/chat/stream`. A 4xx/5xx answer is read, closed and raised as
         `RagAnswerError`; the caller must close the returned stream."""
-        url, response = await self._open("POST", "/chat/stream", json=body)
+        url, response = await self._open("POST", "/chat/stream", caller, json=body)
         try:
             if response.status >= 400:
                 _answer(url, response.status, await self._read(url, response))
@@ -155,20 +178,26 @@ class RagClient:
     # --- transport -------------------------------------------------------------------------
 
     async def _json(
-        self, method: str, path: str, *, json: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        caller: Caller | None,
+        *,
+        json: Mapping[str, Any] | None = None,
     ) -> JSONObject:
-        return (await self._json_from(method, path, json=json))[1]
+        return (await self._json_from(method, path, caller, json=json))[1]
 
     async def _json_from(
         self,
         method: str,
         path: str,
+        caller: Caller | None,
         *,
         json: Mapping[str, Any] | None = None,
         time_limit: float | None = None,
     ) -> tuple[str, JSONObject]:
         """The URL that answered and its JSON object."""
-        url, response = await self._open(method, path, json=json, time_limit=time_limit)
+        url, response = await self._open(method, path, caller, json=json, time_limit=time_limit)
         body = await self._read(url, response, time_limit)
         return url, _answer(url, response.status, body)
 
@@ -176,14 +205,19 @@ class RagClient:
         self,
         method: str,
         path: str,
+        caller: Caller | None,
         *,
         json: Mapping[str, Any] | None = None,
         time_limit: float | None = None,
     ) -> tuple[str, aiohttp.ClientResponse]:
         """Send to the next URL in turn, skipping those that refuse the connection; the answer
-        comes back with its headers read and its body not."""
+        comes back with its headers read and its body not. `caller`: whose data (None only for
+        what is no workspace's, /health)."""
         data = None if json is None else _encode(json)
-        headers = None if data is None else _JSON_HEADERS
+        headers = {
+            **(caller.headers() if caller is not None else {}),
+            **(_JSON_HEADERS if data is not None else {}),
+        }
         timeout = self._http.timeout if time_limit is None else _timeout(time_limit)
         start = next(self._turn)
         refused: list[str] = []
@@ -194,7 +228,7 @@ class RagClient:
                     method,
                     url + path,
                     data=data,
-                    headers=headers,
+                    headers=headers or None,
                     timeout=timeout,
                     allow_redirects=False,
                 )

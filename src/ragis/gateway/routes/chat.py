@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from ragis.contract import ChatRequest
 from ragis.errors import UpstreamError
 from ragis.gateway.deps import RagDep, SettingsDep
+from ragis.gateway.identity import ViewerDep
 from ragis.gateway.proxy import ProxyStreamResponse, failure_stream, relay
 from ragis.gateway.rag_client import RagAnswerError
 from ragis.gateway.schemas import ChatEvent, ErrorPublic
@@ -43,9 +44,11 @@ event."""
     },
     summary="Ask a question; the answer streams with its citations",
 )
-async def chat_stream(body: ChatRequest, rag: RagDep, settings: SettingsDep) -> EventStreamResponse:
+async def chat_stream(
+    body: ChatRequest, rag: RagDep, settings: SettingsDep, access: ViewerDep
+) -> EventStreamResponse:
     try:
-        upstream = await rag.open_chat(body.model_dump(exclude_none=True))
+        upstream = await rag.open_chat(body.model_dump(exclude_none=True), access.caller)
     except RagAnswerError as exc:
         if exc.status < 500:
             raise

@@ -1,4 +1,5 @@
-"""Collections, passed through to the RAG service."""
+"""Collections, passed through to the RAG service, in the request's workspace: viewers list,
+editors create and delete."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from ragis.contract import NAME_PATTERN as NAME
 from ragis.gateway.deps import RagDep
+from ragis.gateway.identity import EditorDep, ViewerDep
 from ragis.gateway.schemas import (
     CollectionDeleted,
     CollectionPublic,
@@ -29,8 +31,8 @@ class CollectionCreate(BaseModel):
     responses={200: {"model": CollectionsPublic}, 503: {"model": ErrorPublic}},
     summary="All collections",
 )
-async def list_collections(rag: RagDep) -> dict[str, Any]:
-    return await rag.list_collections()
+async def list_collections(rag: RagDep, access: ViewerDep) -> dict[str, Any]:
+    return await rag.list_collections(access.caller)
 
 
 @router.post(
@@ -43,8 +45,10 @@ async def list_collections(rag: RagDep) -> dict[str, Any]:
     },
     summary="Create an empty collection (idempotent)",
 )
-async def create_collection(body: CollectionCreate, rag: RagDep) -> dict[str, Any]:
-    return await rag.create_collection(body.name)
+async def create_collection(
+    body: CollectionCreate, rag: RagDep, access: EditorDep
+) -> dict[str, Any]:
+    return await rag.create_collection(body.name, access.caller)
 
 
 @router.delete(
@@ -57,5 +61,9 @@ async def create_collection(body: CollectionCreate, rag: RagDep) -> dict[str, An
     },
     summary="Delete a collection and everything in it",
 )
-async def delete_collection(rag: RagDep, name: str = Path(pattern=NAME)) -> dict[str, Any]:
-    return await rag.delete_collection(name)
+async def delete_collection(
+    rag: RagDep, access: EditorDep, name: str = Path(pattern=NAME)
+) -> dict[str, Any]:
+    # AUDIT (integrator): once this call has succeeded, record `collection_deleted` (actor
+    # access.identity.user, target `name`, workspace access.workspace); a refusal raises.
+    return await rag.delete_collection(name, access.caller)

@@ -1,4 +1,5 @@
-"""Uploading documents, and listing, reading and deleting them (through the RAG service)."""
+"""Uploading documents, and listing, reading and deleting them (through the RAG service), in the
+request's workspace: viewers list and read, editors upload and delete."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.contract import NAME_PATTERN as NAME
 from ragis.errors import InvalidInput, InvalidName, RagisError
 from ragis.gateway.deps import PipelineDep, RagDep, SettingsDep
+from ragis.gateway.identity import EditorDep, ViewerDep
 from ragis.gateway.rag_client import RagAnswerError
 from ragis.gateway.schemas import (
     DocumentDeleted,
@@ -79,7 +81,9 @@ refused with 413 as soon as that is known, before the rest of the body is read."
     summary="Upload one or more documents into a collection",
     description=UPLOAD_DOC,
 )
-async def upload(request: Request, settings: SettingsDep, pipeline: PipelineDep) -> JSONResponse:
+async def upload(
+    request: Request, settings: SettingsDep, pipeline: PipelineDep, access: EditorDep
+) -> JSONResponse:
     form = await read_upload(
         request, max_bytes=settings.max_upload_bytes, max_files=settings.max_files_per_upload
     )
@@ -95,8 +99,9 @@ async def upload(request: Request, settings: SettingsDep, pipeline: PipelineDep)
     for upload in form.files:
         try:
             indexed = await pipeline.ingest(
-                upload.data, upload.filename, collection=collection, tags=tags
-            )
+                upload.data, upload.filename, collection=collection, caller=access.caller,
+                tags=tags,
+            )  # fmt: skip
         except Exception as exc:
             status, error = _failure(exc)
             answer.results.append(
@@ -134,10 +139,10 @@ async def upload(request: Request, settings: SettingsDep, pipeline: PipelineDep)
     description="A collection that does not exist (yet) has no documents: 200 with an empty list.",
 )
 async def list_documents(
-    rag: RagDep, collection: str = Query("default", pattern=NAME)
+    rag: RagDep, access: ViewerDep, collection: str = Query("default", pattern=NAME)
 ) -> dict[str, Any]:
     try:
-        return await rag.list_documents(collection)
+        return await rag.list_documents(collection, access.caller)
     except RagAnswerError as exc:
         if exc.status == 404:
             return {"collection": collection, "documents": []}
@@ -156,10 +161,11 @@ async def list_documents(
 )
 async def get_document(
     rag: RagDep,
+    access: ViewerDep,
     doc_id: str = Path(pattern=LONG_ID),
     collection: str = Query("default", pattern=NAME),
 ) -> dict[str, Any]:
-    return await rag.get_document(collection, doc_id)
+    return await rag.get_document(collection, doc_id, access.caller)
 
 
 @router.delete(
@@ -174,10 +180,14 @@ async def get_document(
 )
 async def delete_document(
     rag: RagDep,
+    access: EditorDep,
     doc_id: str = Path(pattern=LONG_ID),
     collection: str = Query("default", pattern=NAME),
 ) -> dict[str, Any]:
-    return await rag.delete_document(collection, doc_id)
+    # AUDIT (integrator): once this call has succeeded, record `document_deleted` (actor
+    # access.identity.user, target doc_id in `collection`, workspace access.workspace); a
+    # refusal raises.
+    return await rag.delete_document(collection, doc_id, access.caller)
 
 
 def _failure(exc: Exception) -> tuple[int, ErrorBody]:

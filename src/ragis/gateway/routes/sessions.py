@@ -1,4 +1,5 @@
-"""Chat sessions, passed through to the RAG service."""
+"""Chat sessions, passed through to the RAG service: the caller's own, in the request's workspace
+(another user's session is a 404)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Path
 
 from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.gateway.deps import RagDep
+from ragis.gateway.identity import ViewerDep
 from ragis.gateway.schemas import ErrorPublic, SessionDeleted, SessionPublic
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -23,8 +25,10 @@ router = APIRouter(prefix="/api/sessions", tags=["sessions"])
     },
     summary="A chat session's messages, oldest first",
 )
-async def get_session(rag: RagDep, session_id: str = Path(pattern=LONG_ID)) -> dict[str, Any]:
-    return await rag.get_session(session_id)
+async def get_session(
+    rag: RagDep, access: ViewerDep, session_id: str = Path(pattern=LONG_ID)
+) -> dict[str, Any]:
+    return await rag.get_session(session_id, access.caller)
 
 
 @router.delete(
@@ -37,5 +41,7 @@ async def get_session(rag: RagDep, session_id: str = Path(pattern=LONG_ID)) -> d
     },
     summary="Forget a chat session",
 )
-async def delete_session(rag: RagDep, session_id: str = Path(pattern=LONG_ID)) -> dict[str, Any]:
-    return await rag.delete_session(session_id)
+async def delete_session(
+    rag: RagDep, access: ViewerDep, session_id: str = Path(pattern=LONG_ID)
+) -> dict[str, Any]:
+    return await rag.delete_session(session_id, access.caller)
