@@ -84,3 +84,27 @@ async def test_only_admins_read_the_audit(base: str) -> None:
         await make_user(admin, "bob")
     async with signed_in(base, "bob", PASSWORD) as bob:
         assert (await bob.get("/api/audit")).status_code == 403
+
+
+async def test_document_and_collection_deletions_are_audited(
+    start_gateway: Any, rag_url: str
+) -> None:
+    with auth_gateway(start_gateway, rag_urls=[rag_url]) as base:
+        async with signed_in(base, ADMIN, ADMIN_PASSWORD) as admin:
+            upload = await admin.post(
+                "/api/documents/upload",
+                data={"collection": "notes"},
+                files={"file": ("a.txt", b"Saturn has rings of ice.", "text/plain")},
+            )
+            assert upload.status_code == 200, upload.text
+            doc_id = upload.json()["results"][0]["document_id"]
+            deleted = await admin.delete(f"/api/documents/{doc_id}", params={"collection": "notes"})
+            assert deleted.status_code == 200, deleted.text
+            assert (await admin.delete("/api/collections/notes")).status_code == 200
+            events = (await admin.get("/api/audit", params={"limit": 2})).json()["events"]
+    assert [(e["action"], e["actor"], e["workspace"]) for e in events] == [
+        ("collection_deleted", ADMIN, ADMIN),
+        ("document_deleted", ADMIN, ADMIN),
+    ]
+    assert events[0]["target"].endswith("notes")
+    assert doc_id in events[1]["target"]
