@@ -3,7 +3,8 @@
     RagisError
     ├── ConfigError                 a setting is missing or has a value ragis cannot use
     ├── RedisUnavailable            cannot start or reach Redis, or it failed a command (the
-    │   │                           store raises it for every redis-py error: store/failures.py)
+    │   │                           store and the accounts raise it for every redis-py error:
+    │   │                           db/failures.py)
     │   ├── DataDirInUse            another ragis Redis already owns RAGIS_DATA_DIR
     │   └── VectorSetsMissing       the server is not Redis 8 / has no Vector Sets
     ├── InvalidInput                a caller sent something ragis refuses (client's fault)
