@@ -140,7 +140,19 @@ class Store:
         workspace: str = DEFAULT_WORKSPACE,
         _scoped: dict[str, Store] | None = None,
     ) -> Store:
-        keys = Keys(settings.key_prefix, workspace)
+        return cls.over(redis, settings, Keys(settings.key_prefix, workspace), _scoped=_scoped)
+
+    @classmethod
+    def over(
+        cls,
+        redis: RedisClient,
+        settings: Settings,
+        keys: Keys,
+        *,
+        _scoped: dict[str, Store] | None = None,
+    ) -> Store:
+        """Every part over `keys` (`create` is this with the workspace's; a test builds data of
+        an older layout with a `Keys` that spells it)."""
         scoped = _scoped if _scoped is not None else {}
         collections = Collections(
             redis,
@@ -171,7 +183,7 @@ class Store:
             settings=settings,
             _scoped=scoped,
         )
-        scoped.setdefault(workspace, store)
+        scoped.setdefault(keys.workspace, store)
         return store
 
     async def ping(self) -> None:
