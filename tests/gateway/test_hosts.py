@@ -8,12 +8,12 @@ import socket
 import pytest
 
 from ragis.errors import ConfigError
+from ragis.gateway.auth_mode import binds_loopback
 from ragis.gateway.hosts import (
     LOOPBACK_HOSTS,
     AllowedHosts,
     HostPattern,
     default_hosts,
-    is_loopback,
     parse_host,
 )
 from ragis.gateway.settings import load_gateway_settings
@@ -70,12 +70,12 @@ def test_a_pattern_without_a_port_matches_every_port_and_star_every_host() -> No
     "host", ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LocalHost"]
 )
 def test_loopback_binds(host: str) -> None:
-    assert is_loopback(host)
+    assert binds_loopback(host)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5", "ragis.example", "fd00::5", ""])
 def test_non_loopback_binds(host: str) -> None:
-    assert not is_loopback(host)
+    assert not binds_loopback(host)
 
 
 def test_a_loopback_bind_serves_the_loopback_names_only() -> None:

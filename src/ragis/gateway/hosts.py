@@ -21,12 +21,13 @@ import re
 import socket
 from dataclasses import dataclass
 
+from ragis.gateway.auth_mode import binds_loopback
+
 __all__ = [
     "LOOPBACK_HOSTS",
     "AllowedHosts",
     "HostPattern",
     "default_hosts",
-    "is_loopback",
     "parse_host",
 ]
 
@@ -70,17 +71,6 @@ def _port(rest: str) -> int | None:
     if not rest.startswith(":") or not _PORT.fullmatch(rest[1:]) or not 0 < int(rest[1:]) < 65536:
         raise ValueError("a port that is not 1-65535")
     return int(rest[1:])
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding `host` (RAGIS_GATEWAY_HOST) serves this machine only."""
-    host = host.strip().lower().removeprefix("[").removesuffix("]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -132,7 +122,7 @@ def default_hosts(bind_host: str) -> list[str]:
     """The hosts served when RAGIS_ALLOWED_HOSTS is unset: the loopback names, and for a
     non-loopback bind also the bound address and the machine's names and their addresses."""
     hosts = list(LOOPBACK_HOSTS)
-    if is_loopback(bind_host):
+    if binds_loopback(bind_host):
         return hosts
     candidates = [] if bind_host.strip() in _WILDCARD_BINDS else [bind_host.strip()]
     candidates += _machine_names()

@@ -31,7 +31,8 @@ import re
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ragis.gateway.hosts import AllowedHosts, default_hosts, is_loopback, parse_host
+from ragis.gateway.auth_mode import binds_loopback
+from ragis.gateway.hosts import AllowedHosts, default_hosts, parse_host
 from ragis.web.errors import error_body
 
 __all__ = ["SameOrigin", "own_origin", "parse_origin"]
@@ -75,7 +76,7 @@ class SameOrigin:
         self.hosts = AllowedHosts.parse(
             allowed_hosts if allowed_hosts is not None else default_hosts(bind_host)
         )
-        if allowed_hosts is None and not is_loopback(bind_host):
+        if allowed_hosts is None and not binds_loopback(bind_host):
             log.warning(
                 "RAGIS_GATEWAY_HOST is %s but RAGIS_ALLOWED_HOSTS is unset: the gateway answers "
                 "only to %s; set RAGIS_ALLOWED_HOSTS to the name clients use (e.g. "
