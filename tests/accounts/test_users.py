@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from redis.asyncio import Redis
 
 from ragis.accounts import Accounts, Membership
+from ragis.accounts.passwords import Passwords
 from ragis.contract import DEFAULT_WORKSPACE, Role, WorkspaceRole
 from ragis.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+
+from .conftest import CHEAP
 
 
 async def test_a_new_user_owns_a_personal_workspace_of_their_name(accounts: Accounts) -> None:
@@ -115,3 +121,25 @@ async def test_users_are_listed_by_name(accounts: Accounts) -> None:
     for name in ("carol", "alice", "bob"):
         await accounts.users.create(name, "correct horse")
     assert [u.name for u in await accounts.users.all()] == ["alice", "bob", "carol"]
+
+
+async def test_a_flood_of_hashes_runs_a_few_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    passwords = Passwords(CHEAP, parallel=2)
+    running, most = 0, 0
+    lock = threading.Lock()
+    original = passwords._hash
+
+    def counted(password: str) -> str:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return original(password)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(passwords, "_hash", counted)
+    await asyncio.gather(*(passwords.hash(f"password {i}") for i in range(12)))
+    assert 1 <= most <= 2

@@ -5,7 +5,8 @@ A check costs tens of milliseconds of CPU and 64 MiB: it runs in a worker thread
 (`asyncio.to_thread`) so that a sign-in never holds up other requests, and a sign-in as an
 unknown user is checked against a dummy hash, so that the answer takes as long as for a known
 user and does not tell which usernames exist. Lengths are bounded (8-1024 characters) before
-any hashing: a 1 MB "password" is refused, not fed to the KDF.
+any hashing: a 1 MB "password" is refused, not fed to the KDF. At most `MAX_PARALLEL` hashes run
+at once (the others wait their turn): a flood of sign-ins costs time, not 64 MiB per request.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ __all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "Passwords"]
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
+#: Hashes computed at once, each in its own thread with its own 64 MiB.
+MAX_PARALLEL = 4
 
 
 class Passwords:
-    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, hasher: PasswordHasher | None = None, parallel: int = MAX_PARALLEL) -> None:
         self._hasher = hasher or PasswordHasher()
+        self._slots = asyncio.Semaphore(parallel)
         # Made lazily, once: the first unknown-user sign-in pays for it.
         self._dummy: str | None = None
 
@@ -42,19 +46,21 @@ class Passwords:
 
     async def hash(self, password: str) -> str:
         self.check_new(password)
-        return await asyncio.to_thread(self._hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._hash, password)
 
     async def verify(self, stored: str | None, password: str) -> bool:
         """Whether `password` matches the stored hash; with `stored` None (no such user) the
         same work is done against a dummy hash, and the answer is False."""
         if len(password) > MAX_PASSWORD:
             return False
-        if stored is None:
-            if self._dummy is None:
-                self._dummy = await asyncio.to_thread(self._hash, secrets.token_urlsafe(16))
-            await asyncio.to_thread(self._matches, self._dummy, password)
-            return False
-        return await asyncio.to_thread(self._matches, stored, password)
+        async with self._slots:
+            if stored is None:
+                if self._dummy is None:
+                    self._dummy = await asyncio.to_thread(self._hash, secrets.token_urlsafe(16))
+                await asyncio.to_thread(self._matches, self._dummy, password)
+                return False
+            return await asyncio.to_thread(self._matches, stored, password)
 
     def _hash(self, password: str) -> str:
         return str(self._hasher.hash(password))
