@@ -38,6 +38,15 @@ def test_redact_hides_passwords() -> None:
     assert redact("redis://:pw@host:1") == "redis://***@host:1"
     assert redact("redis://u:pw@host:1/0") == "redis://u:***@host:1/0"
     assert redact("redis://host:1") == "redis://host:1"
+    # The embedded Redis's URL: a quoted password, no user.
+    assert redact("redis://:a%40b%3Ac@127.0.0.1:6379") == "redis://***@127.0.0.1:6379"
+
+
+def test_the_embedded_redis_url_is_printed_without_its_password(
+    redis_server: EmbeddedRedis,
+) -> None:
+    assert redis_server.password in redis_server.url
+    assert redact(redis_server.url) == f"redis://***@127.0.0.1:{redis_server.port}"
 
 
 def test_debian_redis_is_not_on_the_embedded_path() -> None:
