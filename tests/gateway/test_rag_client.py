@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ragis.contract import Caller, ChunkIn, DocumentIn, IndexRequest, IndexResponse
-from ragis.errors import UpstreamError
+from ragis.errors import ConfigError, UpstreamError
 from ragis.gateway import rag_client
 from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
 from support.fixtures import INTERNAL_TOKEN
+from support.gateway_fixtures import GatewayFactory
 from support.scripted_http import Handler, Reply, Request, closed_port_url, scripted_server
 
 COLLECTIONS: dict[str, list[str]] = {"collections": []}
@@ -302,3 +303,40 @@ async def test_closing_a_chat_stream_closes_its_connection_at_once() -> None:
         assert not left.is_set()
         await stream.aclose()
         await asyncio.wait_for(left.wait(), timeout=2)
+
+
+async def test_every_request_carries_the_token_and_data_requests_the_caller() -> None:
+    seen: list[Request] = []
+
+    async def record(request: Request, reply: Reply) -> None:
+        seen.append(request)
+        await reply.json(200, {"status": "ok", "deleted": True})
+
+    someone = Caller("team", "ann")
+    async with scripted_server(record) as server, client(server.url) as rag:
+        await rag.health()
+        await rag.list_collections(someone)
+        await rag.delete_workspace(someone)
+    health, listed, deleted = seen
+    for request in seen:
+        assert request.headers["authorization"] == f"Bearer {INTERNAL_TOKEN}"
+    assert "x-ragis-workspace" not in health.headers
+    for request in (listed, deleted):
+        assert request.headers["x-ragis-workspace"] == "team"
+        assert request.headers["x-ragis-user"] == "ann"
+    assert (deleted.method, deleted.target) == ("DELETE", "/workspace")
+
+
+@pytest.mark.parametrize("token", [None, ""])
+async def test_no_internal_token_no_session(token: str | None) -> None:
+    with pytest.raises(ConfigError, match="RAGIS_INTERNAL_TOKEN"):
+        new_session(30.0, token)
+
+
+def test_the_gateway_does_not_start_without_an_internal_token(
+    start_gateway: GatewayFactory, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(RuntimeError, match="did not start"), start_gateway(internal_token=None):
+        pass
+    # uvicorn logs the lifespan's refusal to stderr, its own handler's.
+    assert "The gateway needs RAGIS_INTERNAL_TOKEN" in capfd.readouterr().err
