@@ -74,18 +74,23 @@ def redis_answers(url: str) -> bool:
 def test_up_prints_redis_address_and_stops_cleanly_on_a_signal(
     tmp_path: Path, sig: signal.Signals, service_model_cache: Path
 ) -> None:
-    proc = run_up(tmp_path, RAGIS_MODEL_CACHE=str(service_model_cache))
+    token = "up-test-token-" + "t" * 32
+    proc = run_up(tmp_path, RAGIS_MODEL_CACHE=str(service_model_cache), RAGIS_INTERNAL_TOKEN=token)
     try:
         lines = read_until_up(proc)
-        match = re.search(r"redis\s+(redis://127\.0\.0\.1:\d+)", "\n".join(lines))
+        # Printed without its password, which is the data dir's.
+        match = re.search(r"redis\s+redis://\*\*\*@(127\.0\.0\.1:\d+)", "\n".join(lines))
         assert match, lines
-        client = redis.Redis.from_url(match.group(1))
+        password = (tmp_path / "data" / "redis-password").read_text().strip()
+        assert password not in "\n".join(lines)
+        client = redis.Redis.from_url(f"redis://:{password}@{match.group(1)}")
         assert client.execute_command("VCARD", "nothing") == 0
         client.set("kept", "yes")
         client.close()
         rag = re.search(r"rag\s+(http://127\.0\.0\.1:\d+)", "\n".join(lines))
         assert rag, lines
-        health = httpx.get(rag.group(1) + "/health", timeout=10).json()
+        bearer = {"Authorization": f"Bearer {token}"}
+        health = httpx.get(rag.group(1) + "/health", headers=bearer, timeout=10).json()
         assert health["redis"]["ok"] is True
         assert health["provider"] == "none"
         assert "retrieval-only" in "\n".join(lines)
@@ -97,7 +102,7 @@ def test_up_prints_redis_address_and_stops_cleanly_on_a_signal(
             proc.communicate()  # reaps it and closes its pipe (no ResourceWarning later)
     assert proc.returncode == 0, out
     assert "stopped." in out
-    assert not redis_answers(match.group(1)), "the embedded Redis outlived ragis up"
+    assert not redis_answers(f"redis://:{password}@{match.group(1)}"), "Redis outlived ragis up"
     with pytest.raises(httpx.ConnectError):
         httpx.get(rag.group(1) + "/health", timeout=2)
     # The data written before the stop is still there at the next start.
