@@ -361,3 +361,25 @@ def test_with_sign_in_off_user_and_key_commands_say_so_and_ingest_needs_no_key(
             assert one_sentence(result.err), result.err
         (tmp_path / "a.md").write_text("# A\n\nSomething.\n")
         assert cli("ingest", str(tmp_path / "a.md")).code == 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["admin", "create"], ["user"], ["user", "add"], ["user", "list"], ["user", "remove"],
+     ["key"], ["key", "create"], ["key", "list"], ["key", "revoke"]],
+)  # fmt: skip
+def test_every_accounts_command_has_help(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    assert f"usage: ragis {' '.join(argv)}" in capsys.readouterr().out
+
+
+def test_a_group_without_its_action_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    for group in ("admin", "user", "key"):
+        with pytest.raises(SystemExit) as exited:
+            main([group])
+        assert exited.value.code == 2
+        assert "required: ACTION" in capsys.readouterr().err
