@@ -305,6 +305,28 @@ def test_a_workspace_you_are_not_a_member_of_is_a_sentence(
         assert "has no workspace 'root' that you are a member of" in result.err, (argv, result.err)
 
 
+def test_a_viewer_may_ask_but_not_ingest_and_the_refusal_names_the_workspace(
+    cli: Cli, root_key: str, tmp_path: Path
+) -> None:
+    cli("user", "add", "bob", key=root_key, stdin=BOB_PASSWORD + "\n")
+    bob_key = key_of(cli.gateway, "bob", BOB_PASSWORD)
+    admin = {"Authorization": f"Bearer {root_key}"}
+    with httpx.Client(base_url=cli.gateway, headers=admin, timeout=30) as client:
+        assert client.post("/api/workspaces", json={"name": "team"}).status_code == 201
+        member = client.post(
+            "/api/workspaces/team/members", json={"username": "bob", "role": "viewer"}
+        )
+        assert member.status_code == 200, member.text
+    (tmp_path / "a.md").write_text("# A\n\nSomething.\n")
+    refused = cli("ingest", "-w", "team", str(tmp_path / "a.md"), key=bob_key)
+    assert refused.code == 1
+    assert "workspace 'team'" in refused.err, refused.err
+    assert one_sentence(refused.err), refused.err
+    assert cli("ingest", "-w", "team", str(tmp_path / "a.md"), key=root_key).code == 0
+    listed = cli("ask", "-w", "team", "What is there?", key=bob_key)
+    assert "a.md" in listed.out, listed.err
+
+
 def test_a_key_made_for_one_workspace_works_there_only(
     cli: Cli, root_key: str, tmp_path: Path, llm: OpenAIServer
 ) -> None:

@@ -86,7 +86,18 @@ async def test_a_403_in_a_workspace_names_it() -> None:
     ):
         with pytest.raises(Forbidden) as caught:
             await client.health()
-    assert caught.value.message.startswith("Refused in workspace 'team': Viewers may not upload.")
+    assert caught.value.message == "Refused in workspace 'team': Viewers may not upload."
+
+
+async def test_a_403_that_names_its_workspace_is_left_as_it_is() -> None:
+    message = "You are viewer of workspace 'team': this needs editor rights."
+    async with (
+        scripted_server(refusing(403, "forbidden", message)) as server,
+        GatewayClient(server.url, workspace="team") as client,
+    ):
+        with pytest.raises(Forbidden) as caught:
+            await client.health()
+    assert caught.value.message == message
 
 
 async def test_a_404_of_a_session_stays_the_gateways_sentence() -> None:

@@ -93,11 +93,9 @@ class GatewayClient:
                 )
             return Unauthenticated(f"The gateway at {self.base_url} needs an API key: {how}")
         if status == 403:
-            if self.workspace:
-                return Forbidden(
-                    f"Refused in workspace {self.workspace!r}: {message} (an owner of the "
-                    "workspace can give you another role)."
-                )
+            # Say where, unless the gateway's sentence already does.
+            if self.workspace and repr(self.workspace) not in message:
+                return Forbidden(f"Refused in workspace {self.workspace!r}: {message}")
             return Forbidden(message)
         if status == 404:
             # A workspace the caller is not a member of answers 404, as if it did not exist.
