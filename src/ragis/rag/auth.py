@@ -45,6 +45,9 @@ class InternalToken:
         if scope["type"] not in ("http", "websocket") or self._accepts(scope):
             await self._app(scope, receive, send)
             return
+        if scope["type"] == "websocket":  # the service has none; refused all the same
+            await send({"type": "websocket.close", "code": 1008})
+            return
         response = JSONResponse(
             error_body(
                 "unauthenticated",
