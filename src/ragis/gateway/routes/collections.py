@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from ragis.contract import NAME_PATTERN as NAME
+from ragis.gateway import audit_trail
+from ragis.gateway.audit_trail import Action
 from ragis.gateway.deps import RagDep
 from ragis.gateway.identity import EditorDep, ViewerDep
 from ragis.gateway.schemas import (
@@ -62,8 +64,10 @@ async def create_collection(
     summary="Delete a collection and everything in it",
 )
 async def delete_collection(
-    rag: RagDep, access: EditorDep, name: str = Path(pattern=NAME)
+    request: Request, rag: RagDep, access: EditorDep, name: str = Path(pattern=NAME)
 ) -> dict[str, Any]:
-    # AUDIT (integrator): once this call has succeeded, record `collection_deleted` (actor
-    # access.identity.user, target `name`, workspace access.workspace); a refusal raises.
-    return await rag.delete_collection(name, access.caller)
+    deleted = await rag.delete_collection(name, access.caller)  # a refusal raises
+    await audit_trail.record(
+        request, Action.COLLECTION_DELETED, access.identity, name, workspace=access.workspace
+    )
+    return deleted

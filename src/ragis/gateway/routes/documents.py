@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.contract import NAME_PATTERN as NAME
 from ragis.errors import InvalidInput, InvalidName, RagisError
+from ragis.gateway import audit_trail
+from ragis.gateway.audit_trail import Action
 from ragis.gateway.deps import PipelineDep, RagDep, SettingsDep
 from ragis.gateway.identity import EditorDep, ViewerDep
 from ragis.gateway.rag_client import RagAnswerError
@@ -179,15 +181,21 @@ async def get_document(
     summary="Remove a document: its record, chunks and vectors",
 )
 async def delete_document(
+    request: Request,
     rag: RagDep,
     access: EditorDep,
     doc_id: str = Path(pattern=LONG_ID),
     collection: str = Query("default", pattern=NAME),
 ) -> dict[str, Any]:
-    # AUDIT (integrator): once this call has succeeded, record `document_deleted` (actor
-    # access.identity.user, target doc_id in `collection`, workspace access.workspace); a
-    # refusal raises.
-    return await rag.delete_document(collection, doc_id, access.caller)
+    deleted = await rag.delete_document(collection, doc_id, access.caller)  # a refusal raises
+    await audit_trail.record(
+        request,
+        Action.DOCUMENT_DELETED,
+        access.identity,
+        f"{collection}/{doc_id}",
+        workspace=access.workspace,
+    )
+    return deleted
 
 
 def _failure(exc: Exception) -> tuple[int, ErrorBody]:
