@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
 
+import httpx
 import pytest
 
 from ragis.contract import Caller, ChunkIn, DocumentIn, IndexRequest, IndexResponse
@@ -340,3 +342,18 @@ def test_the_gateway_does_not_start_without_an_internal_token(
         pass
     # uvicorn logs the lifespan's refusal to stderr, its own handler's.
     assert "The gateway needs RAGIS_INTERNAL_TOKEN" in capfd.readouterr().err
+
+
+async def test_a_rag_service_with_another_token_is_a_503_naming_the_setting(
+    start_rag: Callable[..., AbstractContextManager[str]], start_gateway: GatewayFactory
+) -> None:
+    # Not a 401: the user's own sign-in is fine; the two services disagree on their secret.
+    with (
+        start_rag(internal_token="another-internal-token-" + "y" * 32) as rag_url,
+        start_gateway(rag_urls=[rag_url]) as url,
+    ):
+        async with httpx.AsyncClient(base_url=url, timeout=30) as gateway:
+            answer = await gateway.get("/api/collections")
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "upstream_error"
+    assert "RAGIS_INTERNAL_TOKEN" in answer.json()["error"]["message"]

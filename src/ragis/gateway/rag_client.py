@@ -277,6 +277,13 @@ def _answer(url: str, status: int, content: bytes) -> JSONObject:
         body = jsonlib.loads(content)
     except ValueError:
         body = None
+    if status == 401:
+        # Only the internal token is checked there: passing this 401 on would tell the user that
+        # *their* sign-in or API key failed, when the two services disagree on their secret.
+        raise UpstreamError(
+            f"The RAG service at {url} refused the gateway's internal token: give both "
+            "services the same RAGIS_INTERNAL_TOKEN (`ragis up` and compose do)."
+        )
     if status >= 400:
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict) and "code" in error and "message" in error:
