@@ -220,6 +220,8 @@ async def test_without_credentials_everything_under_api_is_401_but_login_and_hea
             ("GET", "/api/audit"),
             ("GET", "/api/sessions/abc"),
             ("DELETE", "/api/documents/abc"),
+            ("GET", "/api/docs"),
+            ("GET", "/api/openapi.json"),
         ):
             response = await anonymous.request(method, path)
             assert response.status_code == 401, (method, path, response.text)
@@ -227,6 +229,9 @@ async def test_without_credentials_everything_under_api_is_401_but_login_and_hea
         assert upload.status_code == 401
         chat = await anonymous.post("/api/chat/stream", json={"message": QUESTION})
         assert chat.status_code == 401
+    for path in ("/api/docs", "/api/openapi.json"):  # for the signed-in, as before
+        assert (await tenants.bob.get(path)).status_code == 200, path
+    async with httpx.AsyncClient(base_url=tenants.url, timeout=30) as anonymous:
         health = await anonymous.get("/api/health")
         assert health.status_code == 200
         assert set(health.json()) == {"status"}

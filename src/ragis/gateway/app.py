@@ -18,7 +18,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from ragis import __version__
 from ragis.gateway.accounts_setup import open_gateway_accounts
@@ -56,6 +57,8 @@ log = logging.getLogger("ragis.gateway")
 
 MAX_API_BODY = 1024 * 1024  # every request body but an upload's
 UPLOAD_PATH = "/api/documents/upload"
+DOCS_PATH = "/api/docs"
+OPENAPI_PATH = "/api/openapi.json"
 SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
     # JSON whatever the route's own response class (the chat's is an event stream).
     401: json_error("No valid session or API key", ErrorPublic),
@@ -98,11 +101,21 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             '`{"error": {"code", "message"}}` with a 4xx/5xx status.'
         ),
         lifespan=lifespan,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        # Served below, behind sign-in like the rest of /api/.
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
     install_error_handlers(app)
+    signed_in = [Depends(require_identity)]
+
+    @app.get(OPENAPI_PATH, include_in_schema=False, dependencies=signed_in)
+    async def _openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get(DOCS_PATH, include_in_schema=False, dependencies=signed_in)
+    async def _docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title=f"{app.title} - API")
 
     @app.exception_handler(RagAnswerError)
     async def _rag_answer(request: Request, exc: RagAnswerError) -> JSONResponse:
@@ -120,11 +133,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         SameOrigin, allowed_hosts=settings.allowed_hosts, bind_host=settings.gateway_host
     )
     # Outermost of ours, so that every answer carries the headers, a 413 of BodyLimit included.
-    docs = {path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path}
-    app.add_middleware(SecurityHeaders, docs_paths=frozenset(docs))
+    app.add_middleware(SecurityHeaders, docs_paths=frozenset({DOCS_PATH}))
     # Every route under /api/ but sign-in and health needs a signed-in caller, whatever its
     # own dependencies say (a route that forgets one is still closed); resolved once a request.
-    signed_in = [Depends(require_identity)]
     for module in (documents, collections, chat, sessions, keys, users, workspaces, audit):
         app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
     for module in (auth, health, static):
