@@ -18,7 +18,9 @@ from bench.corpus import chunk_documents, load_documents
 from bench.machine import describe_machine, load_average
 from bench.report import Section, write_report
 
-SECTIONS = ("embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory")
+SECTIONS = (
+    "embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory", "auth",
+)  # fmt: skip
 TITLES = {
     "embedding": "1. Embedding backends",
     "ingest": "2. Ingestion end to end",
@@ -28,6 +30,7 @@ TITLES = {
     "cache": "6. Semantic cache: near misses and paraphrases",
     "hostile": "7. Hostile uploads: the gateway's memory",
     "memory": "8. Memory of the RAG service",
+    "auth": "9. Authentication: what it adds to a request",
 }
 
 log = logging.getLogger("bench")
@@ -87,7 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, started: float) -> int:  # type: ignore[no-untyped-def]
     from bench.llm import LoopbackLLM
-    from bench.sections import cache, chat, embedding, hostile, ingest, memory, peers, retrieval
+    from bench.sections import (
+        auth,
+        cache,
+        chat,
+        embedding,
+        hostile,
+        ingest,
+        memory,
+        peers,
+        retrieval,
+    )
     from bench.servers import start_stack
     from ragis.gateway.settings import GatewaySettings
     from ragis.ingest import Chunker
@@ -103,7 +116,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
     )  # fmt: skip
     log.info("corpus: %d chunks", len(ctx.flat_chunks))
     sections = [_section(ctx, "embedding", embedding.run)]
-    if ctx.embedder is not None and wanted & {"ingest", "retrieval", "chat", "peers"}:
+    if ctx.embedder is not None and wanted & {"ingest", "retrieval", "chat", "peers", "auth"}:
         with LoopbackLLM() as llm:
             ctx.llm = llm
             ctx.timed = ingest.TimedEmbedder(ctx.embedder)
@@ -112,6 +125,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
                 machine.redis_version = _redis_version(stack.redis_url)
                 for key, module in (
                     ("ingest", ingest), ("retrieval", retrieval), ("chat", chat), ("peers", peers),
+                    ("auth", auth),
                 ):  # fmt: skip
                     if key in wanted:
                         sections.append(_section(ctx, key, module.run))

@@ -9,7 +9,15 @@ from typing import Any
 
 from bench.machine import Machine
 
-__all__ = ["Goal", "Section", "Table", "fmt_ratio", "write_report"]
+__all__ = [
+    "Goal",
+    "Section",
+    "Table",
+    "fmt_ratio",
+    "replace_section",
+    "section_markdown",
+    "write_report",
+]
 
 
 @dataclass(slots=True)
@@ -136,3 +144,63 @@ def write_report(
         lines += ["", ANALYSIS.read_text().strip()]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+
+
+def section_markdown(section: Section) -> str:
+    """One section alone, as the report writes it (for a section run by itself)."""
+    lines = [f"## {section.title}", "", section.intro, ""]
+    for table in section.tables:
+        lines += [table.markdown(), ""]
+    for goal in section.goals:
+        lines += [f"- Goal: {goal.what}: {goal.target}; measured {goal.measured} ({goal.verdict})"]
+    lines += [f"- {note}" for note in section.notes]
+    lines += ["", f"_Section time: {section.seconds:.0f} s._"]
+    return "\n".join(lines)
+
+
+def _goal_rows(section: Section) -> list[str]:
+    return [
+        f"| {section.title} | {g.what} | {g.target} | {g.measured} | {g.verdict} |"
+        for g in section.goals
+    ]
+
+
+def _replace_goals(text: str, title: str, rows: list[str]) -> str:
+    """This section's rows of the report's goals table, in place of the old ones, among the
+    other sections' rows in the order of their numbers."""
+    lines = [line for line in text.split("\n") if not line.startswith(f"| {title} |")]
+    if "## Goals" not in lines:
+        return "\n".join(lines)
+    at = lines.index("## Goals") + 1
+    while at < len(lines) and not lines[at].startswith("|"):
+        at += 1
+    at += 2  # the header and its rule
+    while at < len(lines) and lines[at].startswith("|") and lines[at] < f"| {title}":
+        at += 1
+    return "\n".join(lines[:at] + rows + lines[at:])
+
+
+def replace_section(report: Path, section: Section) -> str:
+    """Put `section` in place of its old text in `report` (its goals' rows too), or before the
+    hand-written analysis (or at the end) if it is not there yet: how a section run by itself
+    updates the report and leaves the rest as it is. Returns the section's Markdown."""
+    markdown = section_markdown(section)
+    text = _replace_goals(
+        report.read_text() if report.exists() else "# ragis benchmarks\n",
+        section.title,
+        _goal_rows(section),
+    )
+    heading = f"## {section.title}"
+    if heading in text:
+        start = text.index(heading)
+        following = text.find("\n## ", start + len(heading))
+        end = len(text) if following < 0 else following + 1
+        text = text[:start] + markdown + "\n\n" + text[end:].lstrip("\n")
+    elif "\n## Profiles, changes" in text:
+        at = text.index("\n## Profiles, changes") + 1
+        text = text[:at] + markdown + "\n\n" + text[at:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + markdown + "\n"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(text.rstrip("\n") + "\n")
+    return markdown

@@ -31,7 +31,7 @@ import httpx
 from tests.support.hostile import hostile_files
 
 from bench.context import Context
-from bench.report import Goal, Section, Table
+from bench.report import Goal, Section, Table, replace_section
 from ragis.net import free_port
 from ragis.process import child_environment
 
@@ -210,64 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     section = _section(measure())
     section.seconds = time.perf_counter() - started
-    report = args.out / "benchmarks.md"
-    _replace_section(report, _markdown(section), _goal_rows(section))
-    print(_markdown(section))
+    print(replace_section(args.out / "benchmarks.md", section))
     return 0
-
-
-def _markdown(section: Section) -> str:
-    lines = [f"## {section.title}", "", section.intro, ""]
-    lines += [table.markdown() for table in section.tables]
-    lines += [""]
-    for goal in section.goals:
-        lines += [f"- Goal: {goal.what}: {goal.target}; measured {goal.measured} ({goal.verdict})"]
-    lines += [f"- {note}" for note in section.notes]
-    lines += ["", f"_Section time: {section.seconds:.0f} s._"]
-    return "\n".join(lines)
-
-
-def _goal_rows(section: Section) -> list[str]:
-    return [
-        f"| {section.title} | {g.what} | {g.target} | {g.measured} | {g.verdict} |"
-        for g in section.goals
-    ]
-
-
-def _replace_goals(text: str, rows: list[str]) -> str:
-    """This section's rows of the report's goals table, in place of the old ones, among the
-    other sections' rows in the order of their numbers."""
-    lines = [line for line in text.split("\n") if not line.startswith(f"| {TITLE} |")]
-    if "## Goals" not in lines:
-        return "\n".join(lines)
-    at = lines.index("## Goals") + 1
-    while at < len(lines) and not lines[at].startswith("|"):
-        at += 1
-    at += 2  # the header and its rule
-    while at < len(lines) and lines[at].startswith("|") and lines[at] < f"| {TITLE}":
-        at += 1
-    return "\n".join(lines[:at] + rows + lines[at:])
-
-
-def _replace_section(report: Path, markdown: str, goal_rows: list[str]) -> None:
-    """Put `markdown` in place of this section in `report`, or before the hand-written
-    analysis (or at the end) if it is not there yet."""
-    text = _replace_goals(
-        report.read_text() if report.exists() else "# ragis benchmarks\n", goal_rows
-    )
-    heading = f"## {TITLE}"
-    if heading in text:
-        start = text.index(heading)
-        following = text.find("\n## ", start + len(heading))
-        end = len(text) if following < 0 else following + 1
-        text = text[:start] + markdown + "\n\n" + text[end:].lstrip("\n")
-    elif "\n## Profiles, changes" in text:
-        at = text.index("\n## Profiles, changes") + 1
-        text = text[:at] + markdown + "\n\n" + text[at:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + markdown + "\n"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(text.rstrip("\n") + "\n")
 
 
 if __name__ == "__main__":

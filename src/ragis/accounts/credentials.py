@@ -1,5 +1,5 @@
 """Resolving a request's credential (an API key or a sign-in cookie) into a `Principal`, in
-two Redis round trips: the credential's record, then the user's role and membership of the
+one Redis round trip (a script): the credential's record, the user's role and membership of the
 workspace the request works in. Nothing is cached, so a revoked key, an ended session or a
 deleted user fails on the very next request.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from ragis.accounts.apikeys import digest, looks_like_key
-from ragis.accounts.codec import text, text_hash
+from ragis.accounts.codec import text
 from ragis.accounts.layout import AuthKeys
 from ragis.accounts.logins import login_digest, looks_like_login
 from ragis.accounts.models import Principal
@@ -25,11 +25,38 @@ __all__ = ["Credentials"]
 LAST_USED_STEP = 60.0
 
 
+# One round trip per request: the credential's record, its user's role and their membership of
+# the workspace the request works in (named, else the key's, else the user's personal one), and
+# `last_used` of a key written at most every ARGV[4] seconds. Every key it reads sits under the
+# one hash tag {auth}, so on a cluster they all live on the node that runs it.
+#   KEYS[1] the credential's record   ARGV[1] "<prefix>:{auth}"   ARGV[2] the named workspace or ""
+#   ARGV[3] now                        ARGV[4] the last_used step (0: a sign-in, never written)
+_RESOLVE = """
+local rec = redis.call('HMGET', KEYS[1], 'user', 'id', 'workspace', 'last_used')
+local user = rec[1]
+if not user then return false end
+local role = redis.call('HGET', ARGV[1] .. ':user:' .. user, 'role')
+if not role then return false end
+local key_ws = rec[3] or ''
+local ws = ARGV[2]
+if ws == '' then ws = key_ws end
+if ws == '' then ws = user end
+local ws_role = redis.call('HGET', ARGV[1] .. ':ws:' .. ws .. ':members', user)
+local step = tonumber(ARGV[4])
+if step > 0 and tonumber(ARGV[3]) - (tonumber(rec[4]) or 0) >= step then
+  redis.call('HSET', KEYS[1], 'last_used', ARGV[3])
+end
+return {user, role, ws, ws_role, rec[2], key_ws}
+"""
+
+
 @speaks_redis
 class Credentials:
     def __init__(self, redis: RedisClient, keys: AuthKeys) -> None:
         self._redis = redis
         self._keys = keys
+        # EVALSHA, and EVAL once where the server does not know the script yet.
+        self._resolve = redis.register_script(_RESOLVE)
 
     async def by_key(self, secret: str, workspace: str | None) -> Principal:
         """The owner of an API key; `workspace` is the one the request names (None: the key's,
@@ -39,17 +66,7 @@ class Credentials:
         )
         if not looks_like_key(secret):
             raise refused
-        hashed = digest(secret)
-        fields = text_hash(await self._redis.hgetall(self._keys.key(hashed)))
-        user = fields.get("user")
-        if not user:
-            raise refused
-        key_workspace = fields.get("workspace") or None
-        last_used = float(fields.get("last_used") or 0)
-        touch = self._keys.key(hashed) if time.time() - last_used >= LAST_USED_STEP else None
-        principal = await self._principal(
-            user, fields.get("id"), key_workspace, workspace or key_workspace or user, touch
-        )
+        principal = await self._principal(self._keys.key(digest(secret)), workspace, LAST_USED_STEP)
         if principal is None:
             raise refused
         return principal
@@ -59,39 +76,27 @@ class Credentials:
         refused = Unauthenticated("Your sign-in has ended: sign in again.")
         if not looks_like_login(token):
             raise refused
-        user = text(await self._redis.hget(self._keys.login(login_digest(token)), "user"))
-        if user is None:
-            raise refused
-        principal = await self._principal(user, None, None, workspace or user, None)
+        principal = await self._principal(self._keys.login(login_digest(token)), workspace, 0.0)
         if principal is None:
             raise refused
         return principal
 
-    async def _principal(
-        self,
-        user: str,
-        key_id: str | None,
-        key_workspace: str | None,
-        workspace: str,
-        touch: str | None,
-    ) -> Principal | None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hget(self._keys.user(user), "role")
-            pipe.hget(self._keys.members(workspace), user)
-            if touch is not None:
-                pipe.hset(touch, "last_used", repr(time.time()))
-            role, workspace_role, *_ = await pipe.execute()
-        if role is None:
-            # The user was deleted (their credentials are deleted with them; this covers a
-            # request that raced the deletion).
+    async def _principal(self, record: str, workspace: str | None, step: float) -> Principal | None:
+        """None for a record that does not exist, or whose user was deleted (their credentials
+        are deleted with them; this covers a request that raced the deletion)."""
+        reply = await self._resolve(
+            keys=[record], args=[self._keys.base, workspace or "", repr(time.time()), repr(step)]
+        )
+        if not reply:
+            return None
+        user, role, named, workspace_role, key_id, key_workspace = (text(v) for v in reply)
+        if user is None or role is None or named is None:  # not from this script
             return None
         return Principal(
             user=user,
-            role=Role(str(text(role))),
+            role=Role(role),
             key_id=key_id,
-            key_workspace=key_workspace,
-            workspace=workspace,
-            workspace_role=None
-            if workspace_role is None
-            else WorkspaceRole(str(text(workspace_role))),
+            key_workspace=key_workspace or None,
+            workspace=named,
+            workspace_role=None if workspace_role is None else WorkspaceRole(workspace_role),
         )
