@@ -16,7 +16,9 @@ from bench.llm import MODEL
 from bench.plots import line_chart
 from bench.report import Goal, Section, Table
 from bench.sections.ingest import COLLECTION
+from bench.servers import Stack
 from bench.stats import percentile
+from ragis.contract import DEFAULT_WORKSPACE, LOCAL_USER, Caller
 
 __all__ = ["chat_once", "run"]
 
@@ -84,7 +86,9 @@ async def _run(ctx: Context) -> Section:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with (
         httpx.AsyncClient(base_url=stack.gateway_url, timeout=120, limits=limits) as gw,
-        httpx.AsyncClient(base_url=stack.rag_url, timeout=120, limits=limits) as rag,
+        httpx.AsyncClient(
+            base_url=stack.rag_url, timeout=120, limits=limits, headers=_as_gateway(stack)
+        ) as rag,
         httpx.AsyncClient(timeout=30) as direct,
     ):
         for _ in range(3):  # warm-up: connections, code paths
@@ -219,3 +223,12 @@ async def _run(ctx: Context) -> Section:
         "the chats; the overhead is the difference of the medians."
     )
     return section
+
+
+def _as_gateway(stack: Stack) -> dict[str, str]:
+    """What the gateway (auth off) sends the RAG service: its token, the local user's
+    workspace."""
+    return {
+        "Authorization": f"Bearer {stack.internal_token}",
+        **Caller(DEFAULT_WORKSPACE, LOCAL_USER).headers(),
+    }

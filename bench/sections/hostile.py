@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import os
 import re
+import secrets
 import subprocess
 import sys
 import threading
@@ -102,6 +103,9 @@ def _gateway() -> Iterator[tuple[str, int]]:
             "RAGIS_GATEWAY_PORT": str(port),
             "RAGIS_RAG_URL": f"http://127.0.0.1:{free_port()}",  # nobody there: not needed
             "RAGIS_STATIC_DIR": "",
+            # Sign-in off (loopback), so no Redis; the token of a RAG service never called.
+            "RAGIS_AUTH": "off",
+            "RAGIS_INTERNAL_TOKEN": secrets.token_urlsafe(32),
         }
     )
     process = subprocess.Popen([sys.executable, "-m", "ragis.gateway"], env=env)
@@ -112,7 +116,7 @@ def _gateway() -> Iterator[tuple[str, int]]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the gateway did not start")
             try:
-                if httpx.get(url + "/api/openapi.json", timeout=2).status_code == 200:
+                if httpx.get(url + "/api/health", timeout=2).status_code in (200, 503):
                     break
             except httpx.HTTPError:
                 pass

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import httpx
 from bench.context import Context
 from bench.corpus import questions
 from bench.report import Goal, Section, Table
+from ragis.contract import DEFAULT_WORKSPACE, LOCAL_USER, Caller
 from ragis.db import EmbeddedRedis
 from ragis.net import free_port
 
@@ -102,6 +104,14 @@ def run(ctx: Context) -> Section:
     return section
 
 
+# What the gateway sends the service: the internal token, and the local user's workspace.
+TOKEN = secrets.token_urlsafe(32)
+AS_GATEWAY = {
+    "Authorization": f"Bearer {TOKEN}",
+    **Caller(DEFAULT_WORKSPACE, LOCAL_USER).headers(),
+}
+
+
 def _measure_one_start(
     redis_url: str, cache: Path, chunks: list[str], asked: list[str]
 ) -> dict[str, Any]:
@@ -111,6 +121,7 @@ def _measure_one_start(
         REDIS_URL=redis_url, RAGIS_RAG_PORT=str(port), RAGIS_MODEL_CACHE=str(cache),
         RAGIS_EMBED_BACKEND="auto", RAGIS_LLM_PROVIDER="none",
         RAGIS_KEY_PREFIX=f"mem{uuid.uuid4().hex[:8]}", PYTHONUNBUFFERED="1",
+        RAGIS_INTERNAL_TOKEN=TOKEN,
     )  # fmt: skip
     process = subprocess.Popen([sys.executable, "-m", "ragis.rag"], env=env, cwd=cache.parent)
     try:
@@ -141,7 +152,7 @@ def _measure_one_start(
 def _wait_healthy(process: subprocess.Popen[bytes], url: str) -> dict[str, Any]:
     # A first start on a slow machine exports and measures for a minute or two.
     deadline = time.monotonic() + 900
-    with httpx.Client(timeout=5) as client:
+    with httpx.Client(timeout=5, headers=AS_GATEWAY) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"the RAG service exited with {process.returncode}")
@@ -158,7 +169,7 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str) -> dict[str, Any]:
 
 async def _work(url: str, chunks: list[str], asked: list[str]) -> None:
     """What a service does in normal use: index a document, embed, answer."""
-    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=300, headers=AS_GATEWAY) as client:
         text = "\n".join(chunks)
         document = {
             "id": uuid.uuid4().hex, "filename": "memory.txt", "content_type": "text/plain",
