@@ -125,6 +125,25 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from ragis.client.eval import evaluate
+
+    async def run() -> int:
+        async with _client(args.workspace) as client:
+            return await evaluate(
+                client,
+                Path(args.questions),
+                collection=args.collection,
+                top_k=args.top_k,
+                as_json=args.json,
+            )
+
+    return asyncio.run(run())
+
+
 def _cmd_admin_create(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -278,6 +297,25 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", "--top-k", type=int, default=None, help="passages to retrieve (1-50)")
     ask.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
     ask.set_defaults(handler=_cmd_ask)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure retrieval quality with a question file",
+        description=(
+            "Ask a running ragis, through its gateway, every question of a JSONL file (one "
+            'object a line: "question", and "doc", "page", "keywords", "answerable", "kind") and '
+            "print, per kind and overall: hit@1/3/5 by document and by page, MRR, passage "
+            "recall, answer-keyword accuracy and the share of unanswerable questions answered "
+            '"not found" (with an LLM), and latency p50/p95. Progress on stderr. ' + _AUTH_HELP
+        ),
+    )
+    evaluate.add_argument("questions", metavar="QUESTIONS.jsonl", help="the question file")
+    evaluate.add_argument("-c", "--collection", default=None, help="collection to search")
+    evaluate.add_argument("-k", "--top-k", type=int, default=None,
+                          help="passages to retrieve (1-50; default: the service's)")  # fmt: skip
+    evaluate.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(handler=_cmd_eval)
     _add_account_commands(commands)
     return parser
 
