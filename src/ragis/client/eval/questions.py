@@ -48,7 +48,7 @@ class Question(BaseModel):
     question: str = Field(min_length=1, max_length=4000)
     doc: str | None = Field(default=None, min_length=1, max_length=512)
     page: int | None = Field(default=None, ge=1, le=1_000_000)
-    keywords: tuple[_Keyword, ...] = Field(default=(), max_length=32)
+    keywords: list[_Keyword] = Field(default_factory=list, max_length=32)
     answerable: bool = True
     kind: Kind | None = None
 
@@ -125,6 +125,7 @@ def _parse(line: str, number: int, path: Path) -> Question:
         return Question.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "line"
+        field = ".".join(str(p) for p in first["loc"])
         # pydantic's message only, never the offending value: it may be huge or hostile.
-        raise InvalidInput(f"{where}: {field}: {first['msg'][:160]}.") from None
+        what = f"{field}: {first['msg'][:160]}" if field else first["msg"][:160]
+        raise InvalidInput(f"{where}: {what}.") from None
