@@ -1,0 +1,325 @@
+"""`ragis eval`, in-process (`ragis.cli.main`), against a real gateway in front of the real RAG
+service (real Redis, real embedder, the scripted OpenAI server on loopback answering): the
+metrics of a known situation, the JSON and table outputs, hostile question files, and the
+shipped evaluation set."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ragis.cli import main
+from ragis.client.eval import MAX_QUESTIONS, load_questions
+from ragis.errors import InvalidInput
+from support.gateway_fixtures import GatewayFactory
+from support.llm_servers import OpenAIServer, Reply, unused_port
+
+SHIPPED = Path(__file__).resolve().parents[2] / "bench" / "eval" / "debian-reference.jsonl"
+
+DOCS = {
+    "saturn.txt": "Saturn's rings are made mostly of water ice, from tiny grains to boulders.\n",
+    "bread.txt": "Sourdough bread rises with a starter of wild yeast; bake it at 240 degrees.\n",
+    "kayak.txt": "Inflate the kayak with the foot pump until the gauge shows 0.2 bar.\n",
+}
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Cli:
+    gateway: str
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
+
+    def __call__(self, *argv: str) -> Result:
+        self.monkeypatch.setenv("RAGIS_GATEWAY_URL", self.gateway)
+        self.capsys.readouterr()
+        try:
+            code = main(list(argv))
+        except SystemExit as exited:  # argparse's usage errors
+            code = int(exited.code or 0)
+        captured = self.capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("RAGIS_", "REDIS_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env of the source tree
+
+
+@pytest.fixture
+def gateway(rag_url: str, start_gateway: GatewayFactory) -> Iterator[str]:
+    """A gateway (sign-in off on loopback) whose collection `default` holds DOCS."""
+    with start_gateway(rag_urls=[rag_url]) as url:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for name, text in DOCS.items():
+                response = client.post(
+                    "/api/documents/upload", files=[("file", (name, text.encode()))]
+                )
+                assert response.status_code == 200, response.text
+        yield url
+
+
+@pytest.fixture
+def cli(
+    clean_env: None,
+    gateway: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Cli:
+    return Cli(gateway, monkeypatch, capsys)
+
+
+@pytest.fixture
+def offline_cli(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Cli:
+    """The CLI pointed at a port where nothing listens: a bad file must fail before any call."""
+    return Cli(f"http://127.0.0.1:{unused_port()}", monkeypatch, capsys)
+
+
+def write_jsonl(path: Path, *lines: object) -> Path:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+KNOWN = [
+    # Its document is cited first; the answer holds the keywords.
+    {"question": "What are Saturn's rings made of?", "doc": "saturn.txt",
+     "keywords": ["water ice"], "kind": "natural"},
+    # Its document is cited first; the answer misses the keywords.
+    {"question": "To what pressure in bar do I inflate the kayak with the foot pump?",
+     "doc": "kayak.txt", "keywords": ["0.2 bar"], "kind": "exact"},
+    # Its document was never ingested: a miss everywhere.
+    {"question": "What is molten rock under a volcano called?", "doc": "volcano.txt",
+     "keywords": ["magma"], "kind": "natural"},
+    # No document holds it; the answer says so.
+    {"question": "What is the capital of Australia?", "answerable": False},
+]  # fmt: skip
+ANSWERS = ["Mostly water ice [1].", "Use the pump.", "Lava.", "That is not found in the documents."]
+
+
+def test_the_metrics_of_a_known_situation_in_json(
+    cli: Cli, llm: OpenAIServer, tmp_path: Path
+) -> None:
+    llm.script(*(Reply(tokens=[answer]) for answer in ANSWERS))
+    result = cli("eval", str(write_jsonl(tmp_path / "q.jsonl", *KNOWN)), "--top-k", "2", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert set(report) == {
+        "file", "collection", "top_k", "providers", "modes", "not_found_phrases", "notes",
+        "results",
+    }  # fmt: skip
+    assert report["providers"] == ["openai"]
+    assert report["top_k"] == 2
+    assert list(report["modes"]) == ["default"]
+    groups = report["modes"]["default"]
+    assert list(groups) == ["all", "natural", "exact", "unanswerable"]
+
+    ranks = [(r["doc"], r["doc_rank"]) for r in report["results"]]
+    assert ranks == [("saturn.txt", 1), ("kayak.txt", 1), ("volcano.txt", None), (None, None)]
+
+    every = groups["all"]
+    assert (every["n"], every["errors"]) == (4, 0)
+    assert every["doc_hit@1"] == every["doc_hit@3"] == pytest.approx(2 / 3)
+    assert every["mrr"] == pytest.approx(2 / 3)
+    assert every["page_hit@1"] is None  # no question names a page
+    assert every["passage_recall"] == pytest.approx(2 / 3)
+    assert every["answer_accuracy"] == pytest.approx(1 / 3)
+    assert every["said_not_found"] == 1.0
+
+    natural, exact, unanswerable = groups["natural"], groups["exact"], groups["unanswerable"]
+    assert (natural["n"], natural["doc_hit@1"], natural["mrr"]) == (2, 0.5, 0.5)
+    assert (natural["passage_recall"], natural["answer_accuracy"]) == (0.5, 0.5)
+    assert (exact["doc_hit@1"], exact["passage_recall"], exact["answer_accuracy"]) == (1, 1, 0)
+    assert unanswerable["n"] == 1
+    assert unanswerable["doc_hit@1"] is None
+    assert unanswerable["said_not_found"] == 1.0
+    for metrics in groups.values():
+        assert 0 < metrics["ms_to_citations_p50"] <= metrics["ms_total_p95"]
+    assert any("no refusal signal" in note for note in report["notes"])
+    assert "4/4 questions" in result.err  # progress goes to stderr, not into the JSON
+
+
+def test_the_table_has_a_row_per_kind_and_the_notes(
+    cli: Cli, llm: OpenAIServer, tmp_path: Path
+) -> None:
+    llm.script(Reply(tokens=["Water ice."]))
+    path = write_jsonl(tmp_path / "q.jsonl", KNOWN[0])
+    result = cli("eval", str(path), "--collection", "default")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].split()[:6] == ["kind", "mode", "n", "errors", "doc@1", "doc@3"]
+    assert lines[1].split()[:7] == ["all", "default", "1", "0", "100%", "100%", "100%"]
+    assert lines[2].split()[:3] == ["natural", "default", "1"]
+    assert any("no refusal signal" in line for line in lines)
+
+
+def test_an_error_event_is_reported_then_exits_1_with_one_sentence(
+    cli: Cli, llm: OpenAIServer, tmp_path: Path
+) -> None:
+    llm.script(Reply.http_error(500))
+    result = cli("eval", str(write_jsonl(tmp_path / "q.jsonl", KNOWN[0])), "--json")
+    assert result.code == 1
+    assert json.loads(result.out)["modes"]["default"]["all"]["errors"] == 1
+    last = result.err.strip().splitlines()[-1]
+    assert last.startswith("ragis: 1 of 1 questions got an error instead of an answer")
+
+
+def test_an_unknown_collection_exits_1_with_one_sentence(cli: Cli, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "q.jsonl", KNOWN[0])
+    result = cli("eval", str(path), "--collection", "nosuch")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1].startswith("ragis: ")
+    assert result.out == ""
+
+
+def test_no_gateway_exits_1_with_one_sentence(offline_cli: Cli, tmp_path: Path) -> None:
+    result = offline_cli("eval", str(write_jsonl(tmp_path / "q.jsonl", KNOWN[0])))
+    assert result.code == 1
+    assert result.err.strip().splitlines() == [result.err.strip()]
+    assert "does not answer" in result.err
+
+
+# --- Hostile question files: refused before anything is sent, with the line number ----------
+
+
+def _hostile(tmp_path: Path) -> dict[str, tuple[bytes, str]]:
+    good = json.dumps({"question": "q", "doc": "a.txt"})
+    return {
+        "not json": (b'{"question": "q", \n', "line 1: not JSON"),
+        "an array": (b'[{"question": "q"}]\n', "line 1: expected a JSON object, got list"),
+        "a string": (b'"question"\n', "line 1: expected a JSON object, got str"),
+        "wrong type": (
+            f'{good}\n{{"question": "q", "doc": "a.txt", "page": "3"}}\n'.encode(),
+            "line 2: page:",
+        ),
+        "bool for a number": (b'{"question": "q", "doc": "a", "page": true}\n', "line 1: page:"),
+        "nested object": (b'{"question": {"$ne": null}, "doc": "a"}\n', "line 1: question:"),
+        "unknown field": (b'{"question": "q", "doc": "a", "score": 1}\n', "line 1: score:"),
+        "forged kind": (
+            b'{"question": "q", "answerable": false, "kind": "exact"}\n',
+            "line 1: Value error",
+        ),
+        "nothing to score": (b'{"question": "q"}\n', 'needs "doc" or "keywords"'),
+        "deep nesting": (
+            b'{"question": ' + b"[" * 30_000 + b"]" * 30_000 + b"}\n",
+            "line 1: the JSON is nested too deeply",
+        ),
+        "huge line": (
+            json.dumps({"question": "x" * 100_000, "doc": "a"}).encode() + b"\n",
+            "line 1: the line is longer than",
+        ),
+        "huge question": (
+            json.dumps({"question": "x" * 5000, "doc": "a"}).encode() + b"\n",
+            "line 1: question:",
+        ),
+        "too many keywords": (
+            json.dumps({"question": "q", "keywords": ["k"] * 33}).encode() + b"\n",
+            "line 1: keywords:",
+        ),
+        "not utf-8": (b'{"question": "\xff\xfe"}\n', "is not UTF-8 text"),
+        "empty": (b"", "holds no questions"),
+        "blank lines only": (b"\n  \n\n", "holds no questions"),
+        "too many lines": (
+            (good + "\n").encode() * (MAX_QUESTIONS + 1),
+            f"has more than {MAX_QUESTIONS} questions",
+        ),
+        "too big": (b" " * (16 * 1024 * 1024 + 1), "a question file may have at most"),
+    }
+
+
+HOSTILE_NAMES = [
+    "not json", "an array", "a string", "wrong type", "bool for a number", "nested object",
+    "unknown field", "forged kind", "nothing to score", "deep nesting", "huge line",
+    "huge question", "too many keywords", "not utf-8", "empty", "blank lines only",
+    "too many lines", "too big",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_hostile_question_file_is_one_sentence_and_exit_1(
+    name: str, offline_cli: Cli, tmp_path: Path
+) -> None:
+    content, expected = _hostile(tmp_path)[name]
+    path = tmp_path / "q.jsonl"
+    path.write_bytes(content)
+    result = offline_cli("eval", str(path))
+    assert result.code == 1
+    assert result.out == ""
+    message = result.err.strip()
+    assert message.count("\n") == 0, message[:300]
+    assert message.startswith("ragis: "), message[:300]
+    assert expected in message, message
+    assert len(message) < 600  # never the hostile value itself
+
+
+def test_a_missing_file_is_one_sentence(offline_cli: Cli, tmp_path: Path) -> None:
+    result = offline_cli("eval", str(tmp_path / "nope.jsonl"))
+    assert result.code == 1
+    assert result.err.startswith("ragis: Cannot read the question file")
+
+
+def test_a_top_k_out_of_range_is_refused(offline_cli: Cli, tmp_path: Path) -> None:
+    result = offline_cli("eval", str(write_jsonl(tmp_path / "q.jsonl", KNOWN[0])), "-k", "99")
+    assert (result.code, result.err) == (1, "ragis: --top-k must be between 1 and 50.\n")
+
+
+def test_kind_and_answerable_agree(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "q.jsonl",
+        {"question": "a", "kind": "unanswerable"},
+        {"question": "b", "answerable": False},
+        {"question": "c", "keywords": ["x"]},
+    )
+    first, second, third = load_questions(path)
+    assert (first.group, first.is_answerable) == ("unanswerable", False)
+    assert (second.group, second.is_answerable) == ("unanswerable", False)
+    assert (third.group, third.is_answerable) == ("natural", True)
+    contradiction = write_jsonl(
+        tmp_path / "bad.jsonl", {"question": "a", "kind": "unanswerable", "answerable": True}
+    )
+    with pytest.raises(InvalidInput, match="line 1"):
+        load_questions(contradiction)
+
+
+# --- The shipped evaluation set ----------------------------------------------------------------
+
+
+def test_the_shipped_debian_reference_set_is_valid_and_has_the_required_kinds() -> None:
+    questions = load_questions(SHIPPED)
+    kinds = Counter(q.group for q in questions)
+    assert len(questions) >= 60
+    assert kinds["natural"] >= 25
+    assert kinds["exact"] >= 20
+    assert kinds["unanswerable"] >= 15
+    assert all(q.kind is not None for q in questions)  # every line says its kind
+    for q in questions:
+        if q.is_answerable:
+            assert q.doc is not None, q.question
+            assert q.doc.endswith(".en.html"), q.question
+            assert q.keywords, q.question
+            assert q.page is None  # HTML has no pages
+        else:
+            assert q.doc is None, q.question
+    assert len({q.question for q in questions}) == len(questions)  # no duplicates
+
+
+def test_the_cli_lists_eval() -> None:
+    assert "eval" in sys.modules["ragis.cli"].build_parser().format_help()
