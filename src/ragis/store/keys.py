@@ -98,7 +98,8 @@ def shard_tag(name: str, index: int, shards: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ShardKeys:
-    """The keys of one shard of a collection: its vector set and its chunk texts."""
+    """The keys of one shard of a collection: its vector set, its chunk texts and the keyword
+    index of those chunks (`lex_*`)."""
 
     prefix: str
     workspace: str
@@ -119,6 +120,24 @@ class ShardKeys:
     def chunk(self, chunk_id: str) -> str:
         """Hash: text, doc, pos, page."""
         return f"{self.base}:chunk:{chunk_id}"
+
+    def lex_term(self, term: str) -> str:
+        """Sorted set: the postings of one term, chunk id -> BM25 term weight (store/lexical.py)."""
+        return f"{self.base}:lex:t:{term}"
+
+    def lex_chunk(self, chunk_id: str) -> str:
+        """String: a chunk's length and its terms, so its removal is exact."""
+        return f"{self.base}:lex:c:{chunk_id}"
+
+    @property
+    def lex_stats(self) -> str:
+        """Hash: `n` (chunks indexed) and `total` (their summed length), for idf and avgdl."""
+        return f"{self.base}:lex:stats"
+
+    @property
+    def lex_scratch(self) -> str:
+        """Sorted set that lives only inside one search script (created and deleted by it)."""
+        return f"{self.base}:lex:tmp"
 
     @property
     def pattern(self) -> str:

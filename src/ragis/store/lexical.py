@@ -1,0 +1,291 @@
+"""The keyword index of a collection: BM25 over Redis sorted sets, one index per shard.
+
+The embedded Redis has no Query Engine, so the index is built from plain data types, under the
+shard's hash tag next to its vector set (store/keys.py `ShardKeys.lex_*`):
+
+    lex:t:TERM       sorted set   chunk id -> the term's BM25 weight in that chunk
+    lex:c:CHUNK      string       "LENGTH term term ...": what `remove` must undo, exactly
+    lex:stats        hash         n (chunks indexed), total (their summed length)
+
+**Scoring.** BM25 (k1 = 1.2, b = 0.75) is `sum over query terms of idf(t) * w(t, chunk)` with
+`w = tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avgdl))`. The two halves are split by when
+they are known:
+
+- `w` is computed at **write** time and stored as the posting's score. It depends on the
+  shard's average chunk length, which is read when the chunk is added (including it): an
+  approximation, since the average drifts as the shard grows, but a small one, because the
+  chunker bounds chunk sizes so the average settles within the first documents.
+- `idf = ln(1 + (N - df + 0.5) / (df + 0.5))` is computed at **query** time, exactly, from
+  `N = lex:stats n` and `df = ZCARD lex:t:TERM`. So adding or removing documents never
+  requires rewriting old postings.
+
+A search is one Lua script per shard, one round trip: it reads N and each df, then
+`ZUNIONSTORE scratch WEIGHTS idf...` (the weighted sum over the query's postings, in C) and
+`ZRANGE scratch 0 k-1 REV WITHSCORES`, and deletes the scratch key before it returns. The
+scratch key is created and deleted inside one atomic script, so the script turns its
+replication off (`redis.set_repl(REPL_NONE)`): a search writes nothing to the AOF or replicas.
+With several shards, the stats of all shards are summed first (one parallel round trip) so the
+idf is the collection's, not a shard's, and each shard's script gets those weights.
+
+**Writes.** `queue_add` / `queue_remove` queue one script per chunk on the caller's pipeline,
+so the postings go in the same `MULTI` as the chunk's vector and text: a document is findable
+by both legs at once or by neither. Adding a chunk id that is already indexed first removes its
+old postings (a replace leaves no stale term), and removing the last chunk of a shard deletes
+its stats, so a shard emptied by deletes holds no `lex:` key. The scripts touch term keys they
+build from the shard's key prefix: each has the shard's hash tag, so it lies in the slot of the
+declared keys, which Redis Cluster allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from ragis.db.client import RedisClient
+from ragis.errors import InvalidInput
+from ragis.store.codec import text_of
+from ragis.store.failures import speaks_redis
+from ragis.store.keys import ShardKeys
+
+__all__ = ["K1", "B", "LexicalHit", "LexicalIndex", "idf"]
+
+#: BM25's term-frequency saturation and length normalisation (the values of Lucene and most
+#: BM25 implementations).
+K1 = 1.2
+B = 0.75
+
+_MAX_K = 1000
+_MAX_QUERY_TERMS = 64
+# A term is a key suffix and a space-separated word of lex:c: no whitespace, bounded size.
+_MAX_TERM_BYTES = 256
+_MAX_TERMS_PER_CHUNK = 100_000
+_CHUNK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}:\d{1,9}")
+_WHITESPACE = re.compile(r"\s")
+
+# Shared by add and remove: undo exactly what an earlier add of this chunk wrote.
+_DROP = """
+local function drop(stats, chunk, id, prefix)
+  local old = redis.call('GET', chunk)
+  if not old then return end
+  local len
+  for word in string.gmatch(old, '%S+') do
+    if len == nil then len = tonumber(word) else redis.call('ZREM', prefix .. word, id) end
+  end
+  redis.call('DEL', chunk)
+  local n = redis.call('HINCRBY', stats, 'n', -1)
+  redis.call('HINCRBY', stats, 'total', -len)
+  if n <= 0 then redis.call('DEL', stats) end
+end
+"""
+
+# KEYS: stats, chunk; ARGV: chunk id, term key prefix, k1, b, length, term, tf, term, tf, ...
+_ADD = (
+    _DROP
+    + """
+local id, prefix = ARGV[1], ARGV[2]
+local k1, b, len = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+drop(KEYS[1], KEYS[2], id, prefix)
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+local total = redis.call('HINCRBY', KEYS[1], 'total', len)
+local norm = k1 * (1 - b + b * len * n / total)
+local words = {ARGV[5]}
+for i = 6, #ARGV, 2 do
+  local tf = tonumber(ARGV[i + 1])
+  redis.call('ZADD', prefix .. ARGV[i], tf * (k1 + 1) / (tf + norm), id)
+  words[#words + 1] = ARGV[i]
+end
+redis.call('SET', KEYS[2], table.concat(words, ' '))
+return 1
+"""
+)
+
+# KEYS: stats, chunk; ARGV: chunk id, term key prefix. 1 if the chunk was indexed.
+_REMOVE = (
+    _DROP
+    + """
+local existed = redis.call('EXISTS', KEYS[2])
+drop(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+return existed
+"""
+)
+
+# KEYS: stats, scratch, term keys...; ARGV: k, then '' (idf from this shard's stats) or one idf
+# per term key. Returns chunk id, score, chunk id, score, ... best first.
+_SEARCH = """
+redis.set_repl(redis.REPL_NONE)
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+if n <= 0 then return {} end
+local keys, weights = {}, {}
+for i = 3, #KEYS do
+  local df = redis.call('ZCARD', KEYS[i])
+  if df > 0 then
+    local idf = tonumber(ARGV[i - 1])
+    if ARGV[2] == '' then idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) end
+    keys[#keys + 1] = KEYS[i]
+    weights[#weights + 1] = idf
+  end
+end
+if #keys == 0 then return {} end
+local args = {KEYS[2], #keys}
+for _, key in ipairs(keys) do args[#args + 1] = key end
+args[#args + 1] = 'WEIGHTS'
+for _, w in ipairs(weights) do args[#args + 1] = w end
+redis.call('ZUNIONSTORE', unpack(args))
+local top = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'REV', 'WITHSCORES')
+redis.call('DEL', KEYS[2])
+return top
+"""
+
+
+class LexicalHit(NamedTuple):
+    chunk_id: str
+    score: float
+
+
+def idf(n: int, df: int) -> float:
+    """BM25's idf as Lucene defines it: always positive, so a term in every chunk still counts."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+@speaks_redis
+class LexicalIndex:
+    """Add, remove and search the keyword index of a collection's shards."""
+
+    def __init__(self, redis: RedisClient, *, batch_size: int = 256) -> None:
+        self._redis = redis
+        self._batch = batch_size
+
+    # -- writes, queued on the caller's pipeline (the same MULTI as the vectors) ---------------
+
+    @staticmethod
+    def queue_add(
+        pipe: Any, shard: ShardKeys, chunks: Sequence[tuple[str, Mapping[str, int]]]
+    ) -> None:
+        """Queue the indexing of `chunks` (chunk id, term -> frequency) of one shard on `pipe`;
+        a chunk already indexed is replaced. Everything is checked before anything is queued."""
+        checked = [(_check_chunk_id(cid), _check_terms(terms)) for cid, terms in chunks]
+        prefix = shard.lex_term("")
+        for cid, terms in checked:
+            if not terms:
+                # Nothing to find it by; an older version of the chunk must still go.
+                LexicalIndex.queue_remove(pipe, shard, [cid])
+                continue
+            length = sum(terms.values())
+            args: list[str | int | float] = [cid, prefix, K1, B, length]
+            for term, tf in terms.items():
+                args += [term, tf]
+            pipe.execute_command("EVAL", _ADD, 2, shard.lex_stats, shard.lex_chunk(cid), *args)
+
+    @staticmethod
+    def queue_remove(pipe: Any, shard: ShardKeys, chunk_ids: Sequence[str]) -> None:
+        """Queue the removal of exactly what `queue_add` wrote for `chunk_ids` (each reply is 1
+        if the chunk was indexed)."""
+        prefix = shard.lex_term("")
+        for cid in chunk_ids:
+            key = shard.lex_chunk(_check_chunk_id(cid))
+            pipe.execute_command("EVAL", _REMOVE, 2, shard.lex_stats, key, cid, prefix)
+
+    # -- the same writes in transactions of their own -----------------------------------------
+
+    async def add(self, shard: ShardKeys, chunks: Sequence[tuple[str, Mapping[str, int]]]) -> None:
+        """Index `chunks` of one shard, one `MULTI` per batch."""
+        for start in range(0, len(chunks), self._batch):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                self.queue_add(pipe, shard, chunks[start : start + self._batch])
+                await pipe.execute()
+
+    async def remove(self, shard: ShardKeys, chunk_ids: Sequence[str]) -> int:
+        """Un-index `chunk_ids` of one shard; returns how many were indexed."""
+        removed = 0
+        for start in range(0, len(chunk_ids), self._batch):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                self.queue_remove(pipe, shard, chunk_ids[start : start + self._batch])
+                removed += sum(int(r) for r in await pipe.execute())
+        return removed
+
+    # -- search -------------------------------------------------------------------------------
+
+    async def search(
+        self, shards: Sequence[ShardKeys], query_terms: Sequence[str], k: int
+    ) -> list[LexicalHit]:
+        """The `k` chunks of the best BM25 score for `query_terms`, best first (ties by chunk
+        id, descending, as `ZRANGE REV` orders them)."""
+        terms = list(dict.fromkeys(query_terms))[:_MAX_QUERY_TERMS]
+        terms = [t for t in terms if _valid_term(t)]
+        k = max(1, min(int(k), _MAX_K))
+        if not terms or not shards:
+            return []
+        if len(shards) == 1:
+            return await self._search_shard(shards[0], terms, k, None)
+        weights = await self._global_idf(shards, terms)
+        replies = await asyncio.gather(
+            *(self._search_shard(shard, terms, k, weights) for shard in shards)
+        )
+        hits = [hit for reply in replies for hit in reply]
+        hits.sort(key=lambda hit: (hit.score, hit.chunk_id), reverse=True)
+        return hits[:k]
+
+    async def stats(self, shard: ShardKeys) -> tuple[int, int]:
+        """(chunks indexed, their summed length) of one shard."""
+        n, total = await self._redis.hmget(shard.lex_stats, ["n", "total"])
+        return int(n or 0), int(total or 0)
+
+    async def _global_idf(self, shards: Sequence[ShardKeys], terms: list[str]) -> list[float]:
+        async def shard_stats(shard: ShardKeys) -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hget(shard.lex_stats, "n")
+                for term in terms:
+                    pipe.zcard(shard.lex_term(term))
+                replies: list[Any] = await pipe.execute()
+                return replies
+
+        per_shard = await asyncio.gather(*(shard_stats(shard) for shard in shards))
+        n = sum(int(reply[0] or 0) for reply in per_shard)
+        dfs = [sum(int(reply[i + 1]) for reply in per_shard) for i in range(len(terms))]
+        return [idf(n, df) for df in dfs]
+
+    async def _search_shard(
+        self, shard: ShardKeys, terms: list[str], k: int, weights: list[float] | None
+    ) -> list[LexicalHit]:
+        keys = [shard.lex_stats, shard.lex_scratch, *(shard.lex_term(t) for t in terms)]
+        args: list[str | int | float] = [
+            k,
+            *(weights if weights is not None else [""] * len(terms)),
+        ]
+        reply = await self._redis.execute_command("EVAL", _SEARCH, len(keys), *keys, *args)
+        flat = list(reply or [])
+        return [
+            LexicalHit(text_of(flat[i]), float(flat[i + 1])) for i in range(0, len(flat) - 1, 2)
+        ]
+
+
+def _valid_term(term: object) -> bool:
+    return (
+        isinstance(term, str)
+        and 0 < len(term.encode("utf-8", "surrogatepass")) <= _MAX_TERM_BYTES
+        and not _WHITESPACE.search(term)
+    )
+
+
+def _check_chunk_id(chunk_id: object) -> str:
+    if not isinstance(chunk_id, str) or not _CHUNK_ID.fullmatch(chunk_id):
+        raise InvalidInput(f"Invalid chunk id {chunk_id!r}: expected <document id>:<position>.")
+    return chunk_id
+
+
+def _check_terms(terms: Mapping[str, int]) -> dict[str, int]:
+    if len(terms) > _MAX_TERMS_PER_CHUNK:
+        raise InvalidInput(f"A chunk may have at most {_MAX_TERMS_PER_CHUNK} distinct terms.")
+    checked: dict[str, int] = {}
+    for term, tf in terms.items():
+        if not _valid_term(term):
+            raise InvalidInput(
+                f"Invalid index term {str(term)[:40]!r}: 1-{_MAX_TERM_BYTES} bytes, no spaces."
+            )
+        if isinstance(tf, bool) or not isinstance(tf, int) or not 0 < tf < 2**31:
+            raise InvalidInput(f"Invalid frequency {tf!r} for term {term[:40]!r}.")
+        checked[term] = tf
+    return checked
