@@ -65,6 +65,15 @@ async def ask_one(
     )
 
 
+def _progress(err: TextIO, done: int, total: int) -> None:
+    """One line rewritten in place on a terminal; in a log, a line every 10 questions."""
+    if err.isatty():
+        err.write(f"\rragis eval: {done}/{total} questions" + ("\n" if done == total else ""))
+    elif done % 10 == 0 or done == total:
+        err.write(f"ragis eval: {done}/{total} questions\n")
+    err.flush()
+
+
 def _cited(c: dict[str, Any]) -> Cited:
     page = c.get("page")
     return Cited(
@@ -98,9 +107,7 @@ async def evaluate(
             outcomes.append(
                 await ask_one(client, question, mode=mode, collection=collection, top_k=top_k)
             )
-            err.write(f"\rragis eval: {len(outcomes)}/{total} questions")
-            err.flush()
-    err.write("\n")
+            _progress(err, len(outcomes), total)
     summary = summarize(outcomes)
     if as_json:
         out.write(report_json(summary, outcomes, path=path, collection=collection, top_k=top_k))
