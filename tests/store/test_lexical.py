@@ -256,3 +256,28 @@ async def test_add_search_remove_on_a_cluster(
     assert await index.search(shards, ["pump"], k=3) == []
     left = [k async for k in cluster_client.scan_iter(match=f"{prefix}:*")]
     assert left == []
+
+
+async def test_frequent_terms_are_scored_exactly_on_their_best_postings(
+    redis: Redis, shard: ShardKeys, prefix: str
+) -> None:
+    # Every chunk has "pump" and "valv" (more than `depth` postings each); three have "zebra".
+    chunks: Chunks = [(f"d:{i}", {"pump": 1 + i % 5, "valv": 1 + i % 3}) for i in range(60)]
+    chunks += [(f"z:{i}", {"zebra": 1, "pump": 1 + i, "valv": 1}) for i in range(3)]
+    shallow, deep = LexicalIndex(redis, depth=5), LexicalIndex(redis, depth=10_000)
+    await deep.add(shard, chunks)
+    # A rare term's postings are all candidates: its chunks are found as an exact search does.
+    exact = await deep.search([shard], ["zebra", "pump", "valv"], k=3)
+    found = await shallow.search([shard], ["zebra", "pump", "valv"], k=3)
+    assert [h.chunk_id for h in found] == [h.chunk_id for h in exact] == ["z:0", "z:1", "z:2"]
+    assert [h.score for h in found] == pytest.approx([h.score for h in exact], rel=1e-12)
+    # Frequent terms only: the candidates are each term's best postings (an approximation:
+    # docs/redis-layout.md), and every candidate's score is its exact score.
+    for query in (["pump", "valv"], ["pump"]):
+        every = dict(await deep.search([shard], query, k=1000))
+        found = await shallow.search([shard], query, k=3)
+        assert len(found) == 3
+        assert [h.score for h in found] == pytest.approx([every[h.chunk_id] for h in found])
+        assert [h.score for h in found] == sorted((h.score for h in found), reverse=True)
+    # The search's scratch keys are gone when it returns.
+    assert not any(":lex:tmp" in k for k in await lex_keys(redis, prefix))

@@ -19,10 +19,21 @@ they are known:
   `N = lex:stats n` and `df = ZCARD lex:t:TERM`. So adding or removing documents never
   requires rewriting old postings.
 
-A search is one Lua script per shard, one round trip: it reads N and each df, then
-`ZUNIONSTORE scratch WEIGHTS idf...` (the weighted sum over the query's postings, in C) and
-`ZRANGE scratch 0 k-1 REV WITHSCORES`, and deletes the scratch key before it returns. The
-scratch key is created and deleted inside one atomic script, so the script turns its
+A search is one Lua script per shard, one round trip. It reads N and each df, then:
+
+- if no query term has more than `depth` postings (250; the usual case: codes, names, most
+  words), `ZUNIONSTORE scratch WEIGHTS idf...` sums every posting in C and
+  `ZRANGE scratch 0 k-1 REV WITHSCORES` reads the best `k`: exact BM25;
+- otherwise (a frequent word such as "error" in a large shard, where the union over 100,000
+  postings took 300-550 ms) the candidates are each term's `depth` best postings by weight
+  (all of a rarer term's), and every candidate gets its exact score: a frequent term's
+  postings are intersected with the candidates (`ZINTERSTORE`, which walks the smaller set),
+  then summed with the idf weights. A chunk in none of the terms' best `depth` is not found:
+  the usual impact-ordered approximation, which cannot miss a chunk holding a rare term (an
+  identifier). Measured on one shard of 100,000 chunks (Zipf vocabulary): 0.8 ms p50 for rare
+  terms, 7 ms with frequent ones mixed in, 10 ms for five words in nearly every chunk.
+
+The scratch keys are created and deleted inside one atomic script, so the script turns its
 replication off (`redis.set_repl(REPL_NONE)`): a search writes nothing to the AOF or replicas.
 With several shards, the stats of all shards are summed first (one parallel round trip) so the
 idf is the collection's, not a shard's, and each shard's script gets those weights.
@@ -50,7 +61,7 @@ from ragis.store.codec import text_of
 from ragis.store.failures import speaks_redis
 from ragis.store.keys import ShardKeys
 
-__all__ = ["K1", "B", "LexicalHit", "LexicalIndex", "idf"]
+__all__ = ["DEFAULT_DEPTH", "K1", "B", "LexicalHit", "LexicalIndex", "idf"]
 
 #: BM25's term-frequency saturation and length normalisation (the values of Lucene and most
 #: BM25 implementations).
@@ -58,6 +69,9 @@ K1 = 1.2
 B = 0.75
 
 _MAX_K = 1000
+#: How many postings of a frequent term a search reads: its best by weight (see above). Larger:
+#: closer to exact BM25 on queries of frequent words, slower (about linear).
+DEFAULT_DEPTH = 250
 _MAX_QUERY_TERMS = 64
 # A term is a key suffix and a space-separated word of lex:c: no whitespace, bounded size.
 _MAX_TERM_BYTES = 256
@@ -112,30 +126,55 @@ return existed
 """
 )
 
-# KEYS: stats, scratch, term keys...; ARGV: k, then '' (idf from this shard's stats) or one idf
-# per term key. Returns chunk id, score, chunk id, score, ... best first.
+# KEYS: stats, scratch, term keys...; ARGV: k, depth, then '' (idf from this shard's stats) or
+# one idf per term key. Returns chunk id, score, chunk id, score, ... best first.
 _SEARCH = """
 redis.set_repl(redis.REPL_NONE)
 local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
 if n <= 0 then return {} end
-local keys, weights = {}, {}
+local k, depth = tonumber(ARGV[1]), tonumber(ARGV[2])
+local keys, weights, deepest = {}, {}, 0
 for i = 3, #KEYS do
   local df = redis.call('ZCARD', KEYS[i])
   if df > 0 then
-    local idf = tonumber(ARGV[i - 1])
-    if ARGV[2] == '' then idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) end
+    local idf = tonumber(ARGV[i])
+    if ARGV[3] == '' then idf = math.log(1 + (n - df + 0.5) / (df + 0.5)) end
     keys[#keys + 1] = KEYS[i]
     weights[#weights + 1] = idf
+    if df > deepest then deepest = df end
   end
 end
 if #keys == 0 then return {} end
-local args = {KEYS[2], #keys}
-for _, key in ipairs(keys) do args[#args + 1] = key end
+if deepest <= depth then
+  local args = {KEYS[2], #keys}
+  for _, key in ipairs(keys) do args[#args + 1] = key end
+  args[#args + 1] = 'WEIGHTS'
+  for _, w in ipairs(weights) do args[#args + 1] = w end
+  redis.call('ZUNIONSTORE', unpack(args))
+  local top = redis.call('ZRANGE', KEYS[2], 0, k - 1, 'REV', 'WITHSCORES')
+  redis.call('DEL', KEYS[2])
+  return top
+end
+-- Frequent terms: the candidates are each term's `depth` best postings (a rare term's all),
+-- then every candidate gets its exact score: a rare term's postings are all there already; a
+-- frequent term's are intersected with the candidates (Redis walks the smaller set). All in C,
+-- on sets of at most terms x depth entries.
+local cand, parts, frequent = KEYS[2] .. ':c', {}, {}
+for j, key in ipairs(keys) do
+  parts[j] = KEYS[2] .. ':' .. j
+  frequent[j] = redis.call('ZRANGESTORE', parts[j], key, 0, depth - 1, 'REV') >= depth
+end
+redis.call('ZUNIONSTORE', cand, #parts, unpack(parts))
+for j, key in ipairs(keys) do
+  if frequent[j] then redis.call('ZINTERSTORE', parts[j], 2, cand, key, 'WEIGHTS', 0, 1) end
+end
+local args = {KEYS[2], #parts}
+for _, part in ipairs(parts) do args[#args + 1] = part end
 args[#args + 1] = 'WEIGHTS'
 for _, w in ipairs(weights) do args[#args + 1] = w end
 redis.call('ZUNIONSTORE', unpack(args))
-local top = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'REV', 'WITHSCORES')
-redis.call('DEL', KEYS[2])
+local top = redis.call('ZRANGE', KEYS[2], 0, k - 1, 'REV', 'WITHSCORES')
+redis.call('DEL', KEYS[2], cand, unpack(parts))
 return top
 """
 
@@ -154,9 +193,12 @@ def idf(n: int, df: int) -> float:
 class LexicalIndex:
     """Add, remove and search the keyword index of a collection's shards."""
 
-    def __init__(self, redis: RedisClient, *, batch_size: int = 256) -> None:
+    def __init__(
+        self, redis: RedisClient, *, batch_size: int = 256, depth: int = DEFAULT_DEPTH
+    ) -> None:
         self._redis = redis
         self._batch = batch_size
+        self._depth = depth
 
     # -- writes, queued on the caller's pipeline (the same MULTI as the vectors) ---------------
 
@@ -253,6 +295,7 @@ class LexicalIndex:
         keys = [shard.lex_stats, shard.lex_scratch, *(shard.lex_term(t) for t in terms)]
         args: list[str | int | float] = [
             k,
+            self._depth,
             *(weights if weights is not None else [""] * len(terms)),
         ]
         reply = await self._redis.execute_command("EVAL", _SEARCH, len(keys), *keys, *args)
