@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 
 from ragis.db import connect
 from ragis.db.client import RedisClient
@@ -281,3 +282,31 @@ async def test_frequent_terms_are_scored_exactly_on_their_best_postings(
         assert [h.score for h in found] == sorted((h.score for h in found), reverse=True)
     # The search's scratch keys are gone when it returns.
     assert not any(":lex:tmp" in k for k in await lex_keys(redis, prefix))
+
+
+async def test_a_stopped_node_makes_a_cluster_search_partial(
+    cluster_client: RedisClient, redis_cluster: LocalCluster, prefix: str, tok: Tokenizer
+) -> None:
+    index = LexicalIndex(cluster_client, shard_timeout=1.0)
+    ck = Keys(prefix).collection("docs")
+    shards = ck.shards(3)
+    chunks = [(f"doc{i}:0", terms) for i, (_, terms) in enumerate(error_codes(tok))]
+    for cid, terms in chunks:
+        await index.add(ck.shard_for(cid.split(":")[0], 3), [(cid, terms)])
+    full = await index.search_all(shards, ["pump"], k=30)
+    assert not full.partial
+    assert len(full.hits) == 30
+    victim_shard = ck.shard_for("doc11", 3)
+    slot = key_slot(victim_shard.lex_stats.encode())
+    victim = redis_cluster.node_for_slot(slot)
+    victim.stop()
+    try:
+        partial = await index.search_all(shards, tok.query_terms("error E44-4471"), k=30)
+        assert partial.partial
+        assert 0 < len(partial.hits) < 30
+        assert "doc11:0" not in {h.chunk_id for h in partial.hits}
+    finally:
+        redis_cluster.restart(victim)
+    for cid, _ in chunks:
+        await index.remove(ck.shard_for(cid.split(":")[0], 3), [cid])
+    assert [k async for k in cluster_client.scan_iter(match=f"{prefix}:*")] == []

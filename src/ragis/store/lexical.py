@@ -36,7 +36,9 @@ A search is one Lua script per shard, one round trip. It reads N and each df, th
 The scratch keys are created and deleted inside one atomic script, so the script turns its
 replication off (`redis.set_repl(REPL_NONE)`): a search writes nothing to the AOF or replicas.
 With several shards, the stats of all shards are summed first (one parallel round trip) so the
-idf is the collection's, not a shard's, and each shard's script gets those weights.
+idf is the collection's, not a shard's, and each shard's script gets those weights. A shard
+that does not answer within `shard_timeout` (its node is down) makes the result `partial`, as in
+the vector leg (store/vectors.py), instead of failing the search.
 
 **Writes.** `queue_add` / `queue_remove` queue one script per chunk on the caller's pipeline,
 so the postings go in the same `MULTI` as the chunk's vector and text: a document is findable
@@ -50,18 +52,23 @@ declared keys, which Redis Cluster allows.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
 
 from ragis.db.client import RedisClient
-from ragis.errors import InvalidInput
+from ragis.errors import InvalidInput, RedisUnavailable
 from ragis.store.codec import text_of
-from ragis.store.failures import speaks_redis
+from ragis.store.failures import REDIS_FAILURES, speaks_redis
 from ragis.store.keys import ShardKeys
 
-__all__ = ["DEFAULT_DEPTH", "K1", "B", "LexicalHit", "LexicalIndex", "idf"]
+__all__ = ["DEFAULT_DEPTH", "K1", "B", "LexicalHit", "LexicalIndex", "LexicalSearch", "idf"]
+
+log = logging.getLogger("ragis.store")
+T = TypeVar("T")
 
 #: BM25's term-frequency saturation and length normalisation (the values of Lucene and most
 #: BM25 implementations).
@@ -179,9 +186,25 @@ return top
 """
 
 
+# KEYS: stats, term keys...; returns n, then each term's df.
+_STATS = """
+local out = {tonumber(redis.call('HGET', KEYS[1], 'n') or '0')}
+for i = 2, #KEYS do out[#out + 1] = redis.call('ZCARD', KEYS[i]) end
+return out
+"""
+
+
 class LexicalHit(NamedTuple):
     chunk_id: str
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalSearch:
+    """The hits of a search over every shard; `partial` when some shard could not answer."""
+
+    hits: list[LexicalHit]
+    partial: bool = False
 
 
 def idf(n: int, df: int) -> float:
@@ -194,11 +217,17 @@ class LexicalIndex:
     """Add, remove and search the keyword index of a collection's shards."""
 
     def __init__(
-        self, redis: RedisClient, *, batch_size: int = 256, depth: int = DEFAULT_DEPTH
+        self,
+        redis: RedisClient,
+        *,
+        batch_size: int = 256,
+        depth: int = DEFAULT_DEPTH,
+        shard_timeout: float = 2.0,
     ) -> None:
         self._redis = redis
         self._batch = batch_size
         self._depth = depth
+        self._shard_timeout = shard_timeout
 
     # -- writes, queued on the caller's pipeline (the same MULTI as the vectors) ---------------
 
@@ -255,39 +284,63 @@ class LexicalIndex:
     ) -> list[LexicalHit]:
         """The `k` chunks of the best BM25 score for `query_terms`, best first (ties by chunk
         id, descending, as `ZRANGE REV` orders them)."""
+        return (await self.search_all(shards, query_terms, k)).hits
+
+    async def search_all(
+        self, shards: Sequence[ShardKeys], query_terms: Sequence[str], k: int
+    ) -> LexicalSearch:
+        """As `search`, over every shard in parallel; a shard that does not answer (its node is
+        down) makes the result `partial`, as in the vector leg, unless none answers."""
         terms = list(dict.fromkeys(query_terms))[:_MAX_QUERY_TERMS]
         terms = [t for t in terms if _valid_term(t)]
         k = max(1, min(int(k), _MAX_K))
         if not terms or not shards:
-            return []
+            return LexicalSearch([])
         if len(shards) == 1:
-            return await self._search_shard(shards[0], terms, k, None)
-        weights = await self._global_idf(shards, terms)
-        replies = await asyncio.gather(
-            *(self._search_shard(shard, terms, k, weights) for shard in shards)
+            return LexicalSearch(await self._search_shard(shards[0], terms, k, None))
+        stats = await self._each(self._shard_stats(shard, terms) for shard in shards)
+        answered = [(shard, reply) for shard, reply in zip(shards, stats, strict=True) if reply]
+        if not answered:
+            raise RedisUnavailable("No shard of the collection's keyword index answers.")
+        n = sum(int(reply[0] or 0) for _, reply in answered)
+        dfs = [sum(int(reply[i + 1]) for _, reply in answered) for i in range(len(terms))]
+        weights = [idf(n, df) for df in dfs]
+        replies = await self._each(
+            self._search_shard(shard, terms, k, weights) for shard, _ in answered
         )
-        hits = [hit for reply in replies for hit in reply]
+        hits = [hit for reply in replies if reply is not None for hit in reply]
         hits.sort(key=lambda hit: (hit.score, hit.chunk_id), reverse=True)
-        return hits[:k]
+        partial = len(shards) - sum(reply is not None for reply in replies) > 0
+        return LexicalSearch(hits[:k], partial=partial)
 
     async def stats(self, shard: ShardKeys) -> tuple[int, int]:
         """(chunks indexed, their summed length) of one shard."""
         n, total = await self._redis.hmget(shard.lex_stats, ["n", "total"])
         return int(n or 0), int(total or 0)
 
-    async def _global_idf(self, shards: Sequence[ShardKeys], terms: list[str]) -> list[float]:
-        async def shard_stats(shard: ShardKeys) -> list[Any]:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hget(shard.lex_stats, "n")
-                for term in terms:
-                    pipe.zcard(shard.lex_term(term))
-                replies: list[Any] = await pipe.execute()
-                return replies
+    async def _each(self, calls: Iterable[Awaitable[T]]) -> list[T | None]:
+        """Run one call per shard in parallel; None for a shard that failed or timed out."""
+        replies = await asyncio.gather(
+            *(asyncio.wait_for(call, timeout=self._shard_timeout) for call in calls),
+            return_exceptions=True,
+        )
+        out: list[T | None] = []
+        for reply in replies:
+            if isinstance(reply, (*REDIS_FAILURES, RedisUnavailable, OSError, TimeoutError)):
+                log.warning("a shard of the keyword index did not answer: %s", reply)
+                out.append(None)
+            elif isinstance(reply, BaseException):
+                raise reply
+            else:
+                out.append(reply)
+        return out
 
-        per_shard = await asyncio.gather(*(shard_stats(shard) for shard in shards))
-        n = sum(int(reply[0] or 0) for reply in per_shard)
-        dfs = [sum(int(reply[i + 1]) for reply in per_shard) for i in range(len(terms))]
-        return [idf(n, df) for df in dfs]
+    async def _shard_stats(self, shard: ShardKeys, terms: list[str]) -> list[Any]:
+        # One command per shard, not a pipeline: a cluster pipeline that meets a down node
+        # fails the pipelines of the other shards running at the same moment.
+        keys = [shard.lex_stats, *(shard.lex_term(t) for t in terms)]
+        reply = await self._redis.execute_command("EVAL", _STATS, len(keys), *keys)
+        return list(reply)
 
     async def _search_shard(
         self, shard: ShardKeys, terms: list[str], k: int, weights: list[float] | None
