@@ -136,6 +136,12 @@ def test_no_term_holds_whitespace_or_exceeds_the_bound(tok: Tokenizer) -> None:
         assert len(term) <= 64
 
 
+def test_casefolding_cannot_grow_a_term_past_the_bound(tok: Tokenizer) -> None:
+    assert tok.index_terms("ΐ" * 64 + " pump") == {"pump": 1}
+    assert tok.index_terms("ß" * 40) == {}
+    assert all(len(t.encode()) <= 256 for t in tok.index_terms("ﬃ" * 30 + "ŉ" * 30))
+
+
 def test_deeply_nested_punctuation_is_linear(tok: Tokenizer) -> None:
     # Joiners between every character (no backtracking blow-up in the token pattern).
     text = "-".join("a" * 1 for _ in range(200_000)) + "!"

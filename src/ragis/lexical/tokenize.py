@@ -94,14 +94,14 @@ class Tokenizer:
             token = match.group()
             if len(token) > self._max_term:
                 continue
-            if _is_identifier(token):
-                yield from self._identifier(token)
-            else:
-                word = self._word(token)
-                if word:
-                    yield word
+            terms = self._identifier(token) if _is_identifier(token) else [self._word(token)]
+            for term in terms:
+                # Again after casefolding, which can triple a token ("ΐ" is three code points):
+                # a term is a key suffix, at most 4 x max_term_chars bytes.
+                if term and len(term) <= self._max_term:
+                    yield term
 
-    def _identifier(self, token: str) -> Iterator[str]:
+    def _identifier(self, token: str) -> Iterator[str | None]:
         whole = token.casefold()
         yield whole
         for piece in _JOINERS.split(token):
