@@ -119,6 +119,12 @@ def test_control_and_invisible_characters_cannot_split_or_forge_a_token(tok: Tok
         assert tok.query_terms(forged)[0] == "e44-4471", repr(forged)
 
 
+def test_line_breaks_and_tabs_separate_words(tok: Tokenizer) -> None:
+    assert tok.query_terms("pump\nvalve\tcheck\r\nE44-4471\x85coolant") == [
+        "pump", "valv", "check", "e44-4471", "e44", "4471", "coolant",
+    ]  # fmt: skip
+
+
 def test_lone_surrogates_rtl_and_emoji_are_harmless(tok: Tokenizer) -> None:
     text = "pump \ud800 valve \udfff שלום 🔥🔥 مرحبا E44-4471 \U0010ffff"
     terms = tok.query_terms(text)

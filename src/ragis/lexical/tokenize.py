@@ -43,9 +43,10 @@ _TOKEN = re.compile(r"§?\w+(?:[-./]\w+)*")
 _JOINERS = re.compile(r"[-./_§]+")
 # camelCase and HTTPServer boundaries inside one part.
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
-# Removed before normalising: C0/C1 controls, lone surrogates, and invisible format characters
-# (soft hyphen, zero-width marks, bidi marks and overrides, BOM) that could hide inside a
-# token to make it look like another.
+# Line breaks and tabs separate words; the other controls, lone surrogates and invisible format
+# characters (soft hyphen, zero-width marks, bidi marks and overrides, BOM) are removed before
+# normalising, since they could hide inside a token to make it look like another.
+_SPACES = re.compile("[\t\n\v\f\r\x1c-\x1f\x85]")
 _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064"
     "\u2066-\u206f\ufeff]"
@@ -87,7 +88,8 @@ class Tokenizer:
         return list(seen)
 
     def _terms(self, text: str) -> Iterator[str]:
-        clean = unicodedata.normalize("NFKC", _UNSAFE.sub("", text[: self._max_chars]))
+        bounded = _SPACES.sub(" ", text[: self._max_chars])
+        clean = unicodedata.normalize("NFKC", _UNSAFE.sub("", bounded))
         for count, match in enumerate(_TOKEN.finditer(clean)):
             if count >= self._max_tokens:
                 return
