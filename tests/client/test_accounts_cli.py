@@ -4,63 +4,21 @@ in front of the real RAG service: API keys for ingest and ask, --workspace, `rag
 
 from __future__ import annotations
 
-import io
-import os
 import re
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ragis.cli import main
+from support.cli import Cli
 from support.gateway_fixtures import GatewayFactory
 from support.llm_servers import OpenAIServer, Reply
 
 ROOT = "root"
 ROOT_PASSWORD = "root password 1234"
 BOB_PASSWORD = "bob's password 5678"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@dataclass
-class Cli:
-    """Runs `ragis ...` in this process with RAGIS_GATEWAY_URL and, if given, RAGIS_API_KEY."""
-
-    gateway: str
-    monkeypatch: pytest.MonkeyPatch
-    capsys: pytest.CaptureFixture[str]
-
-    def __call__(self, *argv: str, key: str | None = None, stdin: str = "") -> Result:
-        self.monkeypatch.setenv("RAGIS_GATEWAY_URL", self.gateway)
-        if key is None:
-            self.monkeypatch.delenv("RAGIS_API_KEY", raising=False)
-        else:
-            self.monkeypatch.setenv("RAGIS_API_KEY", key)
-        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        self.capsys.readouterr()
-        try:
-            code = main(list(argv))
-        except SystemExit as exited:  # argparse's usage errors
-            code = int(exited.code or 0)
-        captured = self.capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("RAGIS_", "REDIS_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no .env of the source tree
 
 
 @pytest.fixture

@@ -6,19 +6,17 @@ shipped evaluation set."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ragis.cli import main
 from ragis.client.eval import MAX_QUESTIONS, load_questions
 from ragis.errors import InvalidInput
+from support.cli import Cli
 from support.gateway_fixtures import GatewayFactory
 from support.llm_servers import OpenAIServer, Reply, unused_port
 
@@ -29,38 +27,6 @@ DOCS = {
     "bread.txt": "Sourdough bread rises with a starter of wild yeast; bake it at 240 degrees.\n",
     "kayak.txt": "Inflate the kayak with the foot pump until the gauge shows 0.2 bar.\n",
 }
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@dataclass
-class Cli:
-    gateway: str
-    monkeypatch: pytest.MonkeyPatch
-    capsys: pytest.CaptureFixture[str]
-
-    def __call__(self, *argv: str) -> Result:
-        self.monkeypatch.setenv("RAGIS_GATEWAY_URL", self.gateway)
-        self.capsys.readouterr()
-        try:
-            code = main(list(argv))
-        except SystemExit as exited:  # argparse's usage errors
-            code = int(exited.code or 0)
-        captured = self.capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("RAGIS_", "REDIS_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no .env of the source tree
 
 
 @pytest.fixture
