@@ -192,9 +192,10 @@ class GatewaySettings(ServiceSettings):
             )
         return self
 
-    @field_validator("rag_urls", mode="before")
+    @field_validator("rag_urls", "allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
-    def _split_urls(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
+        """A comma-separated variable as its list; blanks and empty parts left out."""
         if isinstance(value, str):
             return [part for part in (p.strip() for p in value.split(",")) if part]
         return value
@@ -212,13 +213,6 @@ class GatewaySettings(ServiceSettings):
                 raise ValueError(f"RAGIS_RAG_URL: {url!r} must start with http:// or https://")
             urls.append(url.rstrip("/"))
         return urls
-
-    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
-    @classmethod
-    def _split_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part for part in (p.strip() for p in value.split(",")) if part]
-        return value
 
     @field_validator("allowed_hosts")
     @classmethod
