@@ -81,8 +81,14 @@ def sign_out(page: Page) -> None:
 
 
 def open_documents(page: Page) -> None:
-    if not page.get_by_test_id("upload-input").count():
-        page.get_by_test_id("toggle-documents").click()
+    # By the toggle's state, not by the panel's content: the panel is in the page (hidden) even
+    # when closed, and before the app has mounted nothing is, so a check of the content could
+    # close an open panel.
+    toggle = page.get_by_test_id("toggle-documents")
+    expect(toggle).to_have_attribute("aria-expanded", re.compile("true|false"))
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(page.locator("#documents-panel")).to_be_visible()
 
 
 def add_user(base_url: str, username: str, password: str) -> None:

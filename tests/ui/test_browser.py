@@ -3,6 +3,7 @@ delete; and content the UI did not write never runs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -20,8 +21,14 @@ PDF_PAGES = [
 
 
 def open_documents(page: Page) -> None:
-    if not page.get_by_test_id("upload-input").count():
-        page.get_by_test_id("toggle-documents").click()
+    # By the toggle's state, not by the panel's content: the panel is in the page (hidden) even
+    # when closed, and before the app has mounted nothing is, so a check of the content could
+    # close an open panel.
+    toggle = page.get_by_test_id("toggle-documents")
+    expect(toggle).to_have_attribute("aria-expanded", re.compile("true|false"))
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(page.locator("#documents-panel")).to_be_visible()
 
 
 def upload(page: Page, path: Path) -> None:
