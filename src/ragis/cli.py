@@ -129,7 +129,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from ragis.client.eval import evaluate
+    from ragis.client.eval import DEFAULT_MODE, evaluate, parse_modes
+
+    modes = [DEFAULT_MODE] if args.retrieval is None else parse_modes(args.retrieval)
 
     async def run() -> int:
         async with _client(args.workspace) as client:
@@ -138,6 +140,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                 Path(args.questions),
                 collection=args.collection,
                 top_k=args.top_k,
+                modes=modes,
+                calibrate_threshold=args.calibrate,
                 as_json=args.json,
             )
 
@@ -305,8 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Ask a running ragis, through its gateway, every question of a JSONL file (one "
             'object a line: "question", and "doc", "page", "keywords", "answerable", "kind") and '
             "print, per kind and overall: hit@1/3/5 by document and by page, MRR, passage "
-            "recall, answer-keyword accuracy and the share of unanswerable questions answered "
-            '"not found" (with an LLM), and latency p50/p95. Progress on stderr. ' + _AUTH_HELP
+            "recall, answer-keyword accuracy (with an LLM), the share of unanswerable questions "
+            "refused and of answerable ones wrongly refused, and latency p50/p95. Progress on "
+            "stderr. " + _AUTH_HELP
         ),
     )
     evaluate.add_argument("questions", metavar="QUESTIONS.jsonl", help="the question file")
@@ -314,6 +319,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("-k", "--top-k", type=int, default=None,
                           help="passages to retrieve (1-50; default: the service's)")  # fmt: skip
     evaluate.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
+    evaluate.add_argument(
+        "--retrieval",
+        metavar="MODES",
+        default=None,
+        help="comma list of hybrid, vector, lexical: one run each, side by side "
+        "(default: one run in the service's mode, shown as 'default')",
+    )
+    evaluate.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also print the grounded threshold (RAGIS_MIN_SCORE) that best separates "
+        "answerable from unanswerable questions, and the rule that chose it",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=_cmd_eval)
     _add_account_commands(commands)

@@ -5,17 +5,31 @@ shipped evaluation set."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ragis.client.eval import MAX_QUESTIONS, load_questions
-from ragis.errors import InvalidInput
+from ragis.client.api import GatewayClient
+from ragis.client.eval import (
+    MAX_QUESTIONS,
+    Cited,
+    Outcome,
+    Question,
+    Scores,
+    calibrate,
+    evaluate,
+    load_questions,
+    parse_modes,
+    summarize,
+)
+from ragis.client.eval.calibrate import format_calibration
+from ragis.errors import InvalidInput, RagisError
 from support.cli import Cli
 from support.gateway_fixtures import GatewayFactory
 from support.llm_servers import OpenAIServer, Reply, unused_port
@@ -108,7 +122,8 @@ def test_the_metrics_of_a_known_situation_in_json(
     assert every["page_hit@1"] is None  # no question names a page
     assert every["passage_recall"] == pytest.approx(2 / 3)
     assert every["answer_accuracy"] == pytest.approx(1 / 3)
-    assert every["said_not_found"] == 1.0
+    assert every["not_found"] == 1.0
+    assert every["refused"] == 0.0
 
     natural, exact, unanswerable = groups["natural"], groups["exact"], groups["unanswerable"]
     assert (natural["n"], natural["doc_hit@1"], natural["mrr"]) == (2, 0.5, 0.5)
@@ -116,10 +131,10 @@ def test_the_metrics_of_a_known_situation_in_json(
     assert (exact["doc_hit@1"], exact["passage_recall"], exact["answer_accuracy"]) == (1, 1, 0)
     assert unanswerable["n"] == 1
     assert unanswerable["doc_hit@1"] is None
-    assert unanswerable["said_not_found"] == 1.0
+    assert unanswerable["not_found"] == 1.0
     for metrics in groups.values():
         assert 0 < metrics["ms_to_citations_p50"] <= metrics["ms_total_p95"]
-    assert any("no refusal signal" in note for note in report["notes"])
+    assert any("NOT_FOUND_PHRASES" in note for note in report["notes"])
     assert "4/4 questions" in result.err  # progress goes to stderr, not into the JSON
 
 
@@ -134,7 +149,7 @@ def test_the_table_has_a_row_per_kind_and_the_notes(
     assert lines[0].split()[:6] == ["kind", "mode", "n", "errors", "doc@1", "doc@3"]
     assert lines[1].split()[:7] == ["all", "default", "1", "0", "100%", "100%", "100%"]
     assert lines[2].split()[:3] == ["natural", "default", "1"]
-    assert any("no refusal signal" in line for line in lines)
+    assert any(line.startswith("not-found: ") for line in lines)
 
 
 def test_an_error_event_is_reported_then_exits_1_with_one_sentence(
@@ -289,3 +304,224 @@ def test_the_shipped_debian_reference_set_is_valid_and_has_the_required_kinds() 
 
 def test_the_cli_lists_eval() -> None:
     assert "eval" in sys.modules["ragis.cli"].build_parser().format_help()
+
+
+# --- --retrieval: modes side by side; a bad list is refused before anything is sent ----------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("hybrid,vector,lexical", ["hybrid", "vector", "lexical"]),
+        ("lexical,hybrid", ["lexical", "hybrid"]),  # the order given is the report's
+        (" Vector , LEXICAL ", ["vector", "lexical"]),
+    ],
+)
+def test_retrieval_modes_are_read_in_order(value: str, expected: list[str]) -> None:
+    assert parse_modes(value) == expected
+
+
+HOSTILE_MODES = {
+    "unknown mode": ("bm25", "'bm25' is not a retrieval mode; use hybrid, vector, lexical"),
+    "unknown among known": ("hybrid,semantic", "'semantic' is not a retrieval mode"),
+    "the default by name": ("default", "'default' is not a retrieval mode"),
+    "empty list": ("", "--retrieval needs at least one mode"),
+    "only commas": (",,", "--retrieval needs at least one mode"),
+    "trailing comma": ("hybrid,", "an empty mode is not a retrieval mode"),
+    "duplicate": ("vector,lexical,vector", "--retrieval names vector twice"),
+    "duplicate by case": ("hybrid,HYBRID", "--retrieval names hybrid twice"),
+    "other separator": ("hybrid;vector", "'hybrid;vector' is not a retrieval mode"),
+    "huge": ("x" * 100_000, "is not a retrieval mode"),
+    "control characters": ("hy\x1b[2Jbrid", "is not a retrieval mode"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_MODES))
+def test_a_bad_retrieval_list_is_one_sentence_and_exit_1_before_any_request(
+    name: str, offline_cli: Cli, tmp_path: Path
+) -> None:
+    value, expected = HOSTILE_MODES[name]
+    path = write_jsonl(tmp_path / "q.jsonl", KNOWN[0])
+    result = offline_cli("eval", str(path), "--retrieval", value)
+    assert result.code == 1
+    assert result.out == ""
+    message = result.err.strip()
+    assert message.startswith("ragis: --retrieval"), message[:300]
+    assert "\n" not in message
+    assert "\x1b" not in message
+    assert expected in message, message
+    assert len(message) < 300  # never the whole hostile value
+    with pytest.raises(InvalidInput):
+        parse_modes(value)
+
+
+def test_evaluate_itself_refuses_modes_the_cli_would_not_pass(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "q.jsonl", KNOWN[0])
+
+    async def run(modes: list[str]) -> None:
+        async with GatewayClient(f"http://127.0.0.1:{unused_port()}") as client:
+            await evaluate(client, path, modes=modes)
+
+    for modes in ([], ["vector", "vector"], ["bm25"]):
+        with pytest.raises(InvalidInput, match="Retrieval modes must be distinct ones"):
+            asyncio.run(run(modes))
+
+
+# --- --calibrate needs both sides of the gate ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "missing"),
+    [
+        ([KNOWN[0], KNOWN[1]], "no unanswerable ones"),
+        ([KNOWN[3], {"question": "Who painted the Mona Lisa?", "kind": "unanswerable"}],
+         "no answerable ones"),
+    ],
+)  # fmt: skip
+def test_calibrate_without_both_kinds_is_one_sentence_before_any_request(
+    lines: list[dict[str, object]], missing: str, offline_cli: Cli, tmp_path: Path
+) -> None:
+    result = offline_cli("eval", str(write_jsonl(tmp_path / "q.jsonl", *lines)), "--calibrate")
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err.startswith("ragis: --calibrate needs both answerable and unanswerable")
+    assert missing in result.err
+    assert result.err.count("\n") == 1
+
+
+# --- Refusals from the service's signal, both sides of the gate (pure) ----------------------------
+
+
+def _q(kind: str, *, keywords: tuple[str, ...] = ("ice",)) -> Question:
+    if kind == "unanswerable":
+        return Question(question="Capital of Australia?", kind="unanswerable")
+    return Question(question="Rings?", doc="saturn.txt", keywords=list(keywords), kind="natural")
+
+
+def _o(
+    kind: str,
+    *,
+    grounded: bool | None = None,
+    best: float | None = None,
+    answer: str = "",
+    provider: str = "none",
+    cited: tuple[str, ...] = (),
+    mode: str = "hybrid",
+    error: str | None = None,
+) -> Outcome:
+    return Outcome(
+        question=_q(kind),
+        mode=mode,
+        cited=tuple(Cited("saturn.txt", None, text) for text in cited),
+        answer=answer,
+        provider=provider,
+        grounded=grounded,
+        best_score=best,
+        error=error,
+    )
+
+
+def test_not_found_and_refused_come_from_grounded_even_without_an_llm() -> None:
+    outcomes = [
+        _o("unanswerable", grounded=False),
+        _o("unanswerable", grounded=False),
+        _o("unanswerable", grounded=True),
+        _o("natural", grounded=True, cited=("water ice",)),
+        _o("natural", grounded=True, cited=("rock", "water ice")),
+        _o("natural", grounded=True, cited=("rock",)),
+        _o("natural", grounded=False, cited=("rock",)),
+    ]
+    groups = summarize(outcomes)["hybrid"]
+    assert groups["unanswerable"]["not_found"] == pytest.approx(2 / 3)
+    assert groups["unanswerable"]["refused"] is None
+    assert groups["natural"]["refused"] == pytest.approx(1 / 4)
+    assert groups["natural"]["not_found"] is None
+    assert groups["natural"]["passage_hit@1"] == pytest.approx(1 / 4)
+    assert groups["natural"]["passage_recall"] == pytest.approx(2 / 4)
+    assert [Scores.of(o).refused_from for o in outcomes] == ["grounded"] * 7
+    assert [Scores.of(o).passage_rank for o in outcomes[3:]] == [1, 2, None, None]
+
+
+def test_grounded_outranks_the_phrases_which_are_only_a_fallback() -> None:
+    says_no = "That is not found in the documents."
+    signal = _o("unanswerable", grounded=True, answer=says_no, provider="openai")
+    fallback = _o("unanswerable", answer=says_no, provider="openai")
+    unmeasured = _o("unanswerable", answer=says_no)  # no signal, no LLM
+    assert (Scores.of(signal).refused, Scores.of(signal).refused_from) == (False, "grounded")
+    assert (Scores.of(fallback).refused, Scores.of(fallback).refused_from) == (True, "phrases")
+    assert (Scores.of(unmeasured).refused, Scores.of(unmeasured).refused_from) == (None, None)
+    failed = _o("unanswerable", grounded=False, error="boom")
+    assert Scores.of(failed).refused is None
+    assert summarize([failed])["hybrid"]["unanswerable"]["not_found"] is None
+
+
+# --- The calibration rule (pure) ------------------------------------------------------------------
+
+
+def _scored(
+    answerable: Sequence[float | None], unanswerable: Sequence[float | None]
+) -> list[Outcome]:
+    return [
+        *(_o("natural", best=s, grounded=True) for s in answerable),
+        *(_o("unanswerable", best=s, grounded=True) for s in unanswerable),
+    ]
+
+
+def test_calibration_keeps_every_answerable_one_when_2_percent_is_less_than_one() -> None:
+    # 10 answerable: 2% allows 0 refused, so the threshold sits just under the lowest (0.50),
+    # halfway to the highest unanswerable score below it.
+    (c,) = calibrate(_scored([0.5, 0.6, 0.62, 0.7, 0.71, 0.75, 0.8, 0.81, 0.85, 0.9],
+                             [0.1, 0.2, 0.3, 0.45, 0.55, 0.65]))  # fmt: skip
+    assert c.threshold == pytest.approx((0.45 + 0.5) / 2)
+    assert (c.answerable_kept, c.answerable_refused) == (10, 0)
+    assert (c.unanswerable_refused, c.unanswerable_kept) == (4, 2)
+    assert c.feasible
+    assert (c.answerable.n, c.answerable.p5, c.answerable.p50, c.answerable.p95) == (
+        10, 0.5, 0.71, 0.9,
+    )  # fmt: skip
+    assert (c.unanswerable.p50, c.unanswerable.no_passage) == (0.3, 0)
+
+
+def test_calibration_may_refuse_one_answerable_of_50_when_that_refuses_more_unanswerable() -> None:
+    answerable = [0.40] + [0.60 + i / 1000 for i in range(49)]
+    unanswerable = [0.1, 0.45, 0.5, 0.55]
+    (c,) = calibrate(_scored(answerable, unanswerable))
+    assert c.threshold == pytest.approx((0.55 + 0.60) / 2)
+    assert (c.answerable_refused, c.unanswerable_refused) == (1, 4)
+
+
+def test_calibration_never_trades_an_answerable_one_for_nothing() -> None:
+    # Refusing the 0.40 one (allowed: 1 of 50) would refuse no more unanswerable ones.
+    answerable = [0.40] + [0.60 + i / 1000 for i in range(49)]
+    (c,) = calibrate(_scored(answerable, [0.1, 0.2]))
+    assert c.answerable_refused == 0
+    assert c.threshold == pytest.approx((0.2 + 0.4) / 2)
+
+
+def test_calibration_counts_questions_without_any_passage_as_refused() -> None:
+    (c,) = calibrate(_scored([None, 0.5, 0.6], [None, 0.2]))
+    assert not c.feasible  # one answerable of 3 had no passage: more than 2% already
+    assert c.threshold == pytest.approx(0.2)  # refuses none by score
+    assert (c.answerable_refused, c.unanswerable_refused) == (1, 1)
+    assert (c.answerable.no_passage, c.unanswerable.no_passage) == (1, 1)
+
+
+def test_calibration_is_per_mode_in_run_order() -> None:
+    outcomes = [
+        *(_o("natural", best=0.7, mode="vector"), _o("unanswerable", best=0.3, mode="vector")),
+        *(_o("natural", best=0.6, mode="lexical"), _o("unanswerable", best=0.5, mode="lexical")),
+    ]
+    vector, lexical = calibrate(outcomes)
+    assert (vector.mode, lexical.mode) == ("vector", "lexical")
+    assert vector.threshold == pytest.approx(0.5)
+    assert lexical.threshold == pytest.approx(0.55)
+    text = "\n".join(format_calibration([vector, lexical]))
+    assert "RAGIS_MIN_SCORE=0.5000" in text
+    assert "RAGIS_MIN_SCORE=0.5500" in text
+    assert "refusing at most 2% of the answerable questions" in text
+    assert "answerable kept 1/1, unanswerable refused 1/1" in text
+
+
+def test_calibration_without_scores_from_the_service_says_so() -> None:
+    with pytest.raises(RagisError, match="sent no best_score"):
+        calibrate([_o("natural"), _o("unanswerable")])

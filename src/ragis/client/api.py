@@ -192,8 +192,10 @@ class GatewayClient:
         collection: str | None = None,
         session_id: str | None = None,
         top_k: int | None = None,
+        retrieval: str | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """The chat events as (type, data), in order; JSON errors before the stream raise."""
+        """The chat events as (type, data), in order; JSON errors before the stream raise.
+        `retrieval` ("hybrid", "vector", "lexical") overrides the service's mode; None: not sent."""
         body: dict[str, Any] = {"message": message}
         if collection:
             body["collection"] = collection
@@ -201,6 +203,8 @@ class GatewayClient:
             body["session_id"] = session_id
         if top_k:
             body["top_k"] = top_k
+        if retrieval is not None:
+            body["retrieval"] = retrieval
         try:
             async with self._http.stream("POST", "/api/chat/stream", json=body) as response:
                 if response.status_code != 200:

@@ -1,10 +1,14 @@
 """What `ragis eval` computes: one question's scores, and their aggregates per group (pure).
 
-Per question: the rank of the first passage from the expected document (and page), whether the
-cited passages hold all its keywords (passage recall), whether the answer does (answer accuracy,
-only when an LLM answered), and whether the answer says it found nothing. Per group: hit@1/3/5 by
-document and by page, MRR, the shares of those, and latency p50/p95. A metric with no question
-to measure it is `None`, printed as "-", never 0.
+Per question: the rank of the first passage from the expected document (and page), the rank of
+the first passage that holds all its keywords, whether the cited passages together hold them
+(passage recall), whether the answer does (answer accuracy, only when an LLM answered), and
+whether ragis refused it: `meta.grounded` is false (the service's own signal, with or without an
+LLM); only when the service sends no `grounded`, an LLM answer that says one of NOT_FOUND_PHRASES.
+Per group: hit@1/3/5 by document and by page, passage@1, MRR, the shares of those, the refusals
+on both sides of the gate (unanswerable ones refused: "not found"; answerable ones refused:
+"refused"), and latency p50/p95. A metric with no question to measure it is `None`, printed as
+"-", never 0.
 """
 
 from __future__ import annotations
@@ -12,17 +16,26 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ragis.client.eval.questions import Question
 
-__all__ = ["HITS_AT", "NOT_FOUND_PHRASES", "Cited", "Outcome", "Scores", "summarize"]
+__all__ = [
+    "HITS_AT",
+    "NOT_FOUND_PHRASES",
+    "Cited",
+    "Outcome",
+    "RefusalSource",
+    "Scores",
+    "percentile",
+    "summarize",
+]
 
 HITS_AT = (1, 3, 5)
 
-#: ragis has no refusal signal yet (issue 15, part 3): an answer counts as "not found" when it
-#: says so in one of these words (case-insensitive). Reported as such, so nobody mistakes it for
-#: a measured refusal rate.
+#: The fallback for a service that sends no `grounded` in its meta (before issue 15, part 3): an
+#: LLM answer counts as a refusal when it says one of these (case-insensitive). The report says
+#: when it was used, so nobody mistakes it for the service's own signal.
 NOT_FOUND_PHRASES = (
     "not found",
     "no information",
@@ -69,19 +82,28 @@ class Outcome:
     ms_to_citations: float | None = None
     ms_total: float | None = None
     error: str | None = None
+    grounded: bool | None = None  # meta.grounded; None: the service sent none
+    best_score: float | None = None  # meta.best_score: best cosine similarity of the passages
+    retrieval: str | None = None  # meta.retrieval: the mode the service used
 
     @property
     def llm_answered(self) -> bool:
         return self.error is None and self.provider != "none"
 
 
+#: Where a refusal was read from: the service's `grounded`, or the phrases of an LLM's answer.
+RefusalSource = Literal["grounded", "phrases"]
+
+
 @dataclass(frozen=True)
 class Scores:
     doc_rank: int | None  # 1-based; None: expected document not cited (or none expected)
     page_rank: int | None
+    passage_rank: int | None  # first passage holding all keywords; None: none does (or no keywords)
     passage_recall: bool | None
     answer_correct: bool | None
-    said_not_found: bool | None
+    refused: bool | None  # None: not measurable (no `grounded`, no LLM answer)
+    refused_from: RefusalSource | None
 
     @classmethod
     def of(cls, outcome: Outcome) -> Scores:
@@ -94,21 +116,36 @@ class Scores:
                     page_rank = page_rank or rank
         passages = " ".join(c.text for c in outcome.cited)
         scored = q.is_answerable and bool(q.keywords)
+        passage_rank = None
+        if scored:
+            passage_rank = next(
+                (r for r, c in enumerate(outcome.cited, 1) if _contains_all(c.text, q.keywords)),
+                None,
+            )
+        refused, refused_from = _refusal(outcome)
         return cls(
             doc_rank=doc_rank,
             page_rank=page_rank,
+            passage_rank=passage_rank,
             passage_recall=_contains_all(passages, q.keywords) if scored else None,
             answer_correct=(
                 _contains_all(outcome.answer, q.keywords)
                 if scored and outcome.llm_answered
                 else None
             ),
-            said_not_found=(
-                _says_not_found(outcome.answer)
-                if not q.is_answerable and outcome.llm_answered
-                else None
-            ),
+            refused=refused,
+            refused_from=refused_from,
         )
+
+
+def _refusal(outcome: Outcome) -> tuple[bool | None, RefusalSource | None]:
+    if outcome.error is not None:
+        return None, None
+    if outcome.grounded is not None:
+        return not outcome.grounded, "grounded"
+    if outcome.llm_answered:
+        return _says_not_found(outcome.answer), "phrases"
+    return None, None
 
 
 def _same_file(cited: str, expected: str) -> bool:
@@ -156,10 +193,12 @@ class _Group:
     cache_hits: int = 0
     doc_hits: dict[int, _Share] = field(default_factory=lambda: {k: _Share() for k in HITS_AT})
     page_hits: dict[int, _Share] = field(default_factory=lambda: {k: _Share() for k in HITS_AT})
+    passage_first: _Share = field(default_factory=_Share)
     reciprocal: list[float] = field(default_factory=list)
     recall: _Share = field(default_factory=_Share)
     answer: _Share = field(default_factory=_Share)
-    not_found: _Share = field(default_factory=_Share)
+    not_found: _Share = field(default_factory=_Share)  # unanswerable ones refused (right)
+    refused: _Share = field(default_factory=_Share)  # answerable ones refused (wrong)
     to_citations: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
 
@@ -177,9 +216,11 @@ class _Group:
             if q.page is not None:
                 for k in HITS_AT:
                     self.page_hits[k].add(s.page_rank is not None and s.page_rank <= k)
+        if s.passage_recall is not None:
+            self.passage_first.add(s.passage_rank == 1)
         self.recall.add(s.passage_recall)
         self.answer.add(s.answer_correct)
-        self.not_found.add(s.said_not_found)
+        (self.refused if q.is_answerable else self.not_found).add(s.refused)
         if outcome.ms_to_citations is not None:
             self.to_citations.append(outcome.ms_to_citations)
         if outcome.ms_total is not None:
@@ -195,10 +236,12 @@ class _Group:
             metrics[f"doc_hit@{k}"] = self.doc_hits[k].value
         for k in HITS_AT:
             metrics[f"page_hit@{k}"] = self.page_hits[k].value
+        metrics["passage_hit@1"] = self.passage_first.value
         metrics["mrr"] = sum(self.reciprocal) / len(self.reciprocal) if self.reciprocal else None
         metrics["passage_recall"] = self.recall.value
         metrics["answer_accuracy"] = self.answer.value
-        metrics["said_not_found"] = self.not_found.value
+        metrics["not_found"] = self.not_found.value
+        metrics["refused"] = self.refused.value
         metrics["ms_to_citations_p50"] = percentile(self.to_citations, 50)
         metrics["ms_to_citations_p95"] = percentile(self.to_citations, 95)
         metrics["ms_total_p50"] = percentile(self.total, 50)
