@@ -2,8 +2,10 @@
 is in the text of its expected document (case-insensitive), every expected document exists.
 
     python bench/eval/check.py bench/eval/debian-reference.jsonl FOLDER
+    python bench/eval/check.py bench/eval/errorcodes.jsonl FOLDER
 
-FOLDER is where fetch.sh extracted the HTML. Exits 1 and lists what does not hold.
+FOLDER is where fetch.sh extracted the HTML, or where errorcodes.py wrote its Markdown and text
+documents. Exits 1 and lists what does not hold.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from pathlib import Path
 
 
 def text_of(path: Path) -> str:
+    if path.suffix != ".html":
+        return " ".join(path.read_text(errors="replace").split()).casefold()
     # Tags out, entities decoded: close to what ragis indexes from the HTML.
     raw = re.sub(r"(?s)<(script|style)[^>]*>.*?</\1>", " ", path.read_text(errors="replace"))
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split()).casefold()
 
 
 def main(questions: Path, folder: Path) -> int:
-    texts = {p.name: text_of(p) for p in folder.rglob("*.html")}
+    texts = {p.name: text_of(p) for p in folder.rglob("*") if p.suffix in (".html", ".md", ".txt")}
     problems = []
     for number, line in enumerate(questions.read_text().splitlines(), start=1):
         q = json.loads(line)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -525,3 +527,85 @@ def test_calibration_is_per_mode_in_run_order() -> None:
 def test_calibration_without_scores_from_the_service_says_so() -> None:
     with pytest.raises(RagisError, match="sent no best_score"):
         calibrate([_o("natural"), _o("unanswerable")])
+
+
+# --- The error-code manual: near-identical entries, exact-term questions -------------------------
+
+ERRORCODES = SHIPPED.parent / "errorcodes.py"
+
+
+def _generate(out: Path, questions: Path | None = None) -> subprocess.CompletedProcess[str]:
+    extra = ["--questions", str(questions)] if questions is not None else []
+    return subprocess.run(
+        [sys.executable, str(ERRORCODES), str(out), *extra],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+
+
+def test_the_error_code_manual_is_the_same_on_every_run_and_matches_the_shipped_questions(
+    tmp_path: Path,
+) -> None:
+    first = _generate(tmp_path / "a", tmp_path / "a.jsonl")
+    _generate(tmp_path / "b", tmp_path / "b.jsonl")
+    assert "12 documents, 480 entries" in first.stdout
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert len(names) == 12
+    assert {Path(n).suffix for n in names} == {".md", ".txt"}
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    shipped = ERRORCODES.with_suffix(".jsonl").read_bytes()
+    assert (tmp_path / "a.jsonl").read_bytes() == shipped  # regenerate it with the script
+
+
+def test_the_error_code_questions_ask_for_one_entry_each(tmp_path: Path) -> None:
+    _generate(tmp_path / "docs")
+    texts = {p.name: p.read_text() for p in (tmp_path / "docs").iterdir()}
+    corpus = "\n".join(texts.values())
+    entries = [line for line in corpus.splitlines() if line.startswith("Error E")]
+    questions = load_questions(ERRORCODES.with_suffix(".jsonl"))
+    assert Counter(q.group for q in questions) == {"exact": 30, "natural": 10, "unanswerable": 10}
+    for q in questions:
+        if q.group == "exact":
+            code, keyword = q.keywords
+            (entry,) = [e for e in entries if code in e]  # the code names one entry only
+            assert keyword in entry
+            assert entry in texts[str(q.doc)]
+            assert code in q.question
+        elif q.group == "natural":
+            assert all(k in texts[str(q.doc)] for k in q.keywords)
+            assert not re.search(r"E\d\d-\d{4}", q.question)
+        else:
+            for code in re.findall(r"E\d\d-\d{4}", q.question):
+                assert code not in corpus  # sounds right, exists nowhere
+                assert code[:-1] in corpus  # one digit off a real code
+    # Near-identical: in a document, 40 entries say one of at most 12 faults, in the same words
+    # but for the code, so the code is what tells two entries apart.
+    assert len(entries) == 480
+    for text in texts.values():
+        faults = {
+            e.split(". ")[0].split(": ", 1)[1] for e in text.splitlines() if e[:7] == "Error E"
+        }
+        assert len(faults) <= 12
+
+
+def test_check_py_accepts_the_manual_and_names_a_keyword_that_is_not_there(
+    tmp_path: Path,
+) -> None:
+    _generate(tmp_path / "docs")
+    check = SHIPPED.parent / "check.py"
+    questions = ERRORCODES.with_suffix(".jsonl")
+    ok = subprocess.run(
+        [sys.executable, str(check), str(questions), str(tmp_path / "docs")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (ok.returncode, ok.stdout.splitlines()[-1]) == (0, "12 documents; 0 problem(s)")
+    broken = write_jsonl(
+        tmp_path / "broken.jsonl",
+        {"question": "q", "doc": "boiler.txt", "keywords": ["E12-0000"], "kind": "exact"},
+    )
+    bad = subprocess.run(
+        [sys.executable, str(check), str(broken), str(tmp_path / "docs")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert "line 1: 'E12-0000' is not in boiler.txt" in bad.stdout
