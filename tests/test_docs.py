@@ -15,7 +15,7 @@ from support.vectors import unit
 LAYOUT = Path(__file__).resolve().parents[1] / "docs" / "redis-layout.md"
 PLACEHOLDERS = {"NAME": r"[A-Za-z0-9_.-]+", "DOC": r"[A-Za-z0-9_.-]+", "POS": r"\d+",
                 "ENTRY": r"[0-9a-f]+", "ID": r"[A-Za-z0-9_.-]+",
-                "WS": r"[A-Za-z0-9_.-]+"}  # fmt: skip
+                "WS": r"[A-Za-z0-9_.-]+", "TERM": r"\S+"}  # fmt: skip
 
 
 def documented_patterns(prefix: str) -> list[re.Pattern[str]]:

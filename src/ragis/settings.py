@@ -43,6 +43,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ragis.errors import ConfigError
+from ragis.lexical import tokenizer
 
 __all__ = [
     "LLMProviderName",
@@ -248,6 +249,19 @@ class Settings(ServiceSettings):
     vadd_batch: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=256, validation_alias=env("RAGIS_VADD_BATCH")
     )
+    lexical_language: Annotated[str, Field(pattern=r"^[a-z_]{2,20}$")] = Field(
+        default="english",
+        validation_alias=env("RAGIS_LEXICAL_LANGUAGE"),
+        description="Stemmer and stopwords of the keyword index of new collections (a Snowball "
+        "language: english, german, french, ...).",
+    )
+
+    @field_validator("lexical_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        # Checked at start, not at the first upload: a typo is a sentence before anything runs.
+        tokenizer(value)
+        return value
 
     # --- Sessions and cache ------------------------------------------------------------------
     session_ttl: Annotated[int, Field(ge=60)] = Field(

@@ -466,14 +466,13 @@ async def redis_user(
 async def test_an_answer_whose_session_cannot_be_stored_is_still_delivered(
     start_rag: RagFactory, redis: Redis, redis_server: EmbeddedRedis, llm: OpenAIServer, prefix: str
 ) -> None:
-    # A Redis user that may not run scripts: the session's append (a script) is refused, the
-    # rest of the turn is not. The answer is delivered; only its place in the history is lost.
-    rules = ("+@all", "-@scripting")
-    async with redis_user(redis, redis_server, f"noscripts-{prefix}", *rules) as url:
+    # A Redis user that may not RPUSH: the session's append (a script that pushes) is refused,
+    # the rest of the turn is not. The answer is delivered; only its place in the history is
+    # lost.
+    async with redis_user(redis, redis_server, f"nopush-{prefix}", "+@all", "-rpush") as url:
         with start_rag(redis_url=url, cache_enabled=False) as rag_url:
             async with rag_client(rag_url, timeout=30) as rag:
-                created = await rag.post("/collections", json={"name": "default"})
-                assert created.status_code == 200, created.text
+                await index_all(rag)
                 llm.script(Reply(tokens=["Still ", "answered."]))
                 events = await ask(rag, "Is anything stored?")
                 assert [e.type for e in events] == ["meta", "citations", "token", "token", "done"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import AsyncIterator, Mapping
 
 import pytest
@@ -31,9 +32,27 @@ def shard(prefix: str) -> ShardKeys:
     return Keys(prefix).collection("docs").shard(0, 1)
 
 
+class Indexed(LexicalIndex):
+    """The index as the registry uses it: a chunk's text is stored before its postings (a
+    posting is written only for a chunk that exists)."""
+
+    async def add(self, shard: ShardKeys, chunks: Chunks) -> None:
+        await store_texts(self._redis, shard, [cid for cid, _ in chunks])
+        await super().add(shard, chunks)
+
+
+async def store_texts(redis: RedisClient, shard: ShardKeys, ids: list[str]) -> None:
+    for cid in ids:
+        if LexicalIndex_ID.fullmatch(cid):
+            await redis.hset(shard.chunk(cid), "text", "stored")
+
+
+LexicalIndex_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}:\d{1,9}")
+
+
 @pytest.fixture
 def index(redis: Redis) -> LexicalIndex:
-    return LexicalIndex(redis)
+    return Indexed(redis)
 
 
 def error_codes(tok: Tokenizer) -> Chunks:
@@ -131,6 +150,7 @@ async def test_a_replaced_chunk_leaves_no_stale_hit(
 async def test_written_in_the_same_multi_as_the_vectors(
     index: LexicalIndex, shard: ShardKeys, redis: Redis
 ) -> None:
+    await store_texts(redis, shard, ["d:0"])
     async with redis.pipeline(transaction=True) as pipe:
         pipe.execute_command("VADD", shard.vectors, "VALUES", 2, 0.6, 0.8, "d:0")
         index.queue_add(pipe, shard, [("d:0", {"pump": 1})])
@@ -141,6 +161,17 @@ async def test_written_in_the_same_multi_as_the_vectors(
         index.queue_remove(pipe, shard, ["d:0"])
         assert await pipe.execute() == [1, 1]
     assert await index.search([shard], ["pump"], k=1) == []
+
+
+async def test_a_chunk_whose_text_is_gone_is_not_indexed(
+    shard: ShardKeys, redis: Redis, prefix: str
+) -> None:
+    # A writer (the backfill) that read a chunk just before its document was deleted must not
+    # leave postings the delete already missed.
+    index = LexicalIndex(redis)
+    await index.add(shard, [("d:0", {"pump": 1})])
+    assert await index.search([shard], ["pump"], k=1) == []
+    assert await lex_keys(redis, prefix) == []
 
 
 async def test_a_bad_chunk_queues_nothing(
@@ -238,7 +269,7 @@ async def cluster_client(redis_cluster: LocalCluster) -> AsyncIterator[RedisClie
 async def test_add_search_remove_on_a_cluster(
     cluster_client: RedisClient, prefix: str, tok: Tokenizer
 ) -> None:
-    index = LexicalIndex(cluster_client)
+    index = Indexed(cluster_client)
     ck = Keys(prefix).collection("docs")
     shards = ck.shards(3)
     chunks = [(f"doc{i}:0", terms) for i, (_, terms) in enumerate(error_codes(tok))]
@@ -247,6 +278,7 @@ async def test_add_search_remove_on_a_cluster(
         by_shard.setdefault(ck.shard_for(cid.split(":")[0], 3).index, []).append((cid, terms))
     assert len(by_shard) > 1
     for i, part in by_shard.items():
+        await store_texts(cluster_client, shards[i], [cid for cid, _ in part])
         async with cluster_client.pipeline(transaction=True) as pipe:
             index.queue_add(pipe, shards[i], part)
             await pipe.execute()
@@ -255,7 +287,7 @@ async def test_add_search_remove_on_a_cluster(
     for i, part in by_shard.items():
         assert await index.remove(shards[i], [cid for cid, _ in part]) == len(part)
     assert await index.search(shards, ["pump"], k=3) == []
-    left = [k async for k in cluster_client.scan_iter(match=f"{prefix}:*")]
+    left = [k async for k in cluster_client.scan_iter(match=f"{prefix}:*:lex:*")]
     assert left == []
 
 
@@ -265,7 +297,7 @@ async def test_frequent_terms_are_scored_exactly_on_their_best_postings(
     # Every chunk has "pump" and "valv" (more than `depth` postings each); three have "zebra".
     chunks: Chunks = [(f"d:{i}", {"pump": 1 + i % 5, "valv": 1 + i % 3}) for i in range(60)]
     chunks += [(f"z:{i}", {"zebra": 1, "pump": 1 + i, "valv": 1}) for i in range(3)]
-    shallow, deep = LexicalIndex(redis, depth=5), LexicalIndex(redis, depth=10_000)
+    shallow, deep = Indexed(redis, depth=5), Indexed(redis, depth=10_000)
     await deep.add(shard, chunks)
     # A rare term's postings are all candidates: its chunks are found as an exact search does.
     exact = await deep.search([shard], ["zebra", "pump", "valv"], k=3)
@@ -287,7 +319,7 @@ async def test_frequent_terms_are_scored_exactly_on_their_best_postings(
 async def test_a_stopped_node_makes_a_cluster_search_partial(
     cluster_client: RedisClient, redis_cluster: LocalCluster, prefix: str, tok: Tokenizer
 ) -> None:
-    index = LexicalIndex(cluster_client, shard_timeout=1.0)
+    index = Indexed(cluster_client, shard_timeout=1.0)
     ck = Keys(prefix).collection("docs")
     shards = ck.shards(3)
     chunks = [(f"doc{i}:0", terms) for i, (_, terms) in enumerate(error_codes(tok))]
@@ -309,4 +341,4 @@ async def test_a_stopped_node_makes_a_cluster_search_partial(
         redis_cluster.restart(victim)
     for cid, _ in chunks:
         await index.remove(ck.shard_for(cid.split(":")[0], 3), [cid])
-    assert [k async for k in cluster_client.scan_iter(match=f"{prefix}:*")] == []
+    assert [k async for k in cluster_client.scan_iter(match=f"{prefix}:*:lex:*")] == []

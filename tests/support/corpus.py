@@ -21,6 +21,7 @@ async def add_document(
     tags: Sequence[str] = (),
     ready: bool = True,
     pages: Sequence[int | None] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> DocumentRecord:
     info = await store.collections.ensure(collection, model=MODEL, dim=DIM)
     record = await store.documents.begin(
@@ -36,7 +37,7 @@ async def add_document(
         ),
     )
     chunks = [
-        ChunkText(f"text {i} of {doc_id}", i, pages[i] if pages else None)
+        ChunkText(texts[i] if texts else f"text {i} of {doc_id}", i, pages[i] if pages else None)
         for i in range(len(vectors))
     ]
     await store.documents.write_chunks(info, record, chunks, vectors)

@@ -13,6 +13,9 @@ from pydantic import BaseModel, Field, RootModel
 
 from ragis.contract.fields import LongId, Name, OptionalJsonInt, Strict, Tag, Text
 
+RetrievalMode = Literal["hybrid", "vector", "lexical"]
+Leg = Literal["vector", "lexical"]
+
 __all__ = [
     "ChatEvent",
     "ChatFilter",
@@ -40,6 +43,11 @@ class ChatRequest(Strict):
     collection: Name | None = None
     top_k: OptionalJsonInt = Field(default=None, ge=1, le=50)
     filter: ChatFilter | None = None
+    retrieval: RetrievalMode | None = Field(
+        default=None,
+        description="How to find the passages: `hybrid` (meaning and words, fused), `vector` "
+        "(meaning) or `lexical` (words, BM25); leave out for the service's RAGIS_RETRIEVAL.",
+    )
 
 
 class CitationPublic(BaseModel):
@@ -47,8 +55,11 @@ class CitationPublic(BaseModel):
     doc_id: str
     filename: str
     page: int | None
-    score: float
+    score: float = Field(description="Similarity of passage and question, 0..1.")
     text: str
+    legs: list[Leg] = Field(
+        default_factory=list, description="Which legs of retrieval found the passage."
+    )
 
 
 # --- The answer stream's events ------------------------------------------------------------------
@@ -64,6 +75,19 @@ class MetaEvent(BaseModel):
     query: str = Field(description="The standalone query used for retrieval.")
     partial: bool = Field(
         description="A shard did not answer: the sources come from the others (not cached)."
+    )
+    retrieval: RetrievalMode = Field(
+        description="The mode that found the sources (`vector` while a collection's keyword "
+        "index is still being built)."
+    )
+    grounded: bool = Field(
+        description="False: no passage is close enough to the question, so the answer says the "
+        "documents do not hold it (the citations are the closest passages)."
+    )
+    best_score: float | None = Field(description="The best passage's similarity, 0..1.")
+    scope: Literal["passages", "document"] = Field(
+        description="`document`: the answer read one whole document (a summary of a document "
+        "picked with a one-document filter), not the top-k passages."
     )
 
 

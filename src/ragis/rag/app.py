@@ -24,6 +24,7 @@ from ragis.embedding import Embedder, load_embedder
 from ragis.errors import ConfigError
 from ragis.llm.select import describe_selection, select_provider
 from ragis.rag.auth import InternalToken, require_token
+from ragis.rag.backfill import start_backfill, stop_backfill
 from ragis.rag.chat import ChatService
 from ragis.rag.deps import Services
 from ragis.rag.indexing import IndexService
@@ -55,6 +56,7 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
         own_embedder = embedder is None
         llm = None
         recovery: asyncio.Task[None] | None = None
+        backfill: asyncio.Task[None] | None = None
         try:
             # Before anything reads data: refuse a newer format, move an older one.
             await migrate(redis, settings.key_prefix, url=settings.redis_url)
@@ -73,6 +75,8 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
             store = Store.create(redis, settings)
             # Before serving: remove what writers killed earlier left half-written.
             recovery = await start_recovery(store, every=settings.index_lease)
+            # Collections from before the keyword index get one, while the service serves.
+            backfill = start_backfill(store)
             app.state.services = Services(
                 settings=settings,
                 store=store,
@@ -88,6 +92,8 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
             if own_embedder:
                 await model.aclose()
         finally:
+            if backfill is not None:
+                await stop_backfill(backfill)
             if recovery is not None:
                 await stop_recovery(recovery)
             if llm is not None:

@@ -42,9 +42,11 @@ from ragis.errors import (
 )
 from ragis.llm.base import LLMProvider
 from ragis.rag.cache_scope import retrieval_signature
+from ragis.rag.grounding import Grounding, ground, ground_cited
 from ragis.rag.prompt import (
     PROMPT_VERSION,
     answer_messages,
+    not_found_answer,
     retrieval_only_answer,
     rewrite_messages,
 )
@@ -61,6 +63,7 @@ from ragis.store import (
     check_name,
 )
 from ragis.store.models import CollectionInfo
+from ragis.store.retrieval import MODES
 from ragis.timing import elapsed_ms
 
 __all__ = ["ChatEvent", "ChatService", "ChatTurn"]
@@ -87,6 +90,8 @@ class ChatTurn:
     user: str
     flt: SearchFilter = NO_FILTER
     new_session: bool = False
+    #: The retrieval mode asked for (store/retrieval.py `MODES`).
+    mode: str = "hybrid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,9 @@ class _Answer:
     partial: bool = False
     #: Where to cache the complete answer; None: not at all (a hit, a follow-up, a partial search).
     cache_in: _CacheScope | None = None
+    #: The mode that found the passages (a cached answer: the mode asked for).
+    mode: str = "hybrid"
+    grounding: Grounding | None = None
 
 
 class ChatService:
@@ -143,9 +151,13 @@ class ChatService:
         top_k: int | None = None,
         flt: SearchFilter = NO_FILTER,
         caller: Caller = _LOCAL,
+        retrieval: str | None = None,
     ) -> ChatTurn:
         """Check the request before any byte of the answer is sent (errors become 4xx)."""
         store = self._store.scoped(caller.workspace)
+        mode = retrieval or self._settings.retrieval
+        if mode not in MODES:
+            raise InvalidInput(f"Unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}.")
         text = message.strip()
         if not text:
             raise InvalidInput("The message is empty: type a question.")
@@ -171,6 +183,7 @@ class ChatService:
             user=caller.user,
             flt=flt,
             new_session=not session_id,
+            mode=mode,
         )
 
     async def events(self, turn: ChatTurn) -> AsyncIterator[ChatEvent]:
@@ -262,9 +275,12 @@ class ChatService:
         # finish unused.
         search = asyncio.ensure_future(
             _timed(
-                turn.store.retriever.retrieve(turn.collection, vector, k=turn.top_k, flt=turn.flt)
+                turn.store.retriever.retrieve(
+                    turn.collection, vector, k=turn.top_k, flt=turn.flt, mode=turn.mode,
+                    query=query,
+                )
             )
-        )
+        )  # fmt: skip
         timings["cache"] = 0.0
         if scope is not None:
             try:
@@ -281,16 +297,25 @@ class ChatService:
                 raise
             if hit is not None:
                 _abandon(search)
-                return _Answer(query, hit.citations, _once(hit.answer), cache_hit=True)
+                return _Answer(
+                    query, hit.citations, _once(hit.answer), cache_hit=True, mode=turn.mode,
+                    grounding=ground_cited(hit.citations),
+                )  # fmt: skip
         retrieval, timings["search"] = await search
         found = retrieval.chunks
+        grounding = ground(found, turn.collection, self._settings.min_score)
         return _Answer(
             query,
             tuple(_citation(n, r) for n, r in enumerate(found, start=1)),
-            self._generate(turn, found, history),
+            self._generate(turn, found, history)
+            if grounding.grounded
+            else _once(not_found_answer(found, llm=self._llm is not None)),
             partial=retrieval.partial,
-            # A search that missed a shard is not the corpus's answer: never cache it.
-            cache_in=None if retrieval.partial else scope,
+            # A search that missed a shard is not the corpus's answer, and a refusal is no
+            # answer to reuse: neither is cached.
+            cache_in=None if retrieval.partial or not grounding.grounded else scope,
+            mode=retrieval.mode,
+            grounding=grounding,
         )
 
     def _cache_scope(self, turn: ChatTurn, terms: str) -> _CacheScope:
@@ -298,7 +323,7 @@ class ChatService:
         return _CacheScope(
             version=turn.collection.version,
             model=f"{llm.name}:{llm.model}" if llm else "none",
-            retrieval=retrieval_signature(turn.flt, turn.top_k),
+            retrieval=retrieval_signature(turn.flt, turn.top_k, turn.mode),
             terms=terms,
         )
 
@@ -326,6 +351,14 @@ class ChatService:
             "cache_hit": answer.cache_hit,
             "query": answer.query,
             "partial": answer.partial,
+            "retrieval": answer.mode,
+            "grounded": answer.grounding.grounded if answer.grounding else True,
+            "best_score": (
+                round(answer.grounding.best_score, 4)
+                if answer.grounding and answer.grounding.best_score is not None
+                else None
+            ),
+            "scope": "passages",
         }
 
     async def _remember(
@@ -388,6 +421,7 @@ def _citation(n: int, found: RetrievedChunk) -> Citation:
         page=found.chunk.page,
         score=round(found.score, 4),
         text=found.chunk.text,
+        legs=found.legs,
     )
 
 

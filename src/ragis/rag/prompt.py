@@ -10,11 +10,13 @@ import re
 from collections.abc import Sequence
 
 from ragis.llm.base import ChatMessage
+from ragis.rag.grounding import NOT_FOUND
 from ragis.store import Message, RetrievedChunk
 
 __all__ = [
     "PROMPT_VERSION",
     "answer_messages",
+    "not_found_answer",
     "retrieval_only_answer",
     "rewrite_messages",
 ]
@@ -114,8 +116,21 @@ def rewrite_messages(question: str, history: Sequence[Message]) -> list[ChatMess
 def retrieval_only_answer(sources: Sequence[RetrievedChunk]) -> str:
     if not sources:
         return NO_LLM_NOTICE + "\n\nNo passage of your documents matches this question."
-    blocks = [NO_LLM_NOTICE]
+    return "\n\n".join([NO_LLM_NOTICE, *_quoted(sources)])
+
+
+def not_found_answer(sources: Sequence[RetrievedChunk], *, llm: bool) -> str:
+    """The answer when no passage is close enough (rag/grounding.py). With an LLM the closest
+    passages are in the citations; without one, the answer quotes them as the retrieval-only
+    answer does, after saying they do not answer."""
+    if llm or not sources:
+        return NOT_FOUND
+    return "\n\n".join([NOT_FOUND, *_quoted(sources)])
+
+
+def _quoted(sources: Sequence[RetrievedChunk]) -> list[str]:
+    blocks = []
     for n, source in enumerate(sources, start=1):
         where = source.filename + (f", page {source.chunk.page}" if source.chunk.page else "")
         blocks.append(f"**[{n}]** {where}\n\n> " + source.chunk.text.replace("\n", "\n> "))
-    return "\n\n".join(blocks)
+    return blocks

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from ragis.rag.grounding import MIN_SCORE
 from ragis.settings import Port, Settings, env
 
 __all__ = ["RagSettings", "load_rag_settings"]
@@ -73,6 +74,19 @@ class RagSettings(Settings):
     )
     max_answer_tokens: Annotated[int, Field(ge=16, le=32_000)] = Field(
         default=1024, validation_alias=env("RAGIS_MAX_ANSWER_TOKENS")
+    )
+    retrieval: Literal["hybrid", "vector", "lexical"] = Field(
+        default="hybrid",
+        validation_alias=env("RAGIS_RETRIEVAL"),
+        description="How passages are found: both legs fused (hybrid), by meaning (vector) or "
+        "by words (lexical); a request may ask for another.",
+    )
+    min_score: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=MIN_SCORE,
+        validation_alias=env("RAGIS_MIN_SCORE"),
+        description="Similarity (0..1) the best passage needs for ragis to answer from the "
+        "documents; below it, ragis says they do not hold the answer. 0 turns the gate off. "
+        "A collection may set its own.",
     )
 
     @property

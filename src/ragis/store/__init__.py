@@ -20,6 +20,7 @@ from ragis.contract.caller import DEFAULT_WORKSPACE
 from ragis.db.client import RedisClient
 from ragis.errors import RedisUnavailable
 from ragis.settings import Settings
+from ragis.store.backfill import Backfill
 from ragis.store.cache import SemanticCache
 from ragis.store.chunks import ChunkStore
 from ragis.store.collections import Collections
@@ -27,6 +28,7 @@ from ragis.store.documents import DocumentRegistry
 from ragis.store.failures import REDIS_FAILURES
 from ragis.store.keys import CollectionKeys, Keys, check_name, check_workspace
 from ragis.store.layout import chunk_id
+from ragis.store.lexical import LexicalIndex
 from ragis.store.models import (
     NO_FILTER,
     CachedAnswer,
@@ -53,6 +55,7 @@ from ragis.store.workspaces import Workspaces
 
 __all__ = [
     "NO_FILTER",
+    "Backfill",
     "CachedAnswer",
     "ChunkContent",
     "ChunkStore",
@@ -65,6 +68,7 @@ __all__ = [
     "DocumentRegistry",
     "DocumentStatus",
     "Keys",
+    "LexicalIndex",
     "Message",
     "Recovery",
     "Retrieval",
@@ -100,9 +104,11 @@ class Store:
     keys: Keys
     collections: Collections
     vectors: VectorIndex
+    lexical: LexicalIndex
     chunks: ChunkStore
     documents: DocumentRegistry
     recovery: Recovery
+    backfill: Backfill
     retriever: Retriever
     sessions: SessionStore
     cache: SemanticCache
@@ -160,19 +166,41 @@ class Store:
             quantization=settings.quantization.value,
             m=settings.hnsw_m,
             shards=settings.shards,
+            language=settings.lexical_language,
         )
         vectors = VectorIndex(redis, keys, batch_size=settings.vadd_batch, ef=settings.search_ef)
+        lexical = LexicalIndex(redis, batch_size=settings.vadd_batch)
         chunks = ChunkStore(redis, keys, batch_size=settings.vadd_batch)
-        documents = DocumentRegistry(redis, keys, chunks, vectors)
+        documents = DocumentRegistry(
+            redis, keys, chunks, vectors, lexical, language=settings.lexical_language
+        )
         store = cls(
             redis=redis,
             keys=keys,
             collections=collections,
             vectors=vectors,
+            lexical=lexical,
             chunks=chunks,
             documents=documents,
             recovery=Recovery(redis, keys, collections, documents),
-            retriever=Retriever(redis, keys, collections, vectors, chunks),
+            backfill=Backfill(
+                redis,
+                keys,
+                collections,
+                documents,
+                chunks,
+                lexical,
+                language=settings.lexical_language,
+            ),
+            retriever=Retriever(
+                redis,
+                keys,
+                collections,
+                vectors,
+                chunks,
+                lexical,
+                language=settings.lexical_language,
+            ),
             sessions=SessionStore(
                 redis, keys, ttl=settings.session_ttl, max_messages=settings.session_max_messages
             ),

@@ -21,17 +21,31 @@ from ragis.store.models import CollectionInfo
 
 __all__ = ["Collections", "remove_matching"]
 
+# KEYS: meta; ARGV: language. Only a collection being created gets its keyword index's language.
+_NEW_LEXICAL = """
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], 'lexical', ARGV[1]) end
+return 1
+"""
+
 
 @speaks_redis
 class Collections:
     def __init__(
-        self, redis: RedisClient, keys: Keys, *, quantization: str, m: int, shards: int = 1
+        self,
+        redis: RedisClient,
+        keys: Keys,
+        *,
+        quantization: str,
+        m: int,
+        shards: int = 1,
+        language: str = "english",
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._quantization = quantization
         self._m = m
         self._shards = shards
+        self._language = language
 
     async def ensure(
         self, name: str, *, model: str, dim: int, shards: int | None = None
@@ -43,6 +57,10 @@ class Collections:
         async with self._redis.pipeline(transaction=True) as pipe:
             # Quantization, M and the shard count are fixed when the vector sets are created, so
             # they are recorded once, with the model; later settings apply to new collections.
+            # A new collection's keyword index is written with its vectors from the first
+            # chunk on. One created before the keyword index existed has a meta without
+            # `lexical` (a HSETNX would claim it): store/backfill.py builds it, then sets it.
+            pipe.execute_command("EVAL", _NEW_LEXICAL, 1, ck.meta, self._language)
             pipe.hsetnx(ck.meta, "model", model)
             pipe.hsetnx(ck.meta, "dim", dim)
             pipe.hsetnx(ck.meta, "quant", self._quantization)
@@ -89,6 +107,8 @@ class Collections:
             documents=int(docs),
             vectors=vectors,
             shards=info.shards,
+            lexical=info.lexical,
+            min_score=info.min_score,
         )
 
     async def _count_vectors(self, info: CollectionInfo) -> int:
@@ -143,6 +163,8 @@ class Collections:
             version=int(m["version"]),
             created=float(m["created"]),
             shards=int(m.get("shards", 1)),
+            lexical=m.get("lexical") or None,
+            min_score=float(m["min_score"]) if "min_score" in m else None,
         )
 
 

@@ -17,6 +17,7 @@ lease is gone has lost its writer: `claim_abandoned()` takes it over (marks it `
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -24,11 +25,13 @@ from collections.abc import Mapping, Sequence
 
 from ragis.db.client import RedisClient
 from ragis.errors import IndexInterrupted, NotFound
+from ragis.lexical import index_terms_of
 from ragis.store.chunks import ChunkStore
 from ragis.store.codec import text_of
 from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys, check_name
 from ragis.store.layout import attributes, chunk_id
+from ragis.store.lexical import LexicalIndex
 from ragis.store.models import (
     ChunkContent,
     CollectionInfo,
@@ -105,12 +108,21 @@ return 1
 @speaks_redis
 class DocumentRegistry:
     def __init__(
-        self, redis: RedisClient, keys: Keys, chunks: ChunkStore, vectors: VectorIndex
+        self,
+        redis: RedisClient,
+        keys: Keys,
+        chunks: ChunkStore,
+        vectors: VectorIndex,
+        lexical: LexicalIndex,
+        *,
+        language: str = "english",
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._chunks = chunks
         self._vectors = vectors
+        self._lexical = lexical
+        self._language = language
 
     async def begin(
         self,
@@ -147,9 +159,19 @@ class DocumentRegistry:
         vectors: Sequence[Vector] | Vector,
     ) -> None:
         """Write chunks of a begun `document` with their vectors (one per chunk, in order): each
-        chunk's hash, and its vector with the attributes FILTER tests (store/layout.py). Called
-        once per batch. What a failure midway leaves, `discard()` removes."""
+        chunk's hash, its keyword-index postings (store/lexical.py), and its vector with the
+        attributes FILTER tests (store/layout.py). Called once per batch. What a failure midway
+        leaves, `discard()` removes; until `mark_ready()` neither leg of a search returns it."""
+        # Tokenizing is CPU work: in a thread, so searches on the loop do not wait for it.
+        terms = await asyncio.to_thread(
+            index_terms_of, info.lexical or self._language, [c.text for c in chunks]
+        )
         await self._chunks.put_many(info, document.id, chunks)
+        # After the texts: a posting is written only for a chunk whose text is stored.
+        await self._lexical.add(
+            self._keys.collection(info.name).shard_for(document.id, info.shards),
+            [(chunk_id(document.id, c.position), t) for c, t in zip(chunks, terms, strict=True)],
+        )
         await self._vectors.add(
             info,
             [
@@ -281,13 +303,15 @@ class DocumentRegistry:
             shards = int(await self._redis.hget(ck.meta, "shards") or 1)
         shard = ck.shard_for(doc_id, shards)
         ids = [chunk_id(doc_id, pos) for pos in range(record.chunk_count)]
-        # Chunks first, in batches, in the document's shard (one slot: a legal transaction);
-        # the record goes last so a crash midway can be retried.
+        # Chunks first, in batches, in the document's shard (one slot: a legal transaction):
+        # vector, keyword postings and text of a chunk go in one MULTI, so no search finds a
+        # posting of a chunk that is gone. The record goes last so a crash midway can be retried.
         for start in range(0, len(ids), _DELETE_BATCH):
             batch = ids[start : start + _DELETE_BATCH]
             async with self._redis.pipeline(transaction=True) as pipe:
                 for cid in batch:
                     pipe.execute_command("VREM", shard.vectors, cid)
+                LexicalIndex.queue_remove(pipe, shard, batch)
                 pipe.execute_command("DEL", *(shard.chunk(cid) for cid in batch))
                 await pipe.execute()
         current_sha_owner = await self._redis.hget(ck.sha, record.sha256)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from ragis.store.layout import DOC, TAGS
 from ragis.store.models import SearchFilter
 
-__all__ = ["and_all", "filter_expression"]
+__all__ = ["and_all", "filter_expression", "matches"]
 
 
 def _array(values: Iterable[str]) -> str:
@@ -36,3 +36,11 @@ def and_all(parts: Iterable[str | None]) -> str | None:
     if not kept:
         return None
     return " and ".join(f"({p})" for p in kept)
+
+
+def matches(flt: SearchFilter, doc_id: str, tags: Iterable[str]) -> bool:
+    """What `filter_expression(flt)` tests, in Python: for hits of the keyword index, which
+    VSIM's FILTER never saw."""
+    if flt.doc_ids and doc_id not in flt.doc_ids:
+        return False
+    return not flt.tags or any(tag in flt.tags for tag in tags)

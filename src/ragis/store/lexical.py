@@ -102,12 +102,15 @@ local function drop(stats, chunk, id, prefix)
 end
 """
 
-# KEYS: stats, chunk; ARGV: chunk id, term key prefix, k1, b, length, term, tf, term, tf, ...
+# KEYS: stats, chunk, the chunk's text hash; ARGV: chunk id, term key prefix, k1, b, length,
+# term, tf, term, tf, ... A chunk whose text is gone (its document was removed meanwhile) is
+# not indexed: 0. So no posting outlives its chunk, whoever writes (ingest, the backfill).
 _ADD = (
     _DROP
     + """
 local id, prefix = ARGV[1], ARGV[2]
 local k1, b, len = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 drop(KEYS[1], KEYS[2], id, prefix)
 local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 local total = redis.call('HINCRBY', KEYS[1], 'total', len)
@@ -236,7 +239,8 @@ class LexicalIndex:
         pipe: Any, shard: ShardKeys, chunks: Sequence[tuple[str, Mapping[str, int]]]
     ) -> None:
         """Queue the indexing of `chunks` (chunk id, term -> frequency) of one shard on `pipe`;
-        a chunk already indexed is replaced. Everything is checked before anything is queued."""
+        a chunk already indexed is replaced, one whose text is not stored is skipped (reply 0).
+        Everything is checked before anything is queued."""
         checked = [(_check_chunk_id(cid), _check_terms(terms)) for cid, terms in chunks]
         prefix = shard.lex_term("")
         for cid, terms in checked:
@@ -248,7 +252,8 @@ class LexicalIndex:
             args: list[str | int | float] = [cid, prefix, K1, B, length]
             for term, tf in terms.items():
                 args += [term, tf]
-            pipe.execute_command("EVAL", _ADD, 2, shard.lex_stats, shard.lex_chunk(cid), *args)
+            keys = (shard.lex_stats, shard.lex_chunk(cid), shard.chunk(cid))
+            pipe.execute_command("EVAL", _ADD, len(keys), *keys, *args)
 
     @staticmethod
     def queue_remove(pipe: Any, shard: ShardKeys, chunk_ids: Sequence[str]) -> None:

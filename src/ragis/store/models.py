@@ -49,6 +49,11 @@ class CollectionInfo:
     documents: int = 0
     vectors: int = 0
     shards: int = 1
+    #: The language its keyword index is built in; None while the index is not built (a
+    #: collection from before the keyword index, until the backfill has run: store/backfill.py).
+    lexical: str | None = None
+    #: Its own threshold for a grounded answer (rag/grounding.py); None: the service's.
+    min_score: float | None = None
 
 
 @dataclass(slots=True)
@@ -131,6 +136,9 @@ class SearchFilter:
 #: The one way to say "search the whole collection": the empty filter.
 NO_FILTER = SearchFilter()
 
+#: The legs of retrieval a passage can be found by.
+_LEGS = ("vector", "lexical")
+
 
 @dataclass(frozen=True, slots=True)
 class VectorSearch:
@@ -147,6 +155,8 @@ class RetrievedChunk:
     chunk: StoredChunk
     filename: str
     score: float
+    #: Which legs of retrieval found it: "vector", "lexical", or both (store/retrieval.py).
+    legs: tuple[str, ...] = ("vector",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +167,7 @@ class Citation:
     page: int | None
     score: float
     text: str
+    legs: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +177,7 @@ class Citation:
             "page": self.page,
             "score": self.score,
             "text": self.text,
+            "legs": list(self.legs),
         }
 
     @classmethod
@@ -178,6 +190,7 @@ class Citation:
             page=int(page) if page is not None else None,
             score=float(data["score"]),
             text=str(data["text"]),
+            legs=tuple(str(leg) for leg in data.get("legs") or () if leg in _LEGS),
         )
 
 

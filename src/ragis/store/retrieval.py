@@ -1,4 +1,15 @@
-"""Search: `VSIM` over a collection, then the chunk texts and document states in one round trip.
+"""Search: the vector leg (`VSIM`), the lexical leg (BM25 over the keyword index), or both
+fused; then the chunk texts and document states in one round trip.
+
+Modes (`RetrievalMode`): `vector`, `lexical`, `hybrid` (both legs in parallel, fused by
+store/fusion.py). Every passage returned carries the legs that found it and its similarity to
+the question, also when only the lexical leg found it (its vector is read with `VEMB` in the
+round trip that reads its text), so a score means the same in every mode, and the grounded gate
+(rag/grounding.py) can trust it.
+
+A collection whose keyword index is not built yet (created before it existed, until the
+backfill has run: store/backfill.py) is searched by its vectors alone; the `Retrieval` says which
+mode was used. Lexical hits never passed VSIM's FILTER, so the filter is applied to them here.
 
 Chunks of documents that are not `ready` (still ingesting, failed, or deleted a moment ago) are
 dropped. That is rare, so instead of reading the pending documents before every search the
@@ -7,38 +18,68 @@ search over-fetches only when it actually dropped something.
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
 
 from ragis.db.client import RedisClient
+from ragis.lexical import tokenizer
 from ragis.store.chunks import ChunkStore
 from ragis.store.codec import text_of
 from ragis.store.collections import Collections
 from ragis.store.failures import speaks_redis
-from ragis.store.filters import filter_expression
+from ragis.store.filters import filter_expression, matches
+from ragis.store.fusion import Candidate, convex
 from ragis.store.keys import Keys
 from ragis.store.layout import document_of
+from ragis.store.lexical import LexicalIndex, LexicalSearch
 from ragis.store.models import (
     NO_FILTER,
     CollectionInfo,
     DocumentStatus,
     RetrievedChunk,
     SearchFilter,
+    StoredChunk,
     Vector,
     VectorHit,
+    VectorSearch,
 )
 from ragis.store.vectors import VectorIndex
 
-__all__ = ["Retrieval", "Retriever"]
+__all__ = ["MODES", "Retrieval", "RetrievalMode", "Retriever"]
+
+RetrievalMode = Literal["hybrid", "vector", "lexical"]
+MODES: tuple[str, ...] = get_args(RetrievalMode)
 
 _MAX_K = 1000
+#: Candidates each leg gives the fusion, per passage asked: a passage the vector leg ranks 15th
+#: can still come first once its exact term counts.
+_DEPTH_PER_K = 4
+_MIN_DEPTH = 20
+#: The weight of the similarity in the convex fusion (store/fusion.py); measured on the
+#: evaluation sets (docs/benchmarks.md, section 10).
+ALPHA = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
-    """The chunks found, best first; `partial` when a shard of the collection did not answer."""
+    """The chunks found, best first; `partial` when a shard of the collection did not answer;
+    `mode`: the mode actually used (`vector` when the keyword index is not built yet)."""
 
     chunks: list[RetrievedChunk]
     partial: bool = False
+    mode: str = "vector"
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    status: str | None
+    filename: str
+    tags: tuple[str, ...]
 
 
 @speaks_redis
@@ -50,12 +91,19 @@ class Retriever:
         collections: Collections,
         vectors: VectorIndex,
         chunks: ChunkStore,
+        lexical: LexicalIndex | None = None,
+        *,
+        language: str = "english",
+        alpha: float = ALPHA,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._collections = collections
         self._vectors = vectors
         self._chunks = chunks
+        self._lexical = lexical or LexicalIndex(redis)
+        self._language = language
+        self._alpha = alpha
 
     async def search(
         self,
@@ -65,9 +113,13 @@ class Retriever:
         k: int = 5,
         flt: SearchFilter = NO_FILTER,
         ef: int | None = None,
+        mode: str = "vector",
+        query: str = "",
     ) -> list[RetrievedChunk]:
         """The `k` best chunks of ready documents, best first. Unknown collection: NotFound."""
-        return (await self.retrieve(collection, vector, k=k, flt=flt, ef=ef)).chunks
+        return (
+            await self.retrieve(collection, vector, k=k, flt=flt, ef=ef, mode=mode, query=query)
+        ).chunks
 
     async def retrieve(
         self,
@@ -77,24 +129,137 @@ class Retriever:
         k: int = 5,
         flt: SearchFilter = NO_FILTER,
         ef: int | None = None,
+        mode: str = "vector",
+        query: str = "",
     ) -> Retrieval:
-        """Like `search`, and says whether a shard was missing from the answer. A caller that
+        """Like `search`, and says whether a shard was missing from the answer and which mode
+        ran. `query` is the question's text, which the lexical leg searches by. A caller that
         has just read the collection passes its `CollectionInfo` (one round trip less)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}")
         info = (
             collection
             if isinstance(collection, CollectionInfo)
             else await self._collections.require(collection)
         )
+        if mode == "vector" or info.lexical is None:
+            return await self._vector_only(info, vector, k=k, flt=flt, ef=ef)
+        terms = tokenizer(info.lexical).query_terms(query)
+        if not terms and mode == "hybrid":
+            # Nothing to search by words (a question of stopwords): the vectors decide alone.
+            found = await self._vector_only(info, vector, k=k, flt=flt, ef=ef)
+            return Retrieval(found.chunks, partial=found.partial, mode="hybrid")
+        return await self._fused(info, vector, terms, k=k, flt=flt, ef=ef, mode=mode)
+
+    async def _vector_only(
+        self, info: CollectionInfo, vector: Vector, *, k: int, flt: SearchFilter, ef: int | None
+    ) -> Retrieval:
         expr = filter_expression(flt)
         count = k
         while True:
             result = await self._vectors.search_all(info, vector, k=count, ef=ef, filter_expr=expr)
-            found, dropped = await self._resolve(info, result.hits)
+            found, dropped = await self._resolve_hits(info, result.hits)
             if not dropped or len(result.hits) < count or count >= _MAX_K:
-                return Retrieval(found[:k], partial=result.partial)
+                return Retrieval(found[:k], partial=result.partial, mode="vector")
             count = min(count * 2 + dropped, _MAX_K)
 
-    async def _resolve(
+    async def _fused(
+        self,
+        info: CollectionInfo,
+        vector: Vector,
+        terms: list[str],
+        *,
+        k: int,
+        flt: SearchFilter,
+        ef: int | None,
+        mode: str,
+    ) -> Retrieval:
+        expr = filter_expression(flt)
+        shards = self._keys.collection(info.name).shards(info.shards)
+        depth = max(k * _DEPTH_PER_K, _MIN_DEPTH)
+        while True:
+            lexical_search = self._lexical.search_all(shards, terms, depth)
+            if mode == "hybrid":
+                vsearch, lsearch = await asyncio.gather(
+                    self._vectors.search_all(info, vector, k=depth, ef=ef, filter_expr=expr),
+                    lexical_search,
+                )
+            else:
+                vsearch, lsearch = VectorSearch([]), await lexical_search
+            found, dropped = await self._fuse(info, vector, vsearch, lsearch, flt)
+            exhausted = len(vsearch.hits) < depth and len(lsearch.hits) < depth
+            if len(found) >= k or not dropped or exhausted or depth >= _MAX_K:
+                partial = vsearch.partial or lsearch.partial
+                return Retrieval(found[:k], partial=partial, mode=mode)
+            depth = min(depth * 2 + dropped, _MAX_K)
+
+    async def _fuse(
+        self,
+        info: CollectionInfo,
+        vector: Vector,
+        vsearch: VectorSearch,
+        lsearch: LexicalSearch,
+        flt: SearchFilter,
+    ) -> tuple[list[RetrievedChunk], int]:
+        vector_hits = [(h.id, h.score) for h in vsearch.hits]
+        lexical_hits = [(h.chunk_id, h.score) for h in lsearch.hits]
+        by_vector = dict(vector_hits)
+        ids = list(dict.fromkeys([*by_vector, *(cid for cid, _ in lexical_hits)]))
+        chunks, docs, similarity = await self._read(
+            info, ids, vector, [cid for cid, _ in lexical_hits if cid not in by_vector]
+        )
+        if by_vector:
+            ranked = convex(vector_hits, lexical_hits, alpha=self._alpha, similarity=similarity)
+        else:  # lexical mode: BM25 decides, the similarity is only shown
+            ranked = [Candidate(cid, score, ("lexical",)) for cid, score in lexical_hits]
+        found: list[RetrievedChunk] = []
+        dropped = 0
+        for candidate in ranked:
+            chunk = chunks.get(candidate.id)
+            doc = docs.get(chunk.doc_id) if chunk is not None else None
+            if chunk is None or doc is None or doc.status != DocumentStatus.READY.value:
+                dropped += 1
+                continue
+            if candidate.id not in by_vector and not matches(flt, chunk.doc_id, doc.tags):
+                dropped += 1
+                continue
+            score = by_vector.get(candidate.id, similarity.get(candidate.id, 0.0))
+            found.append(RetrievedChunk(chunk, doc.filename, score, candidate.legs))
+        return found, dropped
+
+    async def _read(
+        self, info: CollectionInfo, ids: Sequence[str], vector: Vector, embed_ids: Sequence[str]
+    ) -> tuple[dict[str, StoredChunk], dict[str, _Doc], dict[str, float]]:
+        """Texts of `ids`, their documents, and the similarity of `embed_ids` (the hits only the
+        keyword index found) to the question, in one round trip."""
+        if not ids:
+            return {}, {}, {}
+        ck = self._keys.collection(info.name)
+        doc_ids = list(dict.fromkeys(cid.rsplit(":", 1)[0] for cid in ids))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self._chunks.queue_get(pipe, info, ids)
+            for doc_id in doc_ids:
+                pipe.hmget(ck.doc(doc_id), ["status", "filename", "tags"])
+            for cid in embed_ids:
+                doc = cid.rsplit(":", 1)[0]
+                pipe.execute_command("VEMB", ck.shard_for(doc, info.shards).vectors, cid)
+            replies = await pipe.execute(raise_on_error=False)
+        n, d = len(ids), len(doc_ids)
+        none: list[bytes | None] = [None] * 4
+        chunk_replies = [r if isinstance(r, list) else none for r in replies[:n]]
+        parsed = self._chunks.parse(ids, chunk_replies)
+        chunks = {cid: c for cid, c in zip(ids, parsed, strict=True) if c is not None}
+        docs = {
+            doc_id: _doc(reply) for doc_id, reply in zip(doc_ids, replies[n : n + d], strict=True)
+        }
+        similarity = {
+            cid: _similarity(vector, reply)
+            for cid, reply in zip(embed_ids, replies[n + d :], strict=True)
+            if isinstance(reply, list) and reply
+        }
+        return chunks, docs, similarity
+
+    async def _resolve_hits(
         self, info: CollectionInfo, hits: list[VectorHit]
     ) -> tuple[list[RetrievedChunk], int]:
         if not hits:
@@ -121,3 +286,28 @@ class Retriever:
                 continue
             found.append(RetrievedChunk(chunk=chunk, filename=filename, score=hit.score))
         return found, dropped
+
+
+def _doc(reply: object) -> _Doc:
+    if not isinstance(reply, list) or len(reply) != 3:
+        return _Doc(None, "", ())
+    status, filename, tags = reply
+    try:
+        parsed = json.loads(text_of(tags)) if tags is not None else []
+    except ValueError:
+        parsed = []
+    return _Doc(
+        text_of(status) if status is not None else None,
+        text_of(filename) if filename is not None else "",
+        tuple(str(t) for t in parsed) if isinstance(parsed, list) else (),
+    )
+
+
+def _similarity(query: Vector, stored: Sequence[object]) -> float:
+    """VSIM's similarity scale, `(1 + cosine) / 2`, of the question and a stored vector."""
+    values = np.asarray([float(v) for v in stored], dtype=np.float32)  # type: ignore[arg-type]
+    q = np.asarray(query, dtype=np.float32)
+    if values.shape != q.shape:
+        return 0.0
+    norm = float(np.linalg.norm(q) * np.linalg.norm(values))
+    return (1 + float(q @ values) / norm) / 2 if norm else 0.0

@@ -1,6 +1,6 @@
 """`ragis eval --calibrate`: the grounded threshold (RAGIS_MIN_SCORE) a question set suggests.
 
-Every answer's `meta.best_score` is the best cosine similarity between the question and a cited
+Every answer's `meta.best_score` is the best similarity (0..1) between the question and a cited
 passage. A threshold `t` refuses a question when its best score is below `t` (and always when no
 passage came back: no score). The rule, printed with the result:
 

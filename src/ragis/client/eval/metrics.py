@@ -83,7 +83,7 @@ class Outcome:
     ms_total: float | None = None
     error: str | None = None
     grounded: bool | None = None  # meta.grounded; None: the service sent none
-    best_score: float | None = None  # meta.best_score: best cosine similarity of the passages
+    best_score: float | None = None  # meta.best_score: best similarity of a passage
     retrieval: str | None = None  # meta.retrieval: the mode the service used
 
     @property

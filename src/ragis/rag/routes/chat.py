@@ -47,6 +47,7 @@ async def chat_stream(body: ChatRequest, chat: ChatDep, caller: CallerDep) -> Ev
         top_k=body.top_k,
         flt=flt,
         caller=caller,
+        retrieval=body.retrieval,
     )
     return EventStreamResponse(_encode(chat, turn))
 

