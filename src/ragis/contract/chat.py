@@ -136,6 +136,9 @@ class MessagePublic(BaseModel):
     time: float
     citations: list[CitationPublic] = Field(default_factory=list)
     cache_hit: bool | None = None
+    grounded: bool | None = Field(
+        default=None, description="An answer's `grounded` (meta event); None for a question."
+    )
 
 
 class SessionPublic(BaseModel):

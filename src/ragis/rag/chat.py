@@ -241,7 +241,10 @@ class ChatService:
         if not parts:
             timings["first_token"] = elapsed_ms(started)
         text = "".join(parts)
-        await self._remember(turn, text, answer.citations, cache_hit=answer.cache_hit)
+        await self._remember(
+            turn, text, answer.citations, cache_hit=answer.cache_hit,
+            grounded=answer.grounding.grounded if answer.grounding else True,
+        )  # fmt: skip
         if answer.cache_in is not None and text.strip():
             scope = answer.cache_in
             await turn.store.cache.store(
@@ -362,7 +365,13 @@ class ChatService:
         }
 
     async def _remember(
-        self, turn: ChatTurn, answer: str, citations: tuple[Citation, ...], *, cache_hit: bool
+        self,
+        turn: ChatTurn,
+        answer: str,
+        citations: tuple[Citation, ...],
+        *,
+        cache_hit: bool,
+        grounded: bool = True,
     ) -> None:
         now = time.time()
         try:
@@ -372,7 +381,7 @@ class ChatService:
                     Message("user", turn.message, now),
                     Message(
                         "assistant", answer, now, citations,
-                        extra={"cache_hit": cache_hit, "model": self.model_name},
+                        extra={"cache_hit": cache_hit, "model": self.model_name, "grounded": grounded},
                     ),
                 ],
                 collection=turn.collection.name,

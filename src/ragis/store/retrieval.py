@@ -33,7 +33,7 @@ from ragis.store.codec import text_of
 from ragis.store.collections import Collections
 from ragis.store.failures import speaks_redis
 from ragis.store.filters import filter_expression, matches
-from ragis.store.fusion import Candidate, convex
+from ragis.store.fusion import Candidate, convex, rrf
 from ragis.store.keys import Keys
 from ragis.store.layout import document_of
 from ragis.store.lexical import LexicalIndex, LexicalSearch
@@ -95,6 +95,7 @@ class Retriever:
         *,
         language: str = "english",
         alpha: float = ALPHA,
+        fusion: Literal["convex", "rrf"] = "convex",
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -104,6 +105,7 @@ class Retriever:
         self._lexical = lexical or LexicalIndex(redis)
         self._language = language
         self._alpha = alpha
+        self._fusion = fusion
 
     async def search(
         self,
@@ -208,7 +210,9 @@ class Retriever:
         chunks, docs, similarity = await self._read(
             info, ids, vector, [cid for cid, _ in lexical_hits if cid not in by_vector]
         )
-        if by_vector:
+        if by_vector and self._fusion == "rrf":
+            ranked = rrf(vector_hits, lexical_hits)
+        elif by_vector:
             ranked = convex(vector_hits, lexical_hits, alpha=self._alpha, similarity=similarity)
         else:  # lexical mode: BM25 decides, the similarity is only shown
             ranked = [Candidate(cid, score, ("lexical",)) for cid, score in lexical_hits]
