@@ -11,7 +11,8 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -43,6 +44,17 @@ DOCS = {
     "bread.txt": "Sourdough bread rises with a starter of wild yeast; bake it at 240 degrees.\n",
     "kayak.txt": "Inflate the kayak with the foot pump until the gauge shows 0.2 bar.\n",
 }
+
+
+#: The RAG service's grounded threshold here: the model scores the questions of KNOWN whose
+#: document is ingested 0.89-0.91 and the other two 0.55-0.62, so 0.7 refuses exactly those.
+MIN_SCORE = 0.7
+
+
+@pytest.fixture
+def rag_url(start_rag: Callable[..., AbstractContextManager[str]]) -> Iterator[str]:
+    with start_rag(min_score=MIN_SCORE) as url:
+        yield url
 
 
 @pytest.fixture
@@ -88,13 +100,14 @@ KNOWN = [
     # Its document is cited first; the answer misses the keywords.
     {"question": "To what pressure in bar do I inflate the kayak with the foot pump?",
      "doc": "kayak.txt", "keywords": ["0.2 bar"], "kind": "exact"},
-    # Its document was never ingested: a miss everywhere.
+    # Its document was never ingested: a miss everywhere, and refused (wrongly, for the set).
     {"question": "What is molten rock under a volcano called?", "doc": "volcano.txt",
      "keywords": ["magma"], "kind": "natural"},
-    # No document holds it; the answer says so.
+    # No document holds it: refused (rightly).
     {"question": "What is the capital of Australia?", "answerable": False},
 ]  # fmt: skip
-ANSWERS = ["Mostly water ice [1].", "Use the pump.", "Lava.", "That is not found in the documents."]
+#: The LLM answers the two grounded questions only: below the threshold ragis answers itself.
+ANSWERS = ["Mostly water ice [1].", "Use the pump."]
 
 
 def test_the_metrics_of_a_known_situation_in_json(
@@ -124,20 +137,86 @@ def test_the_metrics_of_a_known_situation_in_json(
     assert every["page_hit@1"] is None  # no question names a page
     assert every["passage_recall"] == pytest.approx(2 / 3)
     assert every["answer_accuracy"] == pytest.approx(1 / 3)
+    assert every["passage_hit@1"] == pytest.approx(2 / 3)
+    # Both sides of the gate, from meta.grounded: the unanswerable one refused, one answerable too.
     assert every["not_found"] == 1.0
-    assert every["refused"] == 0.0
+    assert every["refused"] == pytest.approx(1 / 3)
+    results = report["results"]
+    assert [r["grounded"] for r in results] == [True, True, False, False]
+    assert [r["refused_from"] for r in results] == ["grounded"] * 4
+    assert all(isinstance(r["best_score"], float) for r in results)
+    assert [r["best_score"] >= MIN_SCORE for r in results] == [True, True, False, False]
+    assert [r["retrieval"] for r in results] == ["hybrid"] * 4  # the service's default
 
     natural, exact, unanswerable = groups["natural"], groups["exact"], groups["unanswerable"]
     assert (natural["n"], natural["doc_hit@1"], natural["mrr"]) == (2, 0.5, 0.5)
     assert (natural["passage_recall"], natural["answer_accuracy"]) == (0.5, 0.5)
+    assert (natural["refused"], natural["not_found"]) == (0.5, None)
     assert (exact["doc_hit@1"], exact["passage_recall"], exact["answer_accuracy"]) == (1, 1, 0)
+    assert exact["refused"] == 0.0
     assert unanswerable["n"] == 1
     assert unanswerable["doc_hit@1"] is None
-    assert unanswerable["not_found"] == 1.0
+    assert (unanswerable["not_found"], unanswerable["refused"]) == (1.0, None)
     for metrics in groups.values():
         assert 0 < metrics["ms_to_citations_p50"] <= metrics["ms_total_p95"]
-    assert any("NOT_FOUND_PHRASES" in note for note in report["notes"])
+    assert not any("NOT_FOUND_PHRASES" in note for note in report["notes"])  # no fallback
+    assert "mode default: no mode was sent; the service used hybrid." in report["notes"]
     assert "4/4 questions" in result.err  # progress goes to stderr, not into the JSON
+
+
+def test_each_retrieval_mode_is_sent_and_reported_side_by_side(cli: Cli, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "q.jsonl", KNOWN[0], KNOWN[1], KNOWN[3])
+    result = cli("eval", str(path), "--retrieval", "lexical,vector,hybrid", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert list(report["modes"]) == ["lexical", "vector", "hybrid"]
+    assert [(r["mode"], r["retrieval"]) for r in report["results"]] == [
+        (mode, mode) for mode in ("lexical", "vector", "hybrid") for _ in range(3)
+    ]
+    for mode in ("lexical", "vector", "hybrid"):
+        every = report["modes"][mode]["all"]
+        assert (every["n"], every["errors"], every["doc_hit@1"]) == (3, 0, 1.0), mode
+        assert every["not_found"] == 1.0, mode  # the capital of Australia, in every mode
+    assert "9/9 questions" in result.err
+    assert not any(note.startswith("mode default") for note in report["notes"])
+
+    table = cli("eval", str(path), "--retrieval", "vector,lexical")
+    assert table.code == 0, table.err
+    rows = [line.split()[:3] for line in table.out.splitlines()[1:7]]
+    assert rows == [
+        ["all", "vector", "3"], ["all", "lexical", "3"],
+        ["natural", "vector", "1"], ["natural", "lexical", "1"],
+        ["exact", "vector", "1"], ["exact", "lexical", "1"],
+    ]  # fmt: skip
+
+
+def test_calibrate_prints_the_threshold_its_rule_and_both_distributions(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "q.jsonl", *KNOWN)
+    result = cli("eval", str(path), "--calibrate", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    (calibration,) = report["calibration"]
+    scores = [r["best_score"] for r in report["results"]]
+    # 3 answerable: 2% allows none refused, so the threshold lies between the unanswerable
+    # one's score and the lowest answerable score.
+    assert scores[3] < calibration["threshold"] < min(scores[:3])
+    assert calibration["threshold"] == pytest.approx((scores[3] + min(scores[:3])) / 2)
+    assert calibration["mode"] == "default"
+    assert calibration["rule"].startswith("refuse when best_score < threshold")
+    assert (calibration["answerable_kept"], calibration["unanswerable_refused"]) == (3, 1)
+    assert calibration["answerable"]["n"] == 3
+    assert calibration["answerable"]["p50"] == sorted(scores[:3])[1]
+    assert calibration["unanswerable"]["p5"] == calibration["unanswerable"]["p95"] == scores[3]
+
+    table = cli("eval", str(path), "--calibrate", "--retrieval", "vector")
+    assert table.code == 0, table.err
+    text = table.out
+    assert "refusing at most 2% of the answerable questions" in text
+    assert f"mode vector: RAGIS_MIN_SCORE={calibration['threshold']:.4f}" in text
+    assert "answerable kept 3/3, unanswerable refused 1/1" in text
+    assert any(line.split()[:2] == ["answerable", "3"] for line in text.splitlines())
 
 
 def test_the_table_has_a_row_per_kind_and_the_notes(
