@@ -244,3 +244,23 @@ async def test_a_malformed_question_is_422_before_reaching_the_rag_service(
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_request"
     assert "top_k" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("mode", ["lexical", "vector", "hybrid"])
+async def test_the_retrieval_mode_reaches_the_rag_service_and_legs_come_back(
+    gateway: httpx.AsyncClient, llm: OpenAIServer, mode: str
+) -> None:
+    await seed(gateway)
+    llm.script(Reply(tokens=["Water ice [1]."]))
+    events = await collect_events(gateway, "/api/chat/stream", {**QUESTION, "retrieval": mode})
+    assert events[0].data["retrieval"] == mode
+    assert events[0].data["grounded"] is True
+    legs = events[1].data["citations"][0]["legs"]
+    assert legs == [mode] if mode != "hybrid" else set(legs) <= {"vector", "lexical"}
+
+
+async def test_a_bad_retrieval_mode_is_a_422_at_the_gateway(gateway: httpx.AsyncClient) -> None:
+    for bad in ("bm25", 1, ["lexical"], "Lexical", "x" * 100_000):
+        body = {**QUESTION, "retrieval": bad}
+        response = await gateway.post("/api/chat/stream", json=body)
+        assert response.status_code == 422, (bad, response.text)
