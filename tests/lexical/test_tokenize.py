@@ -153,3 +153,22 @@ def test_deeply_nested_punctuation_is_linear(tok: Tokenizer) -> None:
     text = "-".join("a" * 1 for _ in range(200_000)) + "!"
     assert tok.index_terms(text) == {}
     assert tok.index_terms("(((((" * 100_000 + "pump" + ")))))" * 100_000) == {"pump": 1}
+
+
+def test_codes_are_identifiers_with_a_digit_an_underscore_or_a_clause_sign() -> None:
+    tok = Tokenizer()
+    assert tok.codes("What does error E44-4471 mean, and E44-4471 again?") == ["e44-4471"]
+    assert tok.codes("call get_user in v2.3.1, see §12.3, RFC-9110 and 0x1F") == [
+        "get_user", "v2.3.1", "§12.3", "rfc-9110", "0x1f",
+    ]  # fmt: skip
+    assert tok.codes("Is it well-known, e.g. read-only, in 2023 or 3.14? Ask PostgreSQL.") == []
+    # Every code is also an index term of a text that holds it, so a passage can be checked.
+    text = "Call get_user in v2.3.1; E44-4471 is in §12.3."
+    assert set(tok.codes(text)) <= set(tok.index_terms(text))
+
+
+def test_codes_of_hostile_text_are_bounded() -> None:
+    tok = Tokenizer()
+    assert len(tok.codes(" ".join(f"X-{i}" for i in range(10_000)))) == 64
+    assert tok.codes("A" * 1_000_000 + "-1") == []
+    assert tok.codes("E44\u200b-4471") == ["e44-4471"]

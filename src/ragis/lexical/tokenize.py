@@ -87,6 +87,24 @@ class Tokenizer:
                 break
         return list(seen)
 
+    def codes(self, text: str) -> list[str]:
+        """The distinct **codes** of a question: identifiers with a digit or an underscore, and
+        clauses (`E44-4471`, `v2.3.1`, `RFC-9110`, `0x1F`, `snake_case`, `§12.3`), casefolded
+        as `index_terms` keeps them whole. Not hyphenated, dotted or camelCase words
+        (`well-known`, `e.g`, `PostgreSQL`) nor bare numbers: a question may word those
+        differently from its document, while a code it names is in a passage or not
+        (rag/grounding.py)."""
+        found: dict[str, None] = {}
+        bounded = _SPACES.sub(" ", text[: self._max_chars])
+        clean = unicodedata.normalize("NFKC", _UNSAFE.sub("", bounded))
+        for count, match in enumerate(_TOKEN.finditer(clean)):
+            token = match.group()
+            if count >= self._max_tokens or len(found) >= self._max_query_terms:
+                break
+            if len(token) <= self._max_term and _is_code(token):
+                found.setdefault(token.casefold(), None)
+        return list(found)
+
     def _terms(self, text: str) -> Iterator[str]:
         bounded = _SPACES.sub(" ", text[: self._max_chars])
         clean = unicodedata.normalize("NFKC", _UNSAFE.sub("", bounded))
@@ -123,6 +141,16 @@ class Tokenizer:
             return None
         stem: str = self._stemmer.stemWord(word)
         return stem
+
+
+def _is_code(token: str) -> bool:
+    if token.startswith("§"):  # a clause: §12.3
+        return True
+    if not _is_identifier(token):
+        return False
+    # A version or a part number has a digit, a name in code an underscore; a bare number
+    # (3.14, 1.000) is not a code.
+    return "_" in token or (_has_digit(token) and not token.replace(".", "").isdigit())
 
 
 def _has_digit(token: str) -> bool:
