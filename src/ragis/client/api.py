@@ -9,7 +9,7 @@ what to do: 401 -> `Unauthenticated`, 403 -> `Forbidden`, 404 -> `NotFound`, 409
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -193,10 +193,14 @@ class GatewayClient:
         session_id: str | None = None,
         top_k: int | None = None,
         retrieval: str | None = None,
+        doc_ids: Sequence[str] = (),
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """The chat events as (type, data), in order; JSON errors before the stream raise.
-        `retrieval` ("hybrid", "vector", "lexical") overrides the service's mode; None: not sent."""
+        `retrieval` ("hybrid", "vector", "lexical") overrides the service's mode; None: not sent.
+        `doc_ids` restricts the sources to those documents (one: a question about it)."""
         body: dict[str, Any] = {"message": message}
+        if doc_ids:
+            body["filter"] = {"doc_ids": list(doc_ids)}
         if collection:
             body["collection"] = collection
         if session_id:
@@ -224,6 +228,14 @@ class GatewayClient:
                         data_lines.append(line[5:].lstrip())
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
+
+    async def collections(self) -> list[dict[str, Any]]:
+        return _items(await self._call("GET", "/api/collections"), "collections")
+
+    async def update_collection(self, name: str, *, min_score: float | None) -> dict[str, Any]:
+        """Set a collection's own grounded threshold (None: the service's); the collection."""
+        path = f"/api/collections/{quote(name, safe='')}"
+        return await self._call("PATCH", path, body={"min_score": min_score})
 
     # --- accounts (docs: the gateway's public API) ---------------------------------------------
 

@@ -18,6 +18,8 @@ async def ask(
     collection: str | None = None,
     session_id: str | None = None,
     top_k: int | None = None,
+    retrieval: str | None = None,
+    document: str | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -28,8 +30,9 @@ async def ask(
     meta: dict[str, Any] = {}
     done: dict[str, Any] | None = None
     async for event, data in client.chat(
-        question, collection=collection, session_id=session_id, top_k=top_k
-    ):
+        question, collection=collection, session_id=session_id, top_k=top_k,
+        retrieval=retrieval, doc_ids=[document] if document else [],
+    ):  # fmt: skip
         if event == "meta":
             meta = data
         elif event == "citations":
@@ -45,11 +48,18 @@ async def ask(
             raise RagisError(str(data.get("message", "the answer failed")))
     out.write("\n")
     if citations:
-        out.write("\nSources:\n")
+        grounded = meta.get("grounded", True) is not False
+        out.write("\nSources:\n" if grounded else "\nClosest passages (none answers it):\n")
         for c in citations:
             page = f", page {c['page']}" if c.get("page") else ""
-            out.write(f"  [{c['n']}] {c['filename']}{page}  (score {float(c['score']):.2f})\n")
+            legs = "+".join(str(leg) for leg in c.get("legs") or ())
+            found_by = f", {legs}" if legs else ""
+            out.write(
+                f"  [{c['n']}] {c['filename']}{page}  (score {float(c['score']):.2f}{found_by})\n"
+            )
     notes = []
+    if meta.get("scope") == "document":
+        notes.append("read the whole document")
     if meta.get("cache_hit"):
         notes.append("answered from the semantic cache")
     if done and "total" in done.get("timings", {}):
