@@ -148,6 +148,25 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _cmd_collection(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragis.client import collections
+
+    min_score = None
+    if args.action == "set":
+        collections.check_collection(args.name)
+        min_score = collections.parse_min_score(args.min_score)
+
+    async def run() -> int:
+        async with _client(args.workspace) as client:
+            if args.action == "list":
+                return await collections.collection_list(client)
+            return await collections.collection_set(client, args.name, min_score)
+
+    return asyncio.run(run())
+
+
 def _cmd_admin_create(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -334,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=_cmd_eval)
+    _add_collection_commands(commands)
     _add_account_commands(commands)
     return parser
 
@@ -341,6 +361,42 @@ def build_parser() -> argparse.ArgumentParser:
 _WORKSPACE_FLAG = (
     "workspace to work in (default: RAGIS_WORKSPACE, else the API key's, else your personal one)"
 )
+
+
+def _add_collection_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    collection = commands.add_parser(
+        "collection",
+        help="list collections and set their grounded threshold",
+        description="A workspace's collections, through the gateway (RAGIS_GATEWAY_URL). "
+        + _AUTH_HELP,
+    )
+    actions = collection.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser(
+        "list",
+        help="list the collections",
+        description="List the collections with their documents, chunks, the grounded "
+        "threshold that applies (`(default)`: the service's RAGIS_MIN_SCORE) and whether their "
+        "keyword index is ready.",
+    )
+    listing.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
+    change = actions.add_parser(
+        "set",
+        help="set a collection's grounded threshold",
+        description="Set the collection NAME's own threshold for a grounded answer: when no "
+        "passage scores at least this similarity to the question (0 to 1), ragis answers that "
+        "the documents do not hold the answer instead of asking the LLM. A higher value refuses "
+        "more; 0 lets any passage through. `ragis eval --calibrate` suggests one. Needs "
+        "editor rights; a change drops the collection's cached answers.",
+    )
+    change.add_argument("name", metavar="NAME", help="the collection")
+    change.add_argument(
+        "--min-score",
+        metavar="X",
+        required=True,
+        help="a number from 0 to 1, or 'default' to use the service's RAGIS_MIN_SCORE again",
+    )
+    change.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
+    collection.set_defaults(handler=_cmd_collection)
 
 
 def _add_account_commands(commands: argparse._SubParsersAction[_Parser]) -> None:

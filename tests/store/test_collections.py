@@ -4,7 +4,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.crc import key_slot
 
-from ragis.errors import ModelMismatch, NotFound
+from ragis.errors import InvalidInput, ModelMismatch, NotFound
 from ragis.store import Store
 from support.corpus import MODEL, add_document
 from support.vectors import DIM, unit
@@ -68,3 +68,46 @@ async def test_every_key_of_a_collection_shares_one_hash_tag(
     assert len(keys) >= 6
     slots = {key_slot(k.encode()) for k in keys}
     assert len(slots) == 1
+
+
+async def test_a_collection_keeps_its_own_threshold_until_it_is_cleared(store: Store) -> None:
+    await store.collections.ensure("docs", model=MODEL, dim=DIM)
+    assert (await store.collections.require("docs")).min_score is None
+    assert await store.collections.set_min_score("docs", 0.75) == 1
+    info = await store.collections.require("docs")
+    assert (info.min_score, info.version) == (0.75, 1)
+    got = await store.collections.get("docs")
+    assert got is not None
+    assert got.min_score == 0.75
+    assert await store.collections.set_min_score("docs", None) == 2
+    assert (await store.collections.require("docs")).min_score is None
+
+
+async def test_setting_the_same_threshold_again_leaves_the_version(store: Store) -> None:
+    # The version keys the semantic cache: only a real change may invalidate it.
+    await store.collections.ensure("docs", model=MODEL, dim=DIM)
+    assert await store.collections.set_min_score("docs", 0.5) == 1
+    assert await store.collections.set_min_score("docs", 0.5) == 1
+    assert await store.collections.set_min_score("docs", None) == 2
+    assert await store.collections.set_min_score("docs", None) == 2
+    assert await store.collections.set_min_score("docs", 0.0) == 3
+    assert (await store.collections.require("docs")).min_score == 0.0
+
+
+async def test_a_threshold_for_an_unknown_collection_is_not_found_and_writes_nothing(
+    store: Store, redis: Redis, prefix: str
+) -> None:
+    with pytest.raises(NotFound, match="nope"):
+        await store.collections.set_min_score("nope", 0.5)
+    with pytest.raises(NotFound, match="nope"):
+        await store.collections.set_min_score("nope", None)
+    assert [k async for k in redis.scan_iter(match=f"{prefix}:*")] == []
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), float("inf"), float("-inf")])
+async def test_a_threshold_outside_0_to_1_is_refused(store: Store, value: float) -> None:
+    await store.collections.ensure("docs", model=MODEL, dim=DIM)
+    with pytest.raises(InvalidInput, match="0 to 1"):
+        await store.collections.set_min_score("docs", value)
+    info = await store.collections.require("docs")
+    assert (info.min_score, info.version) == (None, 0)

@@ -104,7 +104,11 @@ export interface paths {
         delete: operations["delete_collection_api_collections__name__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a collection's grounded threshold
+         * @description `min_score`: the collection's own threshold for a grounded answer (0 to 1), or null for the service's (RAGIS_MIN_SCORE). Answers the collection as the listing shows it.
+         */
+        patch: operations["update_collection_api_collections__name__patch"];
         trace?: never;
     };
     "/api/documents": {
@@ -394,6 +398,11 @@ export interface components {
             filter?: components["schemas"]["ChatFilter"] | null;
             /** Message */
             message: string;
+            /**
+             * Retrieval
+             * @description How to find the passages: `hybrid` (meaning and words, fused), `vector` (meaning) or `lexical` (words, BM25); leave out for the service's RAGIS_RETRIEVAL.
+             */
+            retrieval?: ("hybrid" | "vector" | "lexical") | null;
             /** Session Id */
             session_id?: string | null;
             /** Top K */
@@ -405,11 +414,19 @@ export interface components {
             doc_id: string;
             /** Filename */
             filename: string;
+            /**
+             * Legs
+             * @description Which legs of retrieval found the passage.
+             */
+            legs?: ("vector" | "lexical")[];
             /** N */
             n: number;
             /** Page */
             page: number | null;
-            /** Score */
+            /**
+             * Score
+             * @description Similarity of passage and question, 0..1.
+             */
             score: number;
             /** Text */
             text: string;
@@ -461,6 +478,22 @@ export interface components {
             /** Documents */
             documents: number;
             /**
+             * Effective Min Score
+             * @description The threshold that applies: min_score, else the service's.
+             */
+            effective_min_score: number;
+            /**
+             * Keyword Index
+             * @description Whether its keyword index (the lexical leg of hybrid search) is built; a collection from before it is `building` until the backfill is done.
+             * @enum {string}
+             */
+            keyword_index: "ready" | "building";
+            /**
+             * Min Score
+             * @description The collection's own threshold for a grounded answer (0 to 1); null: the service's (RAGIS_MIN_SCORE).
+             */
+            min_score: number | null;
+            /**
              * Model
              * @description The embedding model of its vectors.
              */
@@ -473,9 +506,17 @@ export interface components {
             shards: number;
             /**
              * Version
-             * @description Grows with every change of the collection's documents.
+             * @description Grows with every change of the collection's documents or threshold.
              */
             version: number;
+        };
+        /** CollectionUpdate */
+        CollectionUpdate: {
+            /**
+             * Min Score
+             * @description The collection's own threshold for a grounded answer, from 0 (any passage will do) to 1 (a perfect match only); null: the service's (RAGIS_MIN_SCORE). A change invalidates the collection's cached answers.
+             */
+            min_score: number | null;
         };
         /** CollectionsPublic */
         CollectionsPublic: {
@@ -846,6 +887,11 @@ export interface components {
             citations?: components["schemas"]["CitationPublic"][];
             /** Content */
             content: string;
+            /**
+             * Grounded
+             * @description An answer's `grounded` (meta event); None for a question.
+             */
+            grounded?: boolean | null;
             /** Role */
             role: ("user" | "assistant") | string;
             /** Time */
@@ -853,10 +899,20 @@ export interface components {
         };
         /** MetaEvent */
         MetaEvent: {
+            /**
+             * Best Score
+             * @description The best passage's similarity, 0..1.
+             */
+            best_score: number | null;
             /** Cache Hit */
             cache_hit: boolean;
             /** Collection */
             collection: string;
+            /**
+             * Grounded
+             * @description False: no passage is close enough to the question, so the answer says the documents do not hold it (the citations are the closest passages).
+             */
+            grounded: boolean;
             /** Model */
             model: string | null;
             /**
@@ -874,6 +930,18 @@ export interface components {
              * @description The standalone query used for retrieval.
              */
             query: string;
+            /**
+             * Retrieval
+             * @description The mode that found the sources (`vector` while a collection's keyword index is still being built).
+             * @enum {string}
+             */
+            retrieval: "hybrid" | "vector" | "lexical";
+            /**
+             * Scope
+             * @description `document`: the answer read one whole document (a summary of a document picked with a one-document filter), not the top-k passages.
+             * @enum {string}
+             */
+            scope: "passages" | "document";
             /**
              * Session Id
              * @description The session to continue with (a new one if none given).
@@ -1423,6 +1491,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    update_collection_api_collections__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionPublic"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Only a viewer of the workspace */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description No such collection in the workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
             /** @description Service Unavailable */

@@ -38,6 +38,7 @@ class Action(StrEnum):
     MEMBER_REMOVED = "member_removed"
     DOCUMENT_DELETED = "document_deleted"
     COLLECTION_DELETED = "collection_deleted"
+    COLLECTION_UPDATED = "collection_updated"
 
 
 @speaks_redis

@@ -7,12 +7,23 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ragis.contract.fields import JsonInt, LongId, Name, OptionalJsonInt, Sha256, Strict, Tag, Text
+from ragis.contract.fields import (
+    JsonInt,
+    LongId,
+    Name,
+    OptionalJsonInt,
+    OptionalJsonNumber,
+    Sha256,
+    Strict,
+    Tag,
+    Text,
+)
 
 __all__ = [
     "ChunkIn",
     "CollectionDeleted",
     "CollectionPublic",
+    "CollectionUpdate",
     "CollectionsPublic",
     "DocumentDeleted",
     "DocumentIn",
@@ -75,9 +86,33 @@ class CollectionPublic(BaseModel):
     quantization: str
     documents: int
     chunks: int
-    version: int = Field(description="Grows with every change of the collection's documents.")
+    version: int = Field(
+        description="Grows with every change of the collection's documents or threshold."
+    )
     created: float = Field(description="Unix seconds.")
     shards: int
+    min_score: float | None = Field(
+        description="The collection's own threshold for a grounded answer (0 to 1); null: "
+        "the service's (RAGIS_MIN_SCORE)."
+    )
+    effective_min_score: float = Field(
+        description="The threshold that applies: min_score, else the service's."
+    )
+    keyword_index: Literal["ready", "building"] = Field(
+        description="Whether its keyword index (the lexical leg of hybrid search) is built; "
+        "a collection from before it is `building` until the backfill is done."
+    )
+
+
+class CollectionUpdate(Strict):
+    min_score: OptionalJsonNumber = Field(
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        description="The collection's own threshold for a grounded answer, from 0 (any "
+        "passage will do) to 1 (a perfect match only); null: the service's (RAGIS_MIN_SCORE). "
+        "A change invalidates the collection's cached answers.",
+    )
 
 
 class CollectionsPublic(BaseModel):

@@ -18,6 +18,7 @@ __all__ = [
     "LongId",
     "Name",
     "OptionalJsonInt",
+    "OptionalJsonNumber",
     "Sha256",
     "Strict",
     "Tag",
@@ -56,11 +57,21 @@ def _json_integer(value: object) -> object:
     return value
 
 
+def _json_number(value: object) -> object:
+    # Lax mode would also turn "0.5" and true into numbers: a JSON number is refused otherwise.
+    if isinstance(value, bool | str | bytes):
+        raise ValueError(f"must be a JSON number such as 0.5, not {type(value).__name__}")
+    return value
+
+
 # Free text from a caller: any Unicode, but whole characters only.
 Text = Annotated[str, BeforeValidator(_whole_characters)]
 # A count or position from a caller: a JSON integer, never a string or a boolean.
 JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 OptionalJsonInt = Annotated[int | None, BeforeValidator(_json_integer)]
+# A number from a caller: a JSON number (or null), never a string or a boolean. Its field says
+# `allow_inf_nan=False` too: Python's JSON reads NaN and Infinity.
+OptionalJsonNumber = Annotated[float | None, BeforeValidator(_json_number)]
 Tag = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 

@@ -32,7 +32,7 @@ import aiohttp
 from pydantic import SecretStr, ValidationError
 
 from ragis import __version__
-from ragis.contract import Caller, IndexRequest, IndexResponse
+from ragis.contract import Caller, CollectionUpdate, IndexRequest, IndexResponse
 from ragis.errors import ConfigError, RagisError, UpstreamError
 
 __all__ = ["ChatStream", "JSONObject", "RagAnswerError", "RagClient", "new_session"]
@@ -139,6 +139,13 @@ class RagClient:
 
     async def create_collection(self, name: str, caller: Caller) -> JSONObject:
         return await self._json("POST", "/collections", caller, json={"name": name})
+
+    async def update_collection(
+        self, name: str, update: CollectionUpdate, caller: Caller
+    ) -> JSONObject:
+        """Change a collection's settings (`PATCH /collections/{name}`); the collection after."""
+        body = update.model_dump(mode="json")
+        return await self._json("PATCH", f"/collections/{_seg(name)}", caller, json=body)
 
     async def delete_collection(self, name: str, caller: Caller) -> JSONObject:
         return await self._json("DELETE", f"/collections/{_seg(name)}", caller)

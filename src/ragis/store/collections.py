@@ -4,11 +4,16 @@ The meta hash records the model and dimension the first time vectors arrive; lat
 another model or dimension are refused (`ModelMismatch`), because vectors from two models in one
 HNSW graph give meaningless neighbours. The version is bumped by every ingest and delete: the
 semantic cache keys answers on it, so an answer computed before the corpus changed is not served.
+
+A collection may carry its own threshold for a grounded answer (`min_score`, rag/grounding.py),
+set and cleared by `set_min_score`; a change bumps the version too, so that an answer cached under
+a lower threshold is not served once the threshold has risen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Mapping
 
@@ -25,6 +30,21 @@ __all__ = ["Collections", "remove_matching"]
 _NEW_LEXICAL = """
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], 'lexical', ARGV[1]) end
 return 1
+"""
+
+# KEYS: meta; ARGV: the threshold ('' clears it). The version, bumped if the threshold changed;
+# -1 if there is no collection (nothing is written then).
+_SET_MIN_SCORE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local old = redis.call('HGET', KEYS[1], 'min_score')
+if ARGV[1] == '' then
+  if not old then return tonumber(redis.call('HGET', KEYS[1], 'version')) end
+  redis.call('HDEL', KEYS[1], 'min_score')
+else
+  if old == ARGV[1] then return tonumber(redis.call('HGET', KEYS[1], 'version')) end
+  redis.call('HSET', KEYS[1], 'min_score', ARGV[1])
+end
+return redis.call('HINCRBY', KEYS[1], 'version', 1)
 """
 
 
@@ -126,6 +146,19 @@ class Collections:
         if not meta:
             raise NotFound(f"There is no collection {name!r}: upload a document to create it.")
         return self._parse(name, meta)
+
+    async def set_min_score(self, name: str, value: float | None) -> int:
+        """Set the collection's own grounded threshold (0 to 1), or clear it (`None`: the
+        service's RAGIS_MIN_SCORE applies); returns the collection's version, bumped if the
+        threshold changed. An unknown collection: `NotFound`, and nothing is written."""
+        if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise InvalidInput(f"A threshold is a number from 0 to 1, not {value!r}.")
+        meta = self._keys.collection(name).meta
+        stored = "" if value is None else repr(float(value))
+        version = int(await self._redis.execute_command("EVAL", _SET_MIN_SCORE, 1, meta, stored))
+        if version < 0:
+            raise NotFound(f"There is no collection {name!r}: upload a document to create it.")
+        return version
 
     async def names(self) -> list[str]:
         return sorted(text_of(n) for n in await self._redis.smembers(self._keys.collections))

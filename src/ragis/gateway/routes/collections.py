@@ -1,5 +1,5 @@
 """Collections, passed through to the RAG service, in the request's workspace: viewers list,
-editors create and delete."""
+editors create, change (the grounded threshold) and delete."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from ragis.contract import NAME_PATTERN as NAME
+from ragis.contract import CollectionUpdate
 from ragis.gateway import audit_trail
 from ragis.gateway.audit_trail import Action
 from ragis.gateway.deps import RagDep
@@ -51,6 +52,35 @@ async def create_collection(
     body: CollectionCreate, rag: RagDep, access: EditorDep
 ) -> dict[str, Any]:
     return await rag.create_collection(body.name, access.caller)
+
+
+@router.patch(
+    "/{name}",
+    response_model=None,  # the RAG service's answer, unfiltered
+    responses={
+        200: {"model": CollectionPublic},
+        403: {"model": ErrorPublic, "description": "Only a viewer of the workspace"},
+        404: {"model": ErrorPublic, "description": "No such collection in the workspace"},
+        413: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+    },
+    summary="Change a collection's grounded threshold",
+    description="`min_score`: the collection's own threshold for a grounded answer (0 to 1), "
+    "or null for the service's (RAGIS_MIN_SCORE). Answers the collection as the listing shows it.",
+)
+async def update_collection(
+    body: CollectionUpdate,
+    request: Request,
+    rag: RagDep,
+    access: EditorDep,
+    name: str = Path(pattern=NAME),
+) -> dict[str, Any]:
+    updated = await rag.update_collection(name, body, access.caller)  # a refusal raises
+    await audit_trail.record(
+        request, Action.COLLECTION_UPDATED, access.identity, name, workspace=access.workspace
+    )
+    return updated
 
 
 @router.delete(

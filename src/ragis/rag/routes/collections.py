@@ -4,6 +4,9 @@ the gateway names (`WorkspaceStoreDep`): another workspace's collection is not t
 Listings first remove documents whose ingestion was interrupted (store/recovery.py): a listing
 never shows a document stuck in `ingesting` without a writer, and a collection's `chunks` count
 what is searchable plus what live writers are adding.
+
+A collection answers with its own grounded threshold (`min_score`, set with PATCH; null when the
+service's RAGIS_MIN_SCORE applies) and the one that applies (`effective_min_score`).
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from pydantic import BaseModel, Field
 from ragis.contract import (
     CollectionPublic,
     CollectionsPublic,
+    CollectionUpdate,
     DocumentPublic,
     DocumentsPublic,
     ErrorPublic,
     OptionalJsonInt,
 )
 from ragis.errors import NotFound
-from ragis.rag.deps import EmbedderDep, WorkspaceStoreDep
+from ragis.rag.deps import EmbedderDep, SettingsDep, WorkspaceStoreDep
 from ragis.store import CollectionInfo, DocumentRecord, DocumentStatus
 from ragis.store.keys import ID_PATTERN as LONG_ID
 from ragis.store.keys import NAME_PATTERN as NAME
@@ -38,7 +42,7 @@ class CollectionCreate(BaseModel):
     )
 
 
-def _collection(info: CollectionInfo) -> CollectionPublic:
+def _collection(info: CollectionInfo, default_min_score: float) -> CollectionPublic:
     return CollectionPublic(
         name=info.name,
         model=info.model,
@@ -49,6 +53,9 @@ def _collection(info: CollectionInfo) -> CollectionPublic:
         version=info.version,
         created=info.created,
         shards=info.shards,
+        min_score=info.min_score,
+        effective_min_score=info.min_score if info.min_score is not None else default_min_score,
+        keyword_index="ready" if info.lexical is not None else "building",
     )
 
 
@@ -69,9 +76,10 @@ def _document(record: DocumentRecord) -> DocumentPublic:
 
 
 @router.get("/collections", response_model=CollectionsPublic, summary="All collections")
-async def list_collections(store: WorkspaceStoreDep) -> CollectionsPublic:
+async def list_collections(store: WorkspaceStoreDep, settings: SettingsDep) -> CollectionsPublic:
     await store.recovery.sweep_all()
-    return CollectionsPublic(collections=[_collection(c) for c in await store.collections.list()])
+    found = await store.collections.list()
+    return CollectionsPublic(collections=[_collection(c, settings.min_score) for c in found])
 
 
 @router.post(
@@ -81,7 +89,7 @@ async def list_collections(store: WorkspaceStoreDep) -> CollectionsPublic:
     summary="Create an empty collection (idempotent)",
 )
 async def create_collection(
-    body: CollectionCreate, store: WorkspaceStoreDep, embedder: EmbedderDep
+    body: CollectionCreate, store: WorkspaceStoreDep, embedder: EmbedderDep, settings: SettingsDep
 ) -> CollectionPublic:
     await store.collections.ensure(
         body.name, model=embedder.model_name, dim=embedder.dim, shards=body.shards
@@ -89,7 +97,26 @@ async def create_collection(
     info = await store.collections.get(body.name)
     if info is None:  # deleted between the two calls
         raise NotFound(f"The collection {body.name!r} was deleted meanwhile.")
-    return _collection(info)
+    return _collection(info, settings.min_score)
+
+
+@router.patch(
+    "/collections/{name}",
+    response_model=CollectionPublic,
+    responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    summary="Change a collection's settings (its grounded threshold)",
+)
+async def update_collection(
+    body: CollectionUpdate,
+    store: WorkspaceStoreDep,
+    settings: SettingsDep,
+    name: str = Path(pattern=NAME),
+) -> CollectionPublic:
+    await store.collections.set_min_score(name, body.min_score)
+    info = await store.collections.get(name)
+    if info is None:  # deleted between the two calls
+        raise NotFound(f"The collection {name!r} was deleted meanwhile.")
+    return _collection(info, settings.min_score)
 
 
 @router.delete(
