@@ -41,6 +41,7 @@ from ragis.errors import (
     TooLarge,
 )
 from ragis.llm.base import LLMProvider
+from ragis.rag import whole_document
 from ragis.rag.cache_scope import retrieval_signature
 from ragis.rag.grounding import Grounding, ground, ground_cited
 from ragis.rag.prompt import (
@@ -55,6 +56,7 @@ from ragis.rag.settings import RagSettings
 from ragis.store import (
     NO_FILTER,
     Citation,
+    DocumentRecord,
     Message,
     RetrievedChunk,
     SearchFilter,
@@ -92,6 +94,8 @@ class ChatTurn:
     new_session: bool = False
     #: The retrieval mode asked for (store/retrieval.py `MODES`).
     mode: str = "hybrid"
+    #: The one document a question about a whole document reads (rag/whole_document.py).
+    document: DocumentRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ class _Answer:
     #: The mode that found the passages (a cached answer: the mode asked for).
     mode: str = "hybrid"
     grounding: Grounding | None = None
+    scope: str = "passages"
 
 
 class ChatService:
@@ -174,6 +179,7 @@ class ChatService:
                 raise NotFound(f"There is no session {sid!r}: leave out session_id to start one.")
             if bound is not None and bound.collection != info.name:
                 raise SessionMismatch.for_collection(info.name)
+        document = await whole_document.whole_document_of(store, info, flt, text)
         return ChatTurn(
             message=text,
             session_id=sid,
@@ -184,6 +190,7 @@ class ChatService:
             flt=flt,
             new_session=not session_id,
             mode=mode,
+            document=document,
         )
 
     async def events(self, turn: ChatTurn) -> AsyncIterator[ChatEvent]:
@@ -219,7 +226,7 @@ class ChatService:
             else []
         )
         query = turn.message
-        if history and self._llm is not None and settings.rewrite_followups:
+        if history and self._llm is not None and settings.rewrite_followups and not turn.document:
             rewrite = rewrite_messages(turn.message, history)
             rewritten, timings["rewrite"] = await _timed(
                 self._llm.complete(rewrite, temperature=0.0, max_tokens=200)
@@ -265,6 +272,8 @@ class ChatService:
     ) -> _Answer:
         """A cached answer when one serves this turn, else a search and the LLM's answer
         (`timings` gets `cache` and, on a miss, `search`)."""
+        if turn.document is not None:  # a question about the whole document: never cached
+            return await self._whole_document(turn, turn.document, query, history, timings)
         # A follow-up's answer leans on the conversation (its history goes into the prompt),
         # and its rewrite on the LLM's reading of it: neither is another session's to reuse.
         terms = question_terms(query)
@@ -321,6 +330,32 @@ class ChatService:
             grounding=grounding,
         )
 
+    async def _whole_document(
+        self,
+        turn: ChatTurn,
+        document: DocumentRecord,
+        query: str,
+        history: Sequence[Message],
+        timings: dict[str, float],
+    ) -> _Answer:
+        """The document read in order (rag/whole_document.py), not its top-k passages."""
+        budget = self._settings.document_context_chars
+        context, timings["search"] = await _timed(
+            whole_document.read_document(
+                turn.store, turn.collection, document, budget, llm=self._llm is not None
+            )
+        )
+        tokens = whole_document.answer(
+            self._llm, context, turn.message, history,
+            max_tokens=self._settings.max_answer_tokens, timings=timings,
+        )  # fmt: skip
+        # The user picked the document: the grounded gate does not apply.
+        grounding = Grounding(True, None, 0.0)
+        return _Answer(
+            query, context.citations(), tokens, mode=turn.mode, grounding=grounding,
+            scope="document",
+        )  # fmt: skip
+
     def _cache_scope(self, turn: ChatTurn, terms: str) -> _CacheScope:
         llm = self._llm
         return _CacheScope(
@@ -361,7 +396,7 @@ class ChatService:
                 if answer.grounding and answer.grounding.best_score is not None
                 else None
             ),
-            "scope": "passages",
+            "scope": answer.scope,
         }
 
     async def _remember(

@@ -89,6 +89,15 @@ class RagSettings(Settings):
         "A collection may set its own.",
     )
 
+    document_context_chars: Annotated[int, Field(ge=1_000, le=2_000_000)] = Field(
+        default=10_000,
+        validation_alias=env("RAGIS_DOCUMENT_CONTEXT_CHARS"),
+        description="Characters of one document given to the LLM for a question about the "
+        "whole document (a summary of a document picked with a one-document filter; "
+        "rag/whole_document.py). The default, about 2,500-3,000 tokens, fits a 4k-token model "
+        "with the answer's tokens; a longer document is summarised in parts of this size.",
+    )
+
     @property
     def model_cache_dir(self) -> Path:
         return self.model_cache or self.data_dir / "models"

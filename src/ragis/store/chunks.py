@@ -47,6 +47,29 @@ class ChunkStore:
                     pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
                 await pipe.execute()
 
+    async def in_order(
+        self, info: CollectionInfo, doc_id: str, count: int, *, max_chars: int | None = None
+    ) -> list[StoredChunk]:
+        """The chunks of the document `doc_id` (positions 0 to `count` - 1) in order, read in
+        pipelined batches; with `max_chars`, no batch is read after the chunks read so far hold
+        that many characters. A chunk that is gone (its document removed meanwhile) is left out."""
+        shard = self._keys.collection(info.name).shard_for(doc_id, info.shards)
+        found: list[StoredChunk] = []
+        chars = 0
+        for start in range(0, count, self._batch):
+            if max_chars is not None and chars >= max_chars:
+                break
+            ids = [chunk_id(doc_id, pos) for pos in range(start, min(start + self._batch, count))]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for cid in ids:
+                    pipe.hmget(shard.chunk(cid), list(_FIELDS))
+                replies = await pipe.execute()
+            for chunk in self.parse(ids, replies):
+                if chunk is not None:
+                    found.append(chunk)
+                    chars += len(chunk.text)
+        return found
+
     def queue_get(self, pipe: Any, info: CollectionInfo, ids: Sequence[str]) -> None:
         """Queue the reads of `ids` on `pipe`, so a caller can fold them into its round trip."""
         ck = self._keys.collection(info.name)
