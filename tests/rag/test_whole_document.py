@@ -251,6 +251,44 @@ async def test_a_gigantic_document_is_read_only_up_to_max_parts_and_the_answer_s
             assert "only its beginning" in final
 
 
+async def test_a_summary_asked_in_a_conversation_reads_the_document_without_a_rewrite(
+    rag: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    body = index_body("bread.txt")
+    assert (await rag.post("/index", json=body)).status_code == 200
+    only = {"doc_ids": [body["document"]["id"]]}
+    llm.script(Reply(tokens=["Forty minutes [1]."]))
+    first = await ask(rag, "How long is the loaf baked?", filter=only)
+    assert first[0].data["scope"] == "passages"
+    sid = first[0].data["session_id"]
+    llm.script(Reply(tokens=["A sourdough recipe [1]."]))
+    events = await ask(rag, "Now sum it up.", filter=only, session_id=sid)
+    assert events[0].data["scope"] == "document"
+    assert len(llm.chat_requests) == 2  # the answer only: no rewrite of the follow-up
+    roles = [m["role"] for m in llm.chat_requests[-1].json["messages"]]
+    assert roles == ["system", "user", "assistant", "user"]
+    session = (await rag.get(f"/sessions/{sid}")).json()
+    assert [m["content"] for m in session["messages"]][-1] == "A sourdough recipe [1]."
+    assert session["messages"][-1]["grounded"] is True
+
+
+async def test_a_failure_while_summarising_a_part_is_an_error_event_and_stores_nothing(
+    start_rag: RagFactory, llm: OpenAIServer
+) -> None:
+    with start_rag(document_context_chars=4_000) as url:
+        async with rag_client(url) as rag:
+            doc = await index_pdf(rag, page_texts(), "keeper.pdf")
+            llm.script(Reply(tokens=["first part"]), Reply.http_error(500))
+            events = await collect_events(
+                rag, "/chat/stream",
+                {"message": SUMMARY, "filter": {"doc_ids": [doc]}, "session_id": "parts"},
+            )  # fmt: skip
+            assert [e.type for e in events] == ["meta", "citations", "error"]
+            assert events[-1].data["code"] == "llm_unavailable"
+            assert len(llm.chat_requests) == 2  # no part after the failed one, no answer
+            assert (await rag.get("/sessions/parts")).status_code == 404
+
+
 async def test_without_the_filter_or_without_a_summary_question_the_turn_is_top_k(
     rag: httpx.AsyncClient, llm: OpenAIServer
 ) -> None:
