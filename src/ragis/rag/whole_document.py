@@ -13,7 +13,8 @@ itself, in order, and `meta.scope` is `"document"`:
   many characters; each part is summarised by one `llm.complete` (sequential, never shown to
   the client), then the answer is streamed from the parts' summaries in order. At most
   `MAX_PARTS` parts are read: a longer document is answered from its beginning, and the answer
-  says so first ("Only the first 8 of its parts were read..."). Each part costs one LLM call
+  says so first ("This document is long: only its first 8 parts were read (120 of its 900
+  passages, up to page 31)..."). Each part costs one LLM call
   before the first token: up to `MAX_PARTS` calls on a long document.
 - **Without an LLM** (retrieval-only): the answer is the document's passages in order, as many
   as the budget holds, and says whether that is the whole text or its beginning.
