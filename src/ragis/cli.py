@@ -120,6 +120,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                 collection=args.collection,
                 session_id=args.session,
                 top_k=args.top_k,
+                retrieval=args.retrieval,
+                document=args.document,
             )
 
     return asyncio.run(run())
@@ -318,6 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-c", "--collection", default=None, help="collection to search")
     ask.add_argument("-s", "--session", default=None, help="session id to continue")
     ask.add_argument("-k", "--top-k", type=int, default=None, help="passages to retrieve (1-50)")
+    ask.add_argument(
+        "-r", "--retrieval", choices=("hybrid", "vector", "lexical"), default=None,
+        help="how to find the passages: by meaning and words (hybrid), meaning (vector) or "
+        "words (lexical); default: the service's RAGIS_RETRIEVAL",
+    )  # fmt: skip
+    ask.add_argument(
+        "-d", "--document", default=None, metavar="DOC_ID",
+        help="only this document's passages; a summary question then reads the whole document",
+    )  # fmt: skip
     ask.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
     ask.set_defaults(handler=_cmd_ask)
 

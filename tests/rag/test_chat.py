@@ -441,6 +441,9 @@ async def test_a_question_that_differs_in_an_exact_term_is_not_a_cache_hit(
     await rag.post("/index", json=index_body("hr.txt", [
         "Employees get 25 vacation days in 2023 and 27 in 2024.",
         "Purchases up to 5,000 euros are approved automatically. Error E44-4471 means a jam.",
+        # Every code asked about is in the documents: one that is not would be refused before
+        # the cache is consulted (rag/grounding.py), which is not what this test is about.
+        "Error E44-4472 means a leak. The settings max_connections and max_clients bound users.",
     ]))  # fmt: skip
     await ask(rag, first)
     calls = len(llm.chat_requests)

@@ -159,3 +159,18 @@ async def test_without_an_llm_the_refusal_quotes_the_closest_passages(
     assert meta_of(events)["grounded"] is False
     assert text.startswith(NOT_FOUND)
     assert "**[1]**" in text
+
+
+async def test_a_code_that_no_passage_holds_is_not_found_however_close(
+    rag: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    indexed = await rag.post("/index", json=index_body("manual.md", MANUAL))
+    assert indexed.status_code == 200, indexed.text
+    events = await ask(rag, "What does error E44-4499 mean?")  # the manual stops at E44-4489
+    meta = meta_of(events)
+    assert meta["grounded"] is False
+    assert "`e44-4499`" in answer_of(events)
+    assert llm.chat_requests == []
+    llm.script(Reply(tokens=["It overheated [1]."]))
+    known = await ask(rag, "What does error E44-4489 mean?")
+    assert meta_of(known)["grounded"] is True

@@ -315,13 +315,16 @@ class ChatService:
                 )  # fmt: skip
         retrieval, timings["search"] = await search
         found = retrieval.chunks
-        grounding = ground(found, turn.collection, self._settings.min_score)
+        grounding = ground(
+            found, turn.collection, self._settings.min_score, question=query,
+            language=self._settings.lexical_language,
+        )  # fmt: skip
         return _Answer(
             query,
             tuple(_citation(n, r) for n, r in enumerate(found, start=1)),
             self._generate(turn, found, history)
             if grounding.grounded
-            else _once(not_found_answer(found, llm=self._llm is not None)),
+            else _once(not_found_answer(found, grounding.missing, llm=self._llm is not None)),
             partial=retrieval.partial,
             # A search that missed a shard is not the corpus's answer, and a refusal is no
             # answer to reuse: neither is cached.
@@ -416,7 +419,9 @@ class ChatService:
                     Message("user", turn.message, now),
                     Message(
                         "assistant", answer, now, citations,
-                        extra={"cache_hit": cache_hit, "model": self.model_name, "grounded": grounded},
+                        extra={
+                            "cache_hit": cache_hit, "model": self.model_name, "grounded": grounded,
+                        },
                     ),
                 ],
                 collection=turn.collection.name,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from ragis.llm.base import ChatMessage
-from ragis.rag.grounding import NOT_FOUND
+from ragis.rag.grounding import not_found_text
 from ragis.store import Message, RetrievedChunk
 
 __all__ = [
@@ -122,13 +122,17 @@ def retrieval_only_answer(sources: Sequence[RetrievedChunk]) -> str:
     return "\n\n".join([NO_LLM_NOTICE, *_quoted(sources)])
 
 
-def not_found_answer(sources: Sequence[RetrievedChunk], *, llm: bool) -> str:
-    """The answer when no passage is close enough (rag/grounding.py). With an LLM the closest
-    passages are in the citations; without one, the answer quotes them as the retrieval-only
-    answer does, after saying they do not answer."""
+def not_found_answer(
+    sources: Sequence[RetrievedChunk], missing: Sequence[str] = (), *, llm: bool
+) -> str:
+    """The answer when no passage is close enough, or none holds a code the question names
+    (`missing`; rag/grounding.py). With an LLM the closest passages are in the citations;
+    without one, the answer quotes them as the retrieval-only answer does, after saying they
+    do not answer."""
+    text = not_found_text(missing)
     if llm or not sources:
-        return NOT_FOUND
-    return "\n\n".join([NOT_FOUND, *_quoted(sources)])
+        return text
+    return "\n\n".join([text, *_quoted(sources)])
 
 
 def _quoted(sources: Sequence[RetrievedChunk]) -> list[str]:
