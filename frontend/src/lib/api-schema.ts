@@ -1319,7 +1319,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
-            /** @description The collection does not exist. */
+            /** @description The collection, the session, or the one document of a whole-document question does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -37,7 +37,11 @@ event."""
             "content": {"text/event-stream": {"schema": {"type": "object"}}},
         },
         # The RAG service's refusals, passed through before any event: JSON, not a stream.
-        404: json_error("The collection does not exist.", ErrorPublic),
+        404: json_error(
+            "The collection, the session, or the one document of a whole-document question "
+            "does not exist.",
+            ErrorPublic,
+        ),
         409: json_error("The session belongs to another collection.", ErrorPublic),
         413: json_error("The message is over RAGIS_MAX_MESSAGE_CHARS.", ErrorPublic),
         422: json_error("The request is invalid.", ErrorPublic),

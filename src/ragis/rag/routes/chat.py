@@ -14,10 +14,11 @@ from ragis.web.sse import EventStreamResponse, encode_event
 router = APIRouter(tags=["chat"])
 
 STREAM_DOC = """Server-Sent Events, each `data:` line a JSON object with a `type`, in this order:
-`meta` {session_id, collection, provider, model, cache_hit, query}; `citations` {citations: [{n,
-doc_id, filename, page, score, text}]}; any number of `token` {text}; then `done` {timings: {embed,
-cache, search, first_token, total[, rewrite]} in ms, cache_hit} — or `error` {code, message} at
-any point, after which the stream ends."""
+`meta` {session_id, collection, provider, model, cache_hit, query, partial, retrieval, grounded,
+best_score, scope}; `citations` {citations: [{n, doc_id, filename, page, score, text, legs}]}; any
+number of `token` {text}; then `done` {timings: {embed, cache, search, first_token, total[,
+rewrite, summarise]} in ms, cache_hit} — or `error` {code, message} at any point, after which
+the stream ends."""
 
 
 @router.post(
@@ -27,7 +28,11 @@ any point, after which the stream ends."""
     responses={
         # Refusals come before the stream starts: JSON with their status, not an event stream.
         200: event_stream(STREAM_DOC),
-        404: json_error("The collection does not exist.", ErrorPublic),
+        404: json_error(
+            "The collection, the session, or the one document of a whole-document question "
+            "does not exist.",
+            ErrorPublic,
+        ),
         409: json_error("The session belongs to another collection.", ErrorPublic),
         413: json_error("The message is over RAGIS_MAX_MESSAGE_CHARS.", ErrorPublic),
         422: json_error("The request is invalid.", ErrorPublic),
