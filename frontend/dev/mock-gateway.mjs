@@ -3,7 +3,9 @@
 // It answers as the gateway's OpenAPI schema (openapi.json) says, from memory (documents are not
 // parsed: every upload becomes a few chunks; src/lib/mock-gateway.test.ts checks every answer
 // against the schema) and, when dist/ exists, serves the built UI at / with an SPA fallback.
-// Ask a question containing "error", "slow" or "cache" to see those paths. Not for production.
+// Ask a question containing "error", "slow" or "cache" to see those paths, "capital" for one the
+// documents do not hold (not grounded), "summar" with one document picked for a whole-document
+// answer. Not for production.
 // MOCK_AUTH=on (or `createMockGateway({ auth: 'on' })`) plays a gateway with accounts: sign in as
 // admin / admin-password; users, keys, workspaces and members live in memory, every workspace has
 // its own collections and chat sessions, and five wrong passwords for a name answer 429 for 30 s.
@@ -25,7 +27,7 @@ const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** @typedef {import('../src/lib/api-schema').components['schemas']} Schemas */
 /** @typedef {import('node:http').IncomingMessage} Request */
 /** @typedef {import('node:http').ServerResponse} Response */
-/** @typedef {{ created: number, docs: Map<string, Schemas['DocumentPublic']> }} Collection */
+/** @typedef {{ created: number, docs: Map<string, Schemas['DocumentPublic']>, minScore?: number | null }} Collection */
 /** @typedef {Schemas['WorkspaceRole']} MemberRole */
 /** @typedef {{ password: string, role: Schemas['Role'], created: number }} MockUser */
 /** @typedef {{ created: number, personal: boolean, members: Map<string, MemberRole> }} MockWorkspace */
@@ -87,7 +89,10 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
   /** @param {string} name @param {Collection} c @returns {Schemas['CollectionPublic']} */
   function collectionInfo(name, c) {
     const chunks = [...c.docs.values()].reduce((n, d) => n + d.chunks, 0);
-    return { name, model: 'all-MiniLM-L6-v2', dim: 384, quantization: 'Q8', documents: c.docs.size, chunks, version: seq, created: c.created, shards: 1 };
+    const min_score = c.minScore ?? null;
+    // A collection named legacy* plays one from before the keyword index, still being built.
+    const keyword_index = name.startsWith('legacy') ? 'building' : 'ready';
+    return { name, model: 'all-MiniLM-L6-v2', dim: 384, quantization: 'Q8', documents: c.docs.size, chunks, version: seq, created: c.created, shards: 1, min_score, effective_min_score: min_score ?? 0.63, keyword_index };
   }
 
   /** @param {Request} req */
@@ -143,16 +148,23 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
     /** @param {Schemas['ChatEvent']} event */
     const send = (event) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     const cacheHit = /cache/i.test(ask.message);
-    send({ type: 'meta', session_id: sessionId, collection: name, provider: 'openai', model: 'mock-gpt', cache_hit: cacheHit, query: ask.message, partial: false });
-    const docs = [...c.docs.values()];
-    const citations = docs.slice(0, 3).map((d, i) => ({ n: i + 1, doc_id: d.id, filename: d.filename, page: d.pages ? i + 1 : null, score: 0.9 - i * 0.07, text: `Passage ${i + 1} of ${d.filename}.\n<img src=x onerror=alert(1)> stays text.` }));
+    const only = /** @type {string[]} */ (ask.filter?.doc_ids ?? []);
+    const docs = [...c.docs.values()].filter((d) => only.length === 0 || only.includes(d.id));
+    const grounded = !/capital/i.test(ask.message);
+    const retrieval = ask.retrieval ?? 'hybrid';
+    const scope = only.length === 1 && /summar/i.test(ask.message) ? 'document' : 'passages';
+    /** @type {Schemas['CitationPublic']['legs']} */
+    const legs = retrieval === 'hybrid' ? ['lexical', 'vector'] : [retrieval];
+    const citations = docs.slice(0, 3).map((d, i) => ({ n: i + 1, doc_id: d.id, filename: d.filename, page: d.pages ? i + 1 : null, score: (grounded ? 0.9 : 0.3) - i * 0.07, legs: i === 1 ? legs.slice(-1) : legs, text: `Passage ${i + 1} of ${d.filename}.\n<img src=x onerror=alert(1)> stays text.` }));
+    const best_score = citations[0]?.score ?? null;
+    send({ type: 'meta', session_id: sessionId, collection: name, provider: 'openai', model: 'mock-gpt', cache_hit: cacheHit, query: ask.message, partial: false, retrieval, grounded, best_score, scope });
     send({ type: 'citations', citations });
     res.write(': keep-alive\n\n');
     if (/error/i.test(ask.message)) {
       send({ type: 'error', code: 'llm_unavailable', message: 'The OpenAI-compatible server at http://127.0.0.1:11434 did not answer. Is it running?' });
       return res.end();
     }
-    const answer = `Here is what your documents say about **${ask.message.slice(0, 40)}** [1].\n\n- First point, from the first file [1]\n- Second point [2]\n\n\`\`\`python\nprint("hello")\n\`\`\`\n\nA link: [ragis](https://example.com) and a trap: [x](javascript:alert(1)) <script>alert(1)</script> ![img](https://evil.example/x.png)`;
+    const answer = !grounded ? 'I could not find this in your documents.' : `Here is what your documents say about **${ask.message.slice(0, 40)}** [1].\n\n- First point, from the first file [1]\n- Second point [2]\n\n\`\`\`python\nprint("hello")\n\`\`\`\n\nA link: [ragis](https://example.com) and a trap: [x](javascript:alert(1)) <script>alert(1)</script> ![img](https://evil.example/x.png)`;
     const delay = /slow/i.test(ask.message) ? 150 : cacheHit ? 0 : 15;
     let text = '';
     for (const token of answer.match(/\S+\s*|\s+/g) ?? []) {
@@ -162,7 +174,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       await sleep(delay);
     }
     history.push({ role: 'user', content: ask.message, time: Date.now() / 1000, citations: [] });
-    history.push({ role: 'assistant', content: text, time: Date.now() / 1000, citations, cache_hit: cacheHit });
+    history.push({ role: 'assistant', content: text, time: Date.now() / 1000, citations, cache_hit: cacheHit, grounded });
     own.set(sessionId, history);
     send({ type: 'done', timings: { embed: 12.3, cache: 0.8, search: 1.9, first_token: 240, total: 1830 }, cache_hit: cacheHit });
     res.end();
@@ -377,6 +389,15 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
       return json(res, 200, 'CollectionPublic', collectionInfo(name, ensure(name, own)));
     }
     const named = m(/^\/api\/collections\/([^/]+)$/);
+    if (named && req.method === 'PATCH') {
+      const name = decodeURIComponent(named[1]);
+      const c = collections.get(name);
+      if (!c) return fail(res, 404, 'not_found', `There is no collection '${name}'.`);
+      const { min_score } = await jsonOf(req);
+      if (min_score !== null && !(typeof min_score === 'number' && min_score >= 0 && min_score <= 1)) return fail(res, 422, 'invalid_request', 'min_score: a number from 0 to 1, or null.');
+      c.minScore = min_score;
+      return json(res, 200, 'CollectionPublic', collectionInfo(name, c));
+    }
     if (named && req.method === 'DELETE') {
       const name = decodeURIComponent(named[1]);
       const c = collections.get(name);

@@ -23,6 +23,8 @@ export class Account {
   isAdmin = $derived(this.status === 'signed-in' && this.me?.role === 'admin');
   /** Admins manage users and any workspace's members; owners their workspace's members. */
   canManage = $derived(this.isAdmin || (this.status === 'signed-in' && this.role === 'owner'));
+  /** Editors and owners change the workspace's collections; without accounts everyone does. */
+  canEdit = $derived(this.status === 'local' || (this.status === 'signed-in' && (this.role === 'editor' || this.role === 'owner')));
 
   constructor() {
     onUnauthenticated(() => this.#signedOut());

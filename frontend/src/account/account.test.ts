@@ -76,6 +76,7 @@ describe('Account with accounts on', () => {
     expect(account.workspace).toBe('admin');
     expect(account.isAdmin).toBe(true);
     expect(account.canManage).toBe(true);
+    expect(account.canEdit).toBe(true);
   });
 
   it('sends the chosen workspace with every data call, and each workspace has its own data', async () => {
@@ -149,6 +150,7 @@ describe('Account with accounts on', () => {
     expect(account.isAdmin).toBe(false);
     account.switchTo('default');
     expect(account.canManage).toBe(false);
+    expect(account.canEdit).toBe(false); // a viewer sees no threshold field
     await expect(createCollection('x')).rejects.toMatchObject({ status: 403 });
     account.switchTo('bob'); // an owner manages the members of his own workspace
     expect(account.canManage).toBe(true);
@@ -165,6 +167,7 @@ describe('Account with accounts off', () => {
     await createCollection('notes');
     expect(workspaceOf(sent.at(-1)!.init)).toBeNull();
     expect(account.canManage).toBe(false);
+    expect(account.canEdit).toBe(true);
   });
 
   it('is the single-user UI too when the gateway has no /api/me (older) or does not answer', async () => {

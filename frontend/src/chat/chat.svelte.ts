@@ -4,7 +4,7 @@
  */
 import { ApiError, getSession, streamChat } from '../lib/api';
 import { load, save } from '../lib/storage';
-import type { ChatEvent, Citation, SessionMessage, Timings } from '../lib/types';
+import type { AnswerScope, ChatEvent, ChatRequest, Citation, RetrievalMode, SessionMessage, Timings } from '../lib/types';
 
 export interface TurnError {
   title: string;
@@ -21,18 +21,49 @@ export interface Turn {
   error: TurnError | null;
   streaming: boolean;
   stopped: boolean;
+  /** false: no passage was close enough, the answer says so and the citations are the closest ones. */
+  grounded: boolean | null;
+  /** The best passage's similarity (0..1), when the server said. */
+  bestScore: number | null;
+  /** The retrieval mode that found the sources, when the server said. */
+  retrieval: string | null;
+  /** `document`: the answer read one whole document. */
+  scope: AnswerScope | null;
+}
+
+/** What narrows one question: the retrieval mode (none: the server's) and the documents asked. */
+export interface AskOptions {
+  retrieval?: RetrievalMode | null;
+  docIds?: string[];
 }
 
 let nextId = 1;
 
 function turn(role: Turn['role'], content = '', extra: Partial<Turn> = {}): Turn {
-  const base = { citations: [], cacheHit: false, timings: null, error: null, streaming: false, stopped: false };
+  const base = {
+    citations: [], cacheHit: false, timings: null, error: null, streaming: false, stopped: false,
+    grounded: null, bestScore: null, retrieval: null, scope: null,
+  };
   return { id: nextId++, role, content, ...base, ...extra };
 }
 
 function fromSession(m: SessionMessage): Turn {
   // The RAG service writes only these two roles; its schema leaves room for more.
-  return turn(m.role as Turn['role'], m.content, { citations: m.citations ?? [], cacheHit: m.cache_hit ?? false });
+  const extra = { citations: m.citations ?? [], cacheHit: m.cache_hit ?? false, grounded: m.grounded ?? null };
+  return turn(m.role as Turn['role'], m.content, extra);
+}
+
+/** The request for one question: `retrieval` and `filter` only when the user chose them. */
+export function chatRequest(
+  message: string,
+  collection: string,
+  sessionId: string | null,
+  options: AskOptions = {},
+): ChatRequest {
+  const request: ChatRequest = { message, collection, session_id: sessionId ?? undefined };
+  if (options.retrieval) request.retrieval = options.retrieval;
+  if (options.docIds?.length) request.filter = { doc_ids: options.docIds };
+  return request;
 }
 
 /** A sentence for any failure; a 404 before the stream means the collection has no documents yet. */
@@ -75,7 +106,7 @@ export class Chat {
     }
   }
 
-  async send(text: string, collection: string): Promise<void> {
+  async send(text: string, collection: string, options: AskOptions = {}): Promise<void> {
     const message = text.trim();
     if (!message || this.streaming) return;
     this.error = null;
@@ -85,7 +116,7 @@ export class Chat {
     this.#controller = controller;
     this.streaming = true;
     try {
-      const request = { message, collection, session_id: this.sessionId ?? undefined };
+      const request = chatRequest(message, collection, this.sessionId, options);
       for await (const event of streamChat(request, controller.signal)) this.#apply(answer, event);
       answer.stopped = controller.signal.aborted;
     } catch (error) {
@@ -120,6 +151,10 @@ export class Chat {
       case 'meta':
         if (event.session_id && event.session_id !== this.sessionId) this.#setSession(event.session_id);
         answer.cacheHit = event.cache_hit;
+        answer.grounded = event.grounded ?? null;
+        answer.bestScore = event.best_score ?? null;
+        answer.retrieval = event.retrieval ?? null;
+        answer.scope = event.scope ?? null;
         break;
       case 'citations':
         answer.citations = event.citations;

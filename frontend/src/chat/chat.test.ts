@@ -1,11 +1,14 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Chat } from './chat.svelte';
+import { Chat, chatRequest } from './chat.svelte';
 
 const encoder = new TextEncoder();
 const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-const META = { session_id: 's42', collection: 'c', provider: 'openai', model: 'm', cache_hit: false, query: 'q' };
-const CITATION = { n: 1, doc_id: 'd1', filename: 'a.pdf', page: 1, score: 0.8, text: 'passage' };
+const META = {
+  session_id: 's42', collection: 'c', provider: 'openai', model: 'm', cache_hit: false, query: 'q', partial: false,
+  retrieval: 'hybrid', grounded: true, best_score: 0.8, scope: 'passages',
+};
+const CITATION = { n: 1, doc_id: 'd1', filename: 'a.pdf', page: 1, score: 0.8, text: 'passage', legs: ['lexical', 'vector'] };
 
 /** fetch that answers each request with the next scripted Response. */
 function script(...responses: (() => Response)[]) {
@@ -57,6 +60,49 @@ describe('Chat', () => {
     expect(JSON.parse(String(fetchMock.mock.calls[0][1]?.body))).toEqual({ message: 'again', collection: 'c', session_id: 's42' });
   });
 
+  it('keeps what meta says of the answer: grounded, best score, mode and scope', async () => {
+    script(() =>
+      stream(
+        sse('meta', { ...META, grounded: false, best_score: 0.21, retrieval: 'vector', scope: 'passages' }) +
+          sse('citations', { citations: [CITATION] }) + sse('token', { text: 'Not in your documents.' }) +
+          sse('done', { timings: { total: 5 }, cache_hit: false }),
+      ),
+    );
+    const chat = new Chat();
+    await chat.send('What is the capital of Australia?', 'c');
+    expect(chat.turns[1]).toMatchObject({ grounded: false, bestScore: 0.21, retrieval: 'vector', scope: 'passages' });
+    expect(chat.turns[1].citations[0].legs).toEqual(['lexical', 'vector']);
+    expect(chat.turns[0]).toMatchObject({ grounded: null, bestScore: null, scope: null });
+  });
+
+  it('marks a whole-document answer', async () => {
+    script(() => stream(sse('meta', { ...META, scope: 'document' }) + sse('done', { timings: {}, cache_hit: false })));
+    const chat = new Chat();
+    await chat.send('Summarize this document.', 'c', { docIds: ['d1'] });
+    expect(chat.turns[1].scope).toBe('document');
+  });
+
+  it('sends the chosen retrieval mode and the picked document, and nothing when none was chosen', async () => {
+    const fetchMock = script(
+      () => stream(sse('done', { timings: {}, cache_hit: false })),
+      () => stream(sse('done', { timings: {}, cache_hit: false })),
+    );
+    const chat = new Chat();
+    await chat.send('E44-4471?', 'c', { retrieval: 'lexical', docIds: ['d1'] });
+    await chat.send('and then?', 'c', { retrieval: null, docIds: [] });
+    const bodies = fetchMock.mock.calls.map((call) => JSON.parse(String(call[1]?.body)));
+    expect(bodies[0]).toEqual({ message: 'E44-4471?', collection: 'c', retrieval: 'lexical', filter: { doc_ids: ['d1'] } });
+    expect(bodies[1]).toEqual({ message: 'and then?', collection: 'c' });
+  });
+
+  it('builds a request with only what was chosen', () => {
+    expect(chatRequest('q', 'c', null)).toEqual({ message: 'q', collection: 'c', session_id: undefined });
+    expect(chatRequest('q', 'c', 's1', { retrieval: 'hybrid' })).toEqual({
+      message: 'q', collection: 'c', session_id: 's1', retrieval: 'hybrid',
+    });
+    expect(chatRequest('q', 'c', null, { docIds: ['a'] }).filter).toEqual({ doc_ids: ['a'] });
+  });
+
   it('asks for a document first when the collection does not exist', async () => {
     script(() => Response.json({ error: { code: 'not_found', message: "There is no collection 'c'." } }, { status: 404 }));
     const chat = new Chat();
@@ -94,12 +140,19 @@ describe('Chat', () => {
     localStorage.setItem('ragis.session', 's42');
     const messages = [
       { role: 'user', content: 'q', time: 1 },
-      { role: 'assistant', content: 'a [1]', time: 2, citations: [CITATION], cache_hit: true },
+      { role: 'assistant', content: 'a [1]', time: 2, citations: [CITATION], cache_hit: true, grounded: true },
+      { role: 'user', content: 'capital?', time: 3, grounded: null },
+      { role: 'assistant', content: 'Not found.', time: 4, citations: [CITATION], grounded: false },
     ];
     script(() => Response.json({ session_id: 's42', messages, ttl: 100 }));
     const chat = new Chat();
     await chat.restore();
-    expect(chat.turns.map((t) => [t.role, t.content, t.cacheHit])).toEqual([['user', 'q', false], ['assistant', 'a [1]', true]]);
+    expect(chat.turns.map((t) => [t.role, t.content, t.cacheHit, t.grounded])).toEqual([
+      ['user', 'q', false, null],
+      ['assistant', 'a [1]', true, true],
+      ['user', 'capital?', false, null],
+      ['assistant', 'Not found.', false, false],
+    ]);
 
     script(() => Response.json({ error: { code: 'not_found', message: 'expired' } }, { status: 404 }));
     const fresh = new Chat();

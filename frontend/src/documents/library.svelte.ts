@@ -9,6 +9,7 @@ import {
   deleteDocument,
   listCollections,
   listDocuments,
+  updateCollection,
 } from '../lib/api';
 import { inputPattern } from '../lib/patterns';
 import { COLLECTION_NAME_PATTERN, type Collection, type DocumentInfo } from '../lib/types';
@@ -58,6 +59,18 @@ export class Library {
     try {
       await createCollection(name);
       await this.refreshCollections();
+      return true;
+    } catch (error) {
+      this.error = message(error);
+      return false;
+    }
+  }
+
+  /** Sets the collection's own grounded threshold (null: the service's); false when refused. */
+  async setMinScore(name: string, minScore: number | null): Promise<boolean> {
+    try {
+      const updated = await updateCollection(name, { min_score: minScore });
+      this.collections = this.collections.map((c) => (c.name === name ? updated : c));
       return true;
     } catch (error) {
       this.error = message(error);

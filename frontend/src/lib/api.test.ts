@@ -7,6 +7,7 @@ import {
   parseSSE,
   retryAfterSeconds,
   streamChat,
+  updateCollection,
   uploadFile,
   uploadOutcome,
   useWorkspace,
@@ -211,6 +212,14 @@ describe('JSON calls', () => {
     const fetchMock = fakeFetch(() => Response.json({ collection: 'a b', documents: [] }));
     expect(await listDocuments('a b')).toEqual([]);
     expect(fetchMock.mock.calls[0][0]).toBe('/api/documents?collection=a%20b');
+  });
+
+  it("patches a collection's threshold and answers the collection", async () => {
+    const collection = { name: 'a b', min_score: null, effective_min_score: 0.63, keyword_index: 'ready' };
+    const fetchMock = fakeFetch(() => Response.json(collection));
+    expect(await updateCollection('a b', { min_score: null })).toEqual(collection);
+    const [path, init] = fetchMock.mock.calls[0];
+    expect([path, init?.method, init?.body]).toEqual(['/api/collections/a%20b', 'PATCH', '{"min_score":null}']);
   });
 
   it('answers null for a session the server no longer knows', async () => {

@@ -15,6 +15,7 @@ import type {
   ChatEvent,
   ChatRequest,
   Collection,
+  CollectionUpdate,
   DocumentInfo,
   ErrorInfo,
   Health,
@@ -162,6 +163,11 @@ export async function listCollections(): Promise<Collection[]> {
 
 export async function createCollection(name: string): Promise<void> {
   await request('POST', '/api/collections', { name });
+}
+
+/** Change a collection's settings (its grounded threshold); answers the collection as listed. */
+export async function updateCollection(name: string, change: CollectionUpdate): Promise<Collection> {
+  return request<Collection>('PATCH', `/api/collections/${enc(name)}`, change);
 }
 
 export async function deleteCollection(name: string): Promise<void> {

@@ -114,8 +114,8 @@ function uploadBody(collection: string, filename: string, text: string): Request
   return { body: form };
 }
 
-async function chat(message: string, collection: string) {
-  const res = await fetch(`${base}/api/chat/stream`, { method: 'POST', ...jsonBody({ message, collection }) });
+async function chat(message: string, collection: string, extra: object = {}) {
+  const res = await fetch(`${base}/api/chat/stream`, { method: 'POST', ...jsonBody({ message, collection, ...extra }) });
   expect(res.status).toBe(200);
   const events = [];
   for await (const event of parseSSE(res.body!)) events.push(event);
@@ -147,9 +147,18 @@ describe('the mock gateway answers as the schema says', () => {
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['meta', 'citations', 'token', 'done']));
     const failed = await chat('show me an error', 'notes');
     expect(failed.at(-1).type).toBe('error');
+    const [meta, citations] = await chat('What is the capital of Australia?', 'notes', { retrieval: 'lexical' });
+    expect([meta.grounded, meta.retrieval, citations.citations[0].legs]).toEqual([false, 'lexical', ['lexical']]);
+    const [whole] = await chat('Summarize this document.', 'notes', { filter: { doc_ids: [id] } });
+    expect(whole.scope).toBe('document');
+    expect((await call('PATCH', '/api/collections/notes', 200, jsonBody({ min_score: 0.7 }))).min_score).toBe(0.7);
+    await call('PATCH', '/api/collections/notes', 422, jsonBody({ min_score: 'high' }));
+    await call('PATCH', '/api/collections/nowhere', 404, jsonBody({ min_score: null }));
 
     const session = events[0].session_id;
     expect((await call('GET', `/api/sessions/${session}`, 200)).messages).toHaveLength(2);
+    const refusal = (await call('GET', `/api/sessions/${meta.session_id}`, 200)).messages.at(-1);
+    expect(refusal.grounded).toBe(false);
     await call('DELETE', `/api/sessions/${session}`, 200);
     await call('GET', `/api/sessions/${session}`, 404);
     await call('DELETE', `/api/documents/${id}?collection=notes`, 200);

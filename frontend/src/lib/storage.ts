@@ -1,6 +1,12 @@
 /** The few things the UI remembers in localStorage (which can be missing or refuse writes). */
 
-export type StoredKey = 'ragis.session' | 'ragis.collection' | 'ragis.theme' | 'ragis.docs-open' | 'ragis.workspace';
+export type StoredKey =
+  | 'ragis.session'
+  | 'ragis.collection'
+  | 'ragis.theme'
+  | 'ragis.docs-open'
+  | 'ragis.workspace'
+  | 'ragis.retrieval';
 
 export function load(key: StoredKey): string | null {
   try {

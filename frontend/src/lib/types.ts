@@ -23,6 +23,13 @@ export type ChatEvent = Schemas['ChatEvent'];
 export type Timings = DoneEvent['timings'];
 
 export type ChatRequest = Schemas['ChatRequest'];
+export type ChatFilter = Schemas['ChatFilter'];
+/** How the passages are found: `hybrid` (meaning and words), `vector` (meaning), `lexical` (words). */
+export type RetrievalMode = NonNullable<ChatRequest['retrieval']>;
+/** Which leg of retrieval found a passage. */
+export type Leg = NonNullable<Citation['legs']>[number];
+/** `document`: the answer read one whole document, not the top passages. */
+export type AnswerScope = MetaEvent['scope'];
 
 export type SessionMessage = Schemas['MessagePublic'];
 export type Session = Schemas['SessionPublic'];
@@ -31,6 +38,7 @@ export type Check = Schemas['HealthPart'];
 export type Health = Schemas['HealthPublic'];
 
 export type Collection = Schemas['CollectionPublic'];
+export type CollectionUpdate = Schemas['CollectionUpdate'];
 export type DocumentInfo = Schemas['DocumentPublic'];
 
 export type UploadOk = Schemas['FileIndexed'];
