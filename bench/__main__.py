@@ -20,6 +20,7 @@ from bench.report import Section, write_report
 
 SECTIONS = (
     "embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory", "auth",
+    "quality",
 )  # fmt: skip
 TITLES = {
     "embedding": "1. Embedding backends",
@@ -31,6 +32,7 @@ TITLES = {
     "hostile": "7. Hostile uploads: the gateway's memory",
     "memory": "8. Memory of the RAG service",
     "auth": "9. Authentication: what it adds to a request",
+    "quality": "11. Retrieval quality: hybrid search and the grounded gate",
 }
 
 log = logging.getLogger("bench")
@@ -99,6 +101,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         ingest,
         memory,
         peers,
+        quality,
         retrieval,
     )
     from bench.servers import start_stack
@@ -135,6 +138,8 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         sections.append(_section(ctx, "hostile", hostile.run))
     if "memory" in wanted:  # its own RAG service processes, on a fresh model cache
         sections.append(_section(ctx, "memory", memory.run))
+    if ctx.embedder is not None and "quality" in wanted:  # its own Redis, RAG service, gateway
+        sections.append(_section(ctx, "quality", quality.run))
     machine.load_after = load_average()
     seconds = time.perf_counter() - started
     report = args.out / "benchmarks.md"

@@ -1,0 +1,711 @@
+"""Retrieval quality on the evaluation sets: vector, lexical and hybrid side by side, the fusion
+settings, and the threshold of the grounded gate.
+
+Both sets of bench/eval/ (see its README): the *Debian Reference* (15 HTML chapters nobody here
+wrote, 70 questions; downloaded by bench/eval/fetch.sh) and the generated service manual of error
+codes (12 documents of near-identical entries, 50 questions). Each set's files go through ragis's
+own parser and chunker (ragis.ingest, as the gateway runs them) and its indexing service (embed in
+batches; chunk texts, keyword postings and vectors written together) into an embedded Redis 8,
+with the default embedder.
+
+Each question is embedded once, as a chat turn embeds it; then the same store is searched with
+every setting, interleaved question by question: `vector`, `lexical`, `hybrid` with the convex
+fusion at alpha 0.3, 0.5 and 0.7 (ragis's default is `ALPHA` of store/retrieval.py), and `hybrid`
+with reciprocal rank fusion; top 5. The passages are scored by `ragis eval`'s own metrics
+(ragis.client.eval: hit@k by document, MRR, passage@1, passage recall), per kind of question.
+
+The grounded threshold: the best similarity among the five passages of the default hybrid
+setting, answerable against unanswerable questions of both sets together, by the rule of
+`ragis eval --calibrate` (ragis.client.eval.calibrate). Then a RAG service and a gateway start
+over the same Redis with RAGIS_MIN_SCORE at that threshold, and the real `ragis eval` command
+runs the Debian set through the gateway in the three modes: its table is the section's last.
+
+Run alone with `python -m bench.sections.quality [--quick] [--out docs]`: it replaces this section
+in docs/benchmarks.md and leaves the rest of the report as it is. `--quick` uses the error-code
+set only (generated, no download). Downloads and generated sets are kept in /tmp/bench-eval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bench.context import Context
+from bench.report import Goal, Section, Table, replace_section
+from bench.servers import gateway_process
+from ragis.client.eval import (
+    Cited,
+    Outcome,
+    Question,
+    Scores,
+    calibrate,
+    load_questions,
+    summarize,
+)
+from ragis.client.eval.calibrate import RULE, Calibration
+from ragis.db import EmbeddedRedis
+from ragis.db.client import connect
+from ragis.embedding import Embedder
+from ragis.gateway.settings import GatewaySettings
+from ragis.ingest import Chunker, parse_document, sanitize_filename
+from ragis.rag.grounding import ground
+from ragis.rag.indexing import IndexService
+from ragis.rag.settings import RagSettings
+from ragis.settings import load_settings
+from ragis.store import CollectionInfo, DocumentRecord, RetrievedChunk, Retriever, Store
+from ragis.store.migrations import migrate
+from ragis.store.retrieval import ALPHA
+
+__all__ = ["SETS", "SETTINGS", "TITLE", "EvalSet", "Setting", "measure", "run"]
+
+TITLE = "11. Retrieval quality: hybrid search and the grounded gate"  # as in bench.__main__.TITLES
+EVAL = Path(__file__).resolve().parents[1] / "eval"
+EVAL_DIR = Path(tempfile.gettempdir()) / "bench-eval"
+KEY_PREFIX = "quality"
+TOP_K = 5
+EXACT_GOAL = 0.95
+SUFFIXES = (".html", ".md", ".txt")
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    collection: str
+    label: str
+    questions: Path
+    folder: str  # under the eval cache
+    make: tuple[str, ...]  # the command that writes the folder (given as last argument)
+
+    def prepare(self, root: Path) -> Path:
+        """The set's documents, fetched or generated once into `root`, checked against its
+        questions (every keyword in its expected document)."""
+        folder = root / self.folder
+        if not _documents(folder):
+            _command([*self.make, str(folder)])
+        _command([sys.executable, str(EVAL / "check.py"), str(self.questions), str(folder)])
+        return folder
+
+
+def _command(args: list[str]) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        name = Path(args[1] if args[0] == sys.executable else args[0]).name
+        raise RuntimeError(f"{name} failed ({done.returncode}): {done.stderr[-600:]}")
+
+
+SETS = {
+    "debian": EvalSet(
+        "debian", "Debian Reference", EVAL / "debian-reference.jsonl", "debian-reference",
+        (str(EVAL / "fetch.sh"),),
+    ),
+    "errorcodes": EvalSet(
+        "errorcodes", "error-code manual", EVAL / "errorcodes.jsonl", "errorcodes",
+        (sys.executable, str(EVAL / "errorcodes.py")),
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Setting:
+    label: str
+    mode: str
+    fusion: Literal["convex", "rrf"] = "convex"
+    alpha: float = ALPHA
+
+    @property
+    def is_default(self) -> bool:
+        return self.mode == "hybrid" and self.fusion == "convex" and self.alpha == ALPHA
+
+
+def _settings() -> tuple[Setting, ...]:
+    alphas = sorted({0.3, 0.5, 0.7, ALPHA})
+    convex = [
+        Setting(f"hybrid α={a:g}" + (" (default)" if a == ALPHA else ""), "hybrid", alpha=a)
+        for a in alphas
+    ]
+    return (
+        Setting("vector", "vector"),
+        Setting("lexical", "lexical"),
+        *convex,
+        Setting("hybrid RRF", "hybrid", fusion="rrf"),
+    )
+
+
+SETTINGS = _settings()
+DEFAULT = next(s for s in SETTINGS if s.is_default)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question searched in one setting: the passages found, and the time it took."""
+
+    question: Question
+    setting: Setting
+    found: tuple[RetrievedChunk, ...]
+    ms: float
+
+
+@dataclass
+class SetResult:
+    eval_set: EvalSet
+    documents: int
+    chunks: int
+    ingest_s: float
+    info: CollectionInfo
+    asked: list[Asked]
+    threshold: float | None = None  # the gate's, once calibrated: then outcomes say `grounded`
+
+    def of(self, setting: Setting | None = None) -> list[Outcome]:
+        """`ragis eval`'s outcomes of `setting` (of every one if None)."""
+        return [
+            _outcome(a, self.info, self.threshold)
+            for a in self.asked
+            if setting in (None, a.setting)
+        ]
+
+
+@dataclass
+class Measured:
+    sets: list[SetResult]
+    calibration: Calibration  # both sets together, default hybrid
+    per_set: dict[str, Calibration]
+    cli: dict[str, Any] = field(default_factory=dict)  # `ragis eval --json` through the gateway
+    cli_set: str = ""
+    cli_command: str = ""
+
+
+def _documents(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and p.is_file())
+
+
+def measure(embedder: Embedder, work: Path, eval_dir: Path, *, quick: bool) -> Measured:
+    """Ingest the sets, search them with every setting, calibrate, then `ragis eval` through a
+    gateway (the Debian set; the error-code set when quick)."""
+    chosen = [SETS["errorcodes"]] if quick else [SETS["debian"], SETS["errorcodes"]]
+    folders = {s.collection: s.prepare(eval_dir) for s in chosen}
+    with EmbeddedRedis(work / "redis", port=0) as redis:
+        results = asyncio.run(_search_all(redis.url, embedder, chosen, folders))
+        pooled = [o for r in results for o in r.of(DEFAULT)]
+        calibration = calibrate(pooled)[0]
+        per_set = {r.eval_set.collection: calibrate(r.of(DEFAULT))[0] for r in results}
+        for result in results:
+            result.threshold = calibration.threshold
+        measured = Measured(results, calibration, per_set)
+        cli_set = chosen[0]
+        args = [
+            "eval", str(cli_set.questions.relative_to(EVAL.parents[1])), "-c",
+            cli_set.collection, "--retrieval", "hybrid,vector,lexical", "--calibrate",
+        ]  # fmt: skip
+        with _services(redis.url, embedder, round(calibration.threshold, 4)) as gateway:
+            measured.cli = _ragis_eval(gateway, args)
+        measured.cli_set = cli_set.collection
+        measured.cli_command = (
+            f"RAGIS_MIN_SCORE={calibration.threshold:.4f} ragis eval {' '.join(args[1:])}"
+        )
+    return measured
+
+
+async def _search_all(
+    redis_url: str, embedder: Embedder, chosen: Sequence[EvalSet], folders: dict[str, Path]
+) -> list[SetResult]:
+    redis = await connect(redis_url)
+    try:
+        await migrate(redis, KEY_PREFIX, url=redis_url)  # as the RAG service does first
+        store = Store.create(redis, load_settings(_env_file=None, key_prefix=KEY_PREFIX))
+        results = []
+        for eval_set in chosen:
+            started = time.perf_counter()
+            documents, chunks = await _ingest(store, embedder, eval_set.collection, folders)
+            ingest_s = time.perf_counter() - started
+            info = await store.collections.require(eval_set.collection)
+            asked = await _ask(store, embedder, eval_set, info)
+            results.append(SetResult(eval_set, documents, chunks, ingest_s, info, asked))
+        return results
+    finally:
+        await redis.aclose()
+
+
+async def _ingest(
+    store: Store, embedder: Embedder, collection: str, folders: dict[str, Path]
+) -> tuple[int, int]:
+    """Every document of the set as an upload through the gateway would index it: parsed and
+    chunked by ragis.ingest with the gateway's defaults, then the RAG service's IndexService."""
+    defaults = GatewaySettings.model_fields
+    chunker = Chunker(defaults["chunk_tokens"].default, defaults["chunk_overlap"].default)
+    batch = RagSettings.model_fields["embed_batch_size"].default
+    indexer = IndexService(store, embedder, batch_size=batch)
+    paths = _documents(folders[collection])
+    chunks = 0
+    for path in paths:
+        data = path.read_bytes()
+        parsed = await asyncio.to_thread(parse_document, data, path.name)
+        pieces = await asyncio.to_thread(chunker.chunk, parsed)
+        record = DocumentRecord(
+            id=uuid.uuid4().hex, filename=sanitize_filename(path.name),
+            content_type=parsed.content_type, size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(), pages=parsed.page_count,
+        )  # fmt: skip
+        chunks += (await indexer.index(collection, record, pieces)).chunks
+    return len(paths), chunks
+
+
+async def _ask(
+    store: Store, embedder: Embedder, eval_set: EvalSet, info: CollectionInfo
+) -> list[Asked]:
+    """Every question in every setting, settings interleaved per question (the machine's load
+    shifts them alike); each question embedded once, alone, as a chat turn embeds it."""
+    questions = load_questions(eval_set.questions)
+    retrievers = {
+        s.label: Retriever(
+            store.redis, store.keys, store.collections, store.vectors, store.chunks,
+            store.lexical, language=store.settings.lexical_language, alpha=s.alpha,
+            fusion=s.fusion,
+        )
+        for s in SETTINGS
+    }  # fmt: skip
+    asked = []
+    for question in questions:
+        vector = (await embedder.embed([question.question]))[0]
+        for setting in SETTINGS:
+            started = time.perf_counter()
+            found = await retrievers[setting.label].retrieve(
+                info, vector, k=TOP_K, mode=setting.mode, query=question.question
+            )
+            ms = (time.perf_counter() - started) * 1000
+            if found.mode != setting.mode:
+                raise RuntimeError(f"{setting.label}: the store searched in mode {found.mode}")
+            asked.append(Asked(question, setting, tuple(found.chunks), ms))
+    return asked
+
+
+def _outcome(asked: Asked, info: CollectionInfo, threshold: float | None) -> Outcome:
+    """What `ragis eval` would have read from the answer; `grounded` by the RAG service's own
+    gate (rag/grounding.py: the score, and the codes the question names) at `threshold`."""
+    found, question = asked.found, asked.question.question
+    return Outcome(
+        question=asked.question,
+        mode=asked.setting.label,
+        cited=tuple(Cited(r.filename, r.chunk.page, r.chunk.text) for r in found),
+        ms_to_citations=asked.ms,
+        ms_total=asked.ms,
+        grounded=None
+        if threshold is None
+        else ground(found, info, threshold, question=question).grounded,
+        best_score=max((r.score for r in found), default=None),
+        retrieval=asked.setting.mode,
+    )
+
+
+@contextlib.contextmanager
+def _services(redis_url: str, embedder: Embedder, min_score: float) -> Iterator[str]:
+    """The RAG service (in a thread, no LLM, the gate at `min_score`) and a gateway process over
+    the Redis the sets were indexed into; yields the gateway's URL."""
+    from ragis.rag.app import create_app
+    from ragis.rag.settings import load_rag_settings
+    from ragis.web.run import serve_in_thread
+
+    token = secrets.token_urlsafe(32)
+    settings = load_rag_settings(
+        _env_file=None, redis_url=redis_url, key_prefix=KEY_PREFIX, llm_provider="none",
+        internal_token=token, min_score=min_score,
+    )  # fmt: skip
+    with (
+        serve_in_thread(create_app(settings, embedder=embedder), startup_timeout=180) as rag_url,
+        gateway_process(
+            rag_url=rag_url, redis_url=redis_url, key_prefix=KEY_PREFIX, internal_token=token
+        ) as gateway_url,
+    ):
+        yield gateway_url
+
+
+def _ragis_eval(gateway_url: str, args: list[str]) -> dict[str, Any]:
+    """The `ragis eval` command itself, as a user runs it, with --json."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAGIS_", "REDIS_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "ragis", *args, "--json"],
+        cwd=EVAL.parents[1],
+        env={**env, "RAGIS_GATEWAY_URL": gateway_url},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"ragis eval failed ({done.returncode}): {done.stderr[-600:]}")
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+# The report.
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _answerable_n(groups: dict[str, dict[str, Any]], group: str) -> int:
+    n = int(groups[group]["n"])
+    if group == "all" and "unanswerable" in groups:
+        n -= int(groups["unanswerable"]["n"])
+    return n
+
+
+def _set_table(result: SetResult) -> Table:
+    summary = summarize(result.of())
+    rows = []
+    for group in ("all", "natural", "exact", "unanswerable"):
+        for setting in SETTINGS:
+            groups = summary[setting.label]
+            if group not in groups:
+                continue
+            m = groups[group]
+            # An answerable row's refusals are its own; the unanswerable ones have their row.
+            not_found = None if group == "all" else m["not_found"]
+            rows.append(
+                [
+                    "answerable" if group == "all" else group, setting.label,
+                    _answerable_n(groups, group), _pct(m["doc_hit@1"]), _pct(m["doc_hit@3"]),
+                    _pct(m["doc_hit@5"]), _num(m["mrr"]), _pct(m["passage_hit@1"]),
+                    _pct(m["passage_recall"]), _pct(m["refused"]), _pct(not_found),
+                    _num(m["ms_total_p50"], 1),
+                ]
+            )  # fmt: skip
+    s = result.eval_set
+    return Table(
+        f"{s.label}: {result.documents} documents, {result.chunks} chunks (indexed in "
+        f"{result.ingest_s:.0f} s); top {TOP_K}, in-process retrieval, the gate at "
+        f"{result.threshold or 0:.4f}",
+        ["questions", "setting", "n", "doc@1", "doc@3", "doc@5", "MRR", "pass@1", "recall",
+         "refused", "not-found", "retrieve p50 ms"],
+        rows,
+    )  # fmt: skip
+
+
+def _scores(outcomes: Sequence[Outcome], answerable: bool) -> list[float]:
+    return sorted(
+        o.best_score
+        for o in outcomes
+        if o.best_score is not None and o.question.is_answerable == answerable
+    )
+
+
+def _refused(outcomes: Sequence[Outcome], answerable: bool) -> str:
+    side = [o for o in outcomes if o.question.is_answerable == answerable]
+    refused = sum(o.grounded is False for o in side)
+    return f"{refused}/{len(side)} ({refused / len(side):.0%})" if side else "-"
+
+
+def _calibration_tables(measured: Measured) -> list[Table]:
+    pooled = [o for r in measured.sets for o in r.of(DEFAULT)]
+    groups: list[tuple[str, list[Outcome], Calibration]] = [
+        (r.eval_set.label, r.of(DEFAULT), measured.per_set[r.eval_set.collection])
+        for r in measured.sets
+    ]
+    if len(measured.sets) > 1:
+        groups.append(("both sets", pooled, measured.calibration))
+    dist_rows = []
+    for label, outcomes, c in groups:
+        for side, answerable, d in (
+            ("answerable", True, c.answerable),
+            ("unanswerable", False, c.unanswerable),
+        ):
+            scores = _scores(outcomes, answerable)
+            dist_rows.append(
+                [
+                    label, side, d.n, _num(scores[0] if scores else None), _num(d.p5),
+                    _num(d.p50), _num(d.p95), _num(scores[-1] if scores else None),
+                ]
+            )  # fmt: skip
+    threshold = measured.calibration.threshold
+    rule_rows = []
+    for label, outcomes, c in groups:
+        rule_rows.append(
+            [
+                label, f"{c.threshold:.4f}",
+                f"{c.answerable_refused}/{c.answerable_refused + c.answerable_kept}",
+                f"{c.unanswerable_refused}/{c.unanswerable_refused + c.unanswerable_kept}",
+                _refused(outcomes, True), _refused(outcomes, False),
+            ]
+        )  # fmt: skip
+    return [
+        Table(
+            f"best_score (the highest similarity, (1 + cos) / 2, among the {TOP_K} passages of "
+            f"{DEFAULT.label}), by side of the gate",
+            ["set", "questions", "n", "min", "p5", "p50", "p95", "max"],
+            dist_rows,
+        ),
+        Table(
+            f"The threshold by `ragis eval --calibrate`'s rule (by score alone), and the gate "
+            f"of rag/grounding.py (score, then the codes the question names) at {threshold:.4f}",
+            ["calibrated on", "its threshold", "answerable refused by score",
+             "unanswerable refused by score", f"gate at {threshold:.4f}: answerable refused",
+             "unanswerable refused"],
+            rule_rows,
+        ),
+    ]  # fmt: skip
+
+
+_CLI_COLUMNS = (
+    ("doc@1", "doc_hit@1"), ("doc@3", "doc_hit@3"), ("doc@5", "doc_hit@5"), ("MRR", "mrr"),
+    ("pass@1", "passage_hit@1"), ("recall", "passage_recall"), ("not-found", "not_found"),
+    ("refused", "refused"), ("cite p50 ms", "ms_to_citations_p50"),
+    ("total p95 ms", "ms_total_p95"),
+)  # fmt: skip
+
+
+def _cli_table(measured: Measured) -> Table:
+    modes: dict[str, dict[str, dict[str, Any]]] = measured.cli["modes"]
+    groups = list(dict.fromkeys(g for by_group in modes.values() for g in by_group))
+    rows = []
+    for group in groups:
+        for mode, by_group in modes.items():
+            m = by_group.get(group)
+            if m is None:
+                continue
+            cells = []
+            for _, key in _CLI_COLUMNS:
+                value = m[key]
+                if key == "mrr":
+                    cells.append(_num(value))
+                elif key.startswith("ms_"):
+                    cells.append(_num(value, 0))
+                else:
+                    cells.append(_pct(value))
+            rows.append([group, mode, m["n"], m["errors"], *cells])
+    label = next(s.label for s in SETS.values() if s.collection == measured.cli_set)
+    return Table(
+        f"`{measured.cli_command}` through the gateway ({label}, retrieval only, no LLM)",
+        ["kind", "mode", "n", "errors", *(c for c, _ in _CLI_COLUMNS)],
+        rows,
+    )
+
+
+def _metric(result: SetResult, setting: Setting, group: str, key: str) -> float:
+    value = summarize(result.of(setting))[setting.label].get(group, {}).get(key)
+    return float(value) if value is not None else float("nan")
+
+
+def _fusion_verdict(measured: Measured) -> str:
+    """Which hybrid setting finds the passage first most often over the answerable questions of
+    every set, and whether it beats the default on each set."""
+    hybrids = [s for s in SETTINGS if s.mode == "hybrid"]
+
+    def score(s: Setting) -> tuple[float, float]:
+        return (
+            sum(_metric(r, s, "all", "passage_hit@1") for r in measured.sets),
+            sum(_metric(r, s, "all", "mrr") for r in measured.sets),
+        )
+
+    best = max(hybrids, key=lambda s: (score(s), s.is_default))
+    per_set = ", ".join(
+        f"{r.eval_set.label} pass@1 {_metric(r, s, 'all', 'passage_hit@1'):.0%}"
+        for s in (best,)
+        for r in measured.sets
+    )
+    if best.is_default:
+        return (
+            f"Fusion: the default ({DEFAULT.label}) is the best hybrid setting here by answerable "
+            f"pass@1 summed over the sets, then MRR ({per_set}); no other setting wins clearly."
+        )
+    wins = [
+        _metric(r, best, "all", "passage_hit@1") > _metric(r, DEFAULT, "all", "passage_hit@1")
+        for r in measured.sets
+    ]
+    default = ", ".join(
+        f"{r.eval_set.label} {_metric(r, DEFAULT, 'all', 'passage_hit@1'):.0%}"
+        for r in measured.sets
+    )
+    clearly = "wins on every set" if all(wins) else "does not win on every set"
+    return (
+        f"Fusion: {best.label} has the highest answerable pass@1 summed over the sets ({per_set}; "
+        f"the default {default}) and {clearly}."
+    )
+
+
+def _natural_moves(result: SetResult) -> str | None:
+    """The natural questions whose expected document is first in one of vector only and the
+    default hybrid and not in the other: what the hit@1 difference is made of."""
+    vector = {o.question.question: Scores.of(o).doc_rank for o in result.of(SETTINGS[0])}
+    lost: list[str] = []
+    won: list[str] = []
+    for o in result.of(DEFAULT):
+        if o.question.kind != "natural":
+            continue
+        before, after = vector[o.question.question], Scores.of(o).doc_rank
+        if (before == 1) != (after == 1):
+            shown = f"“{o.question.question}” ({before or '-'} → {after or '-'})"
+            (lost if before == 1 else won).append(shown)
+    if not lost and not won:
+        return None
+    return (
+        f"{result.eval_set.label}, natural questions whose expected document is first in one "
+        f"of vector only and {DEFAULT.label} but not both (its rank in vector → hybrid): "
+        f"hybrid loses {'; '.join(lost) or 'none'}; wins {'; '.join(won) or 'none'}."
+    )
+
+
+def _goals(measured: Measured) -> list[Goal]:
+    goals = []
+    codes = next((r for r in measured.sets if r.eval_set.collection == "errorcodes"), None)
+    if codes is not None:
+        exact = _metric(codes, DEFAULT, "exact", "passage_hit@1")
+        vector = _metric(codes, SETTINGS[0], "exact", "passage_hit@1")
+        goals.append(
+            Goal(
+                "error-code manual, exact-term questions: the asked entry's passage first "
+                f"({DEFAULT.label})",
+                f"≥ {EXACT_GOAL:.0%}",
+                f"{exact:.0%} (vector only {vector:.0%})",
+                exact >= EXACT_GOAL,
+            )
+        )
+    parts, met = [], True
+    for r in measured.sets:
+        got = [
+            _metric(r, s, "natural", f"doc_hit@{k}") for s in (DEFAULT, SETTINGS[0]) for k in (1, 3)
+        ]
+        met = met and got[0] >= got[2] and got[1] >= got[3]
+        parts.append(
+            f"{r.eval_set.label} {got[0]:.0%} / {got[1]:.0%} (vector {got[2]:.0%} / {got[3]:.0%})"
+        )
+    goals.append(
+        Goal(
+            "natural questions: doc hit@1 / @3, hybrid vs vector only",
+            "no worse",
+            "; ".join(parts),
+            met,
+        )
+    )
+    c = measured.calibration
+    answerable = c.answerable_kept + c.answerable_refused
+    unanswerable = c.unanswerable_kept + c.unanswerable_refused
+    goals.append(
+        Goal(
+            "grounded threshold (RAGIS_MIN_SCORE) for the default embedder, calibrated",
+            "refuses ≤ 2% of answerable",
+            f"{c.threshold:.4f}: refuses {c.answerable_refused}/{answerable} answerable, "
+            f"{c.unanswerable_refused}/{unanswerable} unanswerable",
+            c.feasible,
+        )
+    )
+    return goals
+
+
+def _section(measured: Measured, machine: str) -> Section:
+    c = measured.calibration
+    unanswerable = [o for r in measured.sets for o in r.of(DEFAULT) if not o.question.is_answerable]
+    kept = [(o.question.question, o.best_score or 0.0) for o in unanswerable if o.grounded]
+    by_codes = [
+        (o.question.question, o.best_score or 0.0)
+        for o in unanswerable
+        if not o.grounded and (o.best_score or 0.0) >= c.threshold
+    ]
+    notes_moves = [m for m in map(_natural_moves, measured.sets) if m is not None]
+    cli_cal = next(
+        (x for x in measured.cli.get("calibration", []) if x.get("mode") == "hybrid"), None
+    )
+    notes = [
+        _fusion_verdict(measured),
+        *notes_moves,
+        f"The grounded threshold: {RULE}. Calibrated on {DEFAULT.label}'s best scores of "
+        f"{'both sets' if len(measured.sets) > 1 else 'the set'}: **{c.threshold:.4f}**; the "
+        f"gateway's run above served with RAGIS_MIN_SCORE at it.",
+        f"Unanswerable questions the gate answers anyway ({DEFAULT.label}; best score in "
+        "brackets): "
+        + ("; ".join(f"“{q}” ({s:.3f})" for q, s in kept) if kept else "none")
+        + ". Refused only because no passage holds the code they name (their score passes): "
+        + ("; ".join(f"“{q}” ({s:.3f})" for q, s in by_codes) if by_codes else "none")
+        + ". A code one digit off a real one reads to the model as close as the real one: "
+        "the score measures relevance, not truth.",
+        "pass@1: the first passage holds every keyword of the question (for an error code: "
+        "that entry, not a sibling); recall: the five passages together do; doc@k and MRR by "
+        "the expected document. `answerable` counts every answerable question; "
+        "`retrieve p50 ms` is the store's retrieve() alone (the question embedded before), on "
+        f"{machine}. The lexical leg's time here is mostly the client's: the similarity of a "
+        "passage only it found is read with `VEMB` (384 numbers per passage, parsed by "
+        "redis-py without hiredis; a profile of a lexical retrieve on 2026-12-03 spent 86% of "
+        "it in the RESP3 parser, under cProfile). Section 10 measures retrieval latency.",
+    ]
+    if cli_cal is not None:
+        notes.append(
+            f"`ragis eval --calibrate` through the gateway, hybrid mode, "
+            f"{measured.cli_set} set alone: threshold {cli_cal['threshold']:.4f} (the in-process "
+            f"calibration of that set: {measured.per_set[measured.cli_set].threshold:.4f})."
+        )
+    return Section(
+        key="quality",
+        title=TITLE,
+        intro=(
+            "The evaluation sets of bench/eval/ (README there): each set's files parsed and "
+            "chunked by ragis.ingest with the gateway's defaults, indexed by the RAG service's "
+            "IndexService with the default embedder into an embedded Redis 8; every question "
+            "embedded once, then searched in every setting over the same store (top 5) and "
+            "scored by `ragis eval`'s metrics (ragis.client.eval). Then the grounded threshold, "
+            "and the real `ragis eval` through a gateway."
+        ),
+        tables=[
+            *(_set_table(r) for r in measured.sets),
+            *_calibration_tables(measured),
+            _cli_table(measured),
+        ],
+        goals=_goals(measured),
+        notes=notes,
+    )
+
+
+def _machine(embedder: Embedder) -> str:
+    from ragis.embedding.cpu import detect_cpu
+
+    cpu = detect_cpu()
+    return f"{cpu.model} ({cpu.cores} cores), embedder {embedder.describe()}"
+
+
+def run(ctx: Context) -> Section:
+    assert ctx.embedder is not None, "the quality section needs the default embedder"
+    work = ctx.work / "quality"
+    work.mkdir(parents=True, exist_ok=True)
+    return _section(measure(ctx.embedder, work, EVAL_DIR, quick=ctx.quick), _machine(ctx.embedder))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ragis.embedding.select import load_embedder
+
+    parser = argparse.ArgumentParser(prog="python -m bench.sections.quality")
+    parser.add_argument("--quick", action="store_true", help="the error-code set only")
+    parser.add_argument("--out", type=Path, default=Path("docs"), help="report folder (docs)")
+    parser.add_argument(
+        "--eval-dir", type=Path, default=EVAL_DIR, help=f"where the sets are kept ({EVAL_DIR})"
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    # The product's choice of backend for this machine, remembered in the eval cache.
+    embedder = load_embedder("auto", cache_dir=args.eval_dir / "models")
+    with tempfile.TemporaryDirectory(prefix="ragis-bench-quality-") as work:
+        measured = measure(embedder, Path(work), args.eval_dir, quick=args.quick)
+    section = _section(measured, _machine(embedder))
+    section.seconds = time.perf_counter() - started
+    print(replace_section(args.out / "benchmarks.md", section))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
