@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from support.browser import open_documents
 from support.llm_servers import OpenAIServer, Reply
 
 DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -80,17 +81,6 @@ def sign_out(page: Page) -> None:
     expect(page.get_by_test_id("signin-form")).to_be_visible()
 
 
-def open_documents(page: Page) -> None:
-    # By the toggle's state, not by the panel's content: the panel is in the page (hidden) even
-    # when closed, and before the app has mounted nothing is, so a check of the content could
-    # close an open panel.
-    toggle = page.get_by_test_id("toggle-documents")
-    expect(toggle).to_have_attribute("aria-expanded", re.compile("true|false"))
-    if toggle.get_attribute("aria-expanded") != "true":
-        toggle.click()
-    expect(page.locator("#documents-panel")).to_be_visible()
-
-
 def add_user(base_url: str, username: str, password: str) -> None:
     """As the admin, through the API (a script would do the same with a key)."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
@@ -124,9 +114,10 @@ def test_sign_in_upload_ask_sign_out_and_another_user_sees_nothing_of_it(
     doc.write_text(f"# Vault\n\n{SECRET}\n")
     open_documents(page)
     page.get_by_test_id("upload-input").set_input_files(str(doc))
-    expect(page.get_by_test_id("upload-result").last).to_have_attribute(
-        "data-status", "ok", timeout=60_000
-    )
+    # This file's own result: an earlier upload's "ok" is in the list too.
+    expect(
+        page.locator("li").filter(has_text=doc.name).get_by_test_id("upload-result")
+    ).to_have_attribute("data-status", "ok", timeout=60_000)
     expect(page.get_by_test_id("document-row")).to_have_count(1)
 
     llm.script(Reply(tokens=["The vault code ", "is 4-8-1-5 ", "[1]."]))
@@ -201,9 +192,10 @@ def test_api_keys_are_shown_once_and_revoked_and_a_new_workspace_starts_empty(
     doc.write_text("# Notes\n\nThe harbour opens at dawn.\n")
     open_documents(page)
     page.get_by_test_id("upload-input").set_input_files(str(doc))
-    expect(page.get_by_test_id("upload-result").last).to_have_attribute(
-        "data-status", "ok", timeout=60_000
-    )
+    # This file's own result: an earlier upload's "ok" is in the list too.
+    expect(
+        page.locator("li").filter(has_text=doc.name).get_by_test_id("upload-result")
+    ).to_have_attribute("data-status", "ok", timeout=60_000)
     expect(page.get_by_test_id("document-row")).to_have_count(1)
 
     page.get_by_test_id("new-workspace").click()

@@ -3,11 +3,11 @@ delete; and content the UI did not write never runs."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from support.browser import ask, open_documents, upload
 from support.documents import pdf_bytes
 from support.llm_servers import Gate, OpenAIServer, Reply
 
@@ -18,30 +18,6 @@ PDF_PAGES = [
     "The Fresnel lens of the lighthouse was installed in 1872 and weighs four tonnes.",
     "Visitors may climb the 217 steps on Sundays between ten and four.",
 ]
-
-
-def open_documents(page: Page) -> None:
-    # By the toggle's state, not by the panel's content: the panel is in the page (hidden) even
-    # when closed, and before the app has mounted nothing is, so a check of the content could
-    # close an open panel.
-    toggle = page.get_by_test_id("toggle-documents")
-    expect(toggle).to_have_attribute("aria-expanded", re.compile("true|false"))
-    if toggle.get_attribute("aria-expanded") != "true":
-        toggle.click()
-    expect(page.locator("#documents-panel")).to_be_visible()
-
-
-def upload(page: Page, path: Path) -> None:
-    open_documents(page)
-    page.get_by_test_id("upload-input").set_input_files(str(path))
-    expect(page.get_by_test_id("upload-result").last).to_have_attribute(
-        "data-status", "ok", timeout=60_000
-    )
-
-
-def ask(page: Page, question: str) -> None:
-    page.get_by_test_id("chat-input").fill(question)
-    page.get_by_test_id("chat-input").press("Enter")
 
 
 def test_upload_ask_stream_cite_reload_and_delete(

@@ -20,8 +20,8 @@ from redis import Redis
 from ragis.contract import DEFAULT_WORKSPACE
 from ragis.db import EmbeddedRedis
 from ragis.store import Keys
+from support.browser import ask, open_documents, upload
 from support.llm_servers import OpenAIServer, Reply
-from ui.test_browser import ask, open_documents, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
