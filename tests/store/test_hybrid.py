@@ -3,8 +3,10 @@ both legs are fused, every passage says which legs found it, and a filter holds 
 
 from __future__ import annotations
 
+import pytest
 from redis.asyncio import Redis
 
+from ragis.settings import Quantization, Settings
 from ragis.store import SearchFilter, Store
 from support.corpus import add_document
 from support.vectors import near, unit
@@ -145,3 +147,18 @@ async def test_hybrid_over_a_sharded_collection(store: Store) -> None:
     )
     assert found.chunks[0].chunk.doc_id == "doc7"
     assert not found.partial
+
+
+@pytest.mark.parametrize("quantization", list(Quantization))
+async def test_a_lexical_hit_s_similarity_matches_vsim_in_every_quantization(
+    redis: Redis, settings: Settings, quantization: Quantization
+) -> None:
+    store = Store.create(redis, settings.model_copy(update={"quantization": quantization}))
+    await add_document(
+        store, "q", "a", [near(unit(1), 3, 0.3), unit(2)], texts=["Valve V-12.", "Pump P-7."]
+    )
+    query = near(unit(1), 9, 0.2)
+    by_vector = {r.chunk.id: r.score for r in await store.retriever.search("q", query, k=2)}
+    lexical = await store.retriever.retrieve("q", query, k=2, mode="lexical", query="V-12")
+    assert [r.chunk.id for r in lexical.chunks] == ["a:0"]
+    assert lexical.chunks[0].score == pytest.approx(by_vector["a:0"], abs=0.02)
