@@ -132,23 +132,20 @@ SETS = {
 class Setting:
     label: str
     mode: str
-    fusion: Literal["convex", "rrf"] = "convex"
+    fusion: Literal["adaptive", "convex", "rrf"] = "convex"
     alpha: float = ALPHA
 
     @property
     def is_default(self) -> bool:
-        return self.mode == "hybrid" and self.fusion == "convex" and self.alpha == ALPHA
+        return self.mode == "hybrid" and self.fusion == "adaptive"
 
 
 def _settings() -> tuple[Setting, ...]:
-    alphas = sorted({0.3, 0.5, 0.7, ALPHA})
-    convex = [
-        Setting(f"hybrid α={a:g}" + (" (default)" if a == ALPHA else ""), "hybrid", alpha=a)
-        for a in alphas
-    ]
+    convex = [Setting(f"hybrid α={a:g}", "hybrid", alpha=a) for a in sorted({0.3, 0.5, 0.7, 0.95})]
     return (
         Setting("vector", "vector"),
         Setting("lexical", "lexical"),
+        Setting("hybrid adaptive (default)", "hybrid", fusion="adaptive"),
         *convex,
         Setting("hybrid RRF", "hybrid", fusion="rrf"),
     )

@@ -310,10 +310,14 @@ def section(measured: Measured, machine: str) -> Section:
         "that entry, not a sibling); recall: the five passages together do; doc@k and MRR by "
         "the expected document. `answerable` counts every answerable question; "
         "`retrieve p50 ms` is the store's retrieve() alone (the question embedded before), on "
-        f"{machine}. The lexical leg's time here is mostly the client's: the similarity of a "
-        "passage only it found is read with `VEMB` (384 numbers per passage, parsed by "
-        "redis-py without hiredis; a profile of a lexical retrieve on 2026-12-03 spent 86% of "
-        "it in the RESP3 parser, under cProfile). Section 10 measures retrieval latency.",
+        f"{machine}, with the other benchmarks and test runs of the day sharing its two "
+        "cores: section 10 measures retrieval latency on a quiet store. (A first version read "
+        "a lexical hit's similarity as 384 numbers from `VEMB`, which took 86% of a lexical "
+        "retrieve in redis-py's parser; it now reads `VEMB ... RAW`, the stored bytes.)",
+        "The adaptive fusion (store/fusion.py) lets the words lead (α 0.5) when the question "
+        "names a code or the best BM25 score is at least 1.5 times the second, and meaning "
+        "lead (α 0.95) otherwise. Its constants were chosen on these same questions (an "
+        "offline sweep over the two legs' lists), so these figures are not a held-out test.",
     ]
     if cli_cal is not None:
         notes.append(

@@ -34,7 +34,7 @@ from ragis.store.codec import text_of
 from ragis.store.collections import Collections
 from ragis.store.failures import speaks_redis
 from ragis.store.filters import filter_expression, matches
-from ragis.store.fusion import Candidate, convex, rrf
+from ragis.store.fusion import Candidate, adaptive_alpha, convex, rrf
 from ragis.store.keys import Keys
 from ragis.store.layout import document_of
 from ragis.store.lexical import LexicalIndex, LexicalSearch
@@ -61,8 +61,8 @@ _MAX_K = 1000
 #: can still come first once its exact term counts.
 _DEPTH_PER_K = 4
 _MIN_DEPTH = 20
-#: The weight of the similarity in the convex fusion (store/fusion.py); measured on the
-#: evaluation sets (docs/benchmarks.md, section 10).
+#: The weight of the similarity in the fixed convex fusion (store/fusion.py), which the
+#: benchmark compares with the adaptive one ragis uses (docs/benchmarks.md, section 11).
 ALPHA = 0.5
 
 
@@ -96,7 +96,7 @@ class Retriever:
         *,
         language: str = "english",
         alpha: float = ALPHA,
-        fusion: Literal["convex", "rrf"] = "convex",
+        fusion: Literal["adaptive", "convex", "rrf"] = "adaptive",
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -147,12 +147,15 @@ class Retriever:
         )
         if mode == "vector" or info.lexical is None:
             return await self._vector_only(info, vector, k=k, flt=flt, ef=ef)
-        terms = tokenizer(info.lexical).query_terms(query)
+        tok = tokenizer(info.lexical)
+        terms = tok.query_terms(query)
         if not terms and mode == "hybrid":
             # Nothing to search by words (a question of stopwords): the vectors decide alone.
             found = await self._vector_only(info, vector, k=k, flt=flt, ef=ef)
             return Retrieval(found.chunks, partial=found.partial, mode="hybrid")
-        return await self._fused(info, vector, terms, k=k, flt=flt, ef=ef, mode=mode)
+        return await self._fused(
+            info, vector, terms, k=k, flt=flt, ef=ef, mode=mode, codes=bool(tok.codes(query))
+        )
 
     async def _vector_only(
         self, info: CollectionInfo, vector: Vector, *, k: int, flt: SearchFilter, ef: int | None
@@ -176,6 +179,7 @@ class Retriever:
         flt: SearchFilter,
         ef: int | None,
         mode: str,
+        codes: bool,
     ) -> Retrieval:
         expr = filter_expression(flt)
         shards = self._keys.collection(info.name).shards(info.shards)
@@ -189,7 +193,7 @@ class Retriever:
                 )
             else:
                 vsearch, lsearch = VectorSearch([]), await lexical_search
-            found, dropped = await self._fuse(info, vector, vsearch, lsearch, flt)
+            found, dropped = await self._fuse(info, vector, vsearch, lsearch, flt, codes=codes)
             exhausted = len(vsearch.hits) < depth and len(lsearch.hits) < depth
             if len(found) >= k or not dropped or exhausted or depth >= _MAX_K:
                 partial = vsearch.partial or lsearch.partial
@@ -203,6 +207,8 @@ class Retriever:
         vsearch: VectorSearch,
         lsearch: LexicalSearch,
         flt: SearchFilter,
+        *,
+        codes: bool = False,
     ) -> tuple[list[RetrievedChunk], int]:
         vector_hits = [(h.id, h.score) for h in vsearch.hits]
         lexical_hits = [(h.chunk_id, h.score) for h in lsearch.hits]
@@ -214,7 +220,12 @@ class Retriever:
         if by_vector and self._fusion == "rrf":
             ranked = rrf(vector_hits, lexical_hits)
         elif by_vector:
-            ranked = convex(vector_hits, lexical_hits, alpha=self._alpha, similarity=similarity)
+            alpha = (
+                adaptive_alpha(lexical_hits, names_a_code=codes)
+                if self._fusion == "adaptive"
+                else self._alpha
+            )
+            ranked = convex(vector_hits, lexical_hits, alpha=alpha, similarity=similarity)
         else:  # lexical mode: BM25 decides, the similarity is only shown
             ranked = [Candidate(cid, score, ("lexical",)) for cid, score in lexical_hits]
         found: list[RetrievedChunk] = []
