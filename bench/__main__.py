@@ -20,6 +20,7 @@ from bench.report import Section, write_report
 
 SECTIONS = (
     "embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory", "auth",
+    "hybrid",
     "quality",
 )  # fmt: skip
 TITLES = {
@@ -32,6 +33,7 @@ TITLES = {
     "hostile": "7. Hostile uploads: the gateway's memory",
     "memory": "8. Memory of the RAG service",
     "auth": "9. Authentication: what it adds to a request",
+    "hybrid": "10. Hybrid retrieval: latency, ingest cost and memory of the keyword index",
     "quality": "11. Retrieval quality: hybrid search and the grounded gate",
 }
 
@@ -98,6 +100,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         chat,
         embedding,
         hostile,
+        hybrid,
         ingest,
         memory,
         peers,
@@ -138,6 +141,8 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         sections.append(_section(ctx, "hostile", hostile.run))
     if "memory" in wanted:  # its own RAG service processes, on a fresh model cache
         sections.append(_section(ctx, "memory", memory.run))
+    if ctx.embedder is not None and "hybrid" in wanted:  # its own Redis, the model only
+        sections.append(_section(ctx, "hybrid", hybrid.run))
     if ctx.embedder is not None and "quality" in wanted:  # its own Redis, RAG service, gateway
         sections.append(_section(ctx, "quality", quality.run))
     machine.load_after = load_average()
