@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,9 +176,17 @@ def _replace_goals(text: str, title: str, rows: list[str]) -> str:
     while at < len(lines) and not lines[at].startswith("|"):
         at += 1
     at += 2  # the header and its rule
-    while at < len(lines) and lines[at].startswith("|") and lines[at] < f"| {title}":
+    number = _number(title)
+    while at < len(lines) and lines[at].startswith("|") and _number(lines[at][2:]) <= number:
         at += 1
     return "\n".join(lines[:at] + rows + lines[at:])
+
+
+def _number(title: str) -> float:
+    """A section's number from its title ("10. Hybrid ..." -> 10), as a number: as text, "10."
+    sorts before "2."; a title without one sorts last."""
+    head = title.split(".", 1)[0].strip()
+    return int(head) if head.isdigit() else float("inf")
 
 
 def replace_section(report: Path, section: Section) -> str:
@@ -196,6 +205,12 @@ def replace_section(report: Path, section: Section) -> str:
         following = text.find("\n## ", start + len(heading))
         end = len(text) if following < 0 else following + 1
         text = text[:start] + markdown + "\n\n" + text[end:].lstrip("\n")
+    elif later := [
+        m.start() + 1
+        for m in re.finditer(r"\n## (\d+)\. ", text)
+        if int(m.group(1)) > _number(section.title)
+    ]:
+        text = text[: later[0]] + markdown + "\n\n" + text[later[0] :]
     elif "\n## Profiles, changes" in text:
         at = text.index("\n## Profiles, changes") + 1
         text = text[:at] + markdown + "\n\n" + text[at:]
