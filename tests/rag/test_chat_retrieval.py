@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ragis.rag.grounding import NOT_FOUND
+from ragis.rag.grounding import MIN_SCORE, NOT_FOUND
 from support.fixtures import RagFactory, rag_client
 from support.http import Event, collect_events
 from support.llm_servers import OpenAIServer, Reply
@@ -174,3 +174,17 @@ async def test_a_code_that_no_passage_holds_is_not_found_however_close(
     llm.script(Reply(tokens=["It overheated [1]."]))
     known = await ask(rag, "What does error E44-4489 mean?")
     assert meta_of(known)["grounded"] is True
+
+
+async def test_the_default_threshold_answers_the_documents_and_refuses_the_rest(
+    start_rag: RagFactory, llm: OpenAIServer
+) -> None:
+    with start_rag(min_score=MIN_SCORE) as url:
+        async with rag_client(url) as rag:
+            await index_all(rag)
+            llm.script(Reply(tokens=["Sicily [1]."]))
+            known = await ask(rag, "Where is Mount Etna?")
+            unknown = await ask(rag, "What is the capital of Australia?")
+    assert meta_of(known)["grounded"] is True
+    assert meta_of(unknown)["grounded"] is False
+    assert len(llm.chat_requests) == 1
