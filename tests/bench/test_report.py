@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
-from bench.report import Goal, Section, replace_section
+# `bench` here is tests/bench (this package): load the harness's report module by its path.
+_SPEC = importlib.util.spec_from_file_location(
+    "ragis_bench_report", Path(__file__).resolve().parents[2] / "bench" / "report.py"
+)
+assert _SPEC is not None
+assert _SPEC.loader is not None
+report_module = importlib.util.module_from_spec(_SPEC)
+sys.modules[_SPEC.name] = report_module  # dataclasses look their module up while building
+_SPEC.loader.exec_module(report_module)
+Goal, Section, replace_section = (
+    report_module.Goal,
+    report_module.Section,
+    report_module.replace_section,
+)
 
 REPORT = """# ragis benchmarks
 
@@ -29,7 +44,7 @@ hand-written
 """
 
 
-def section(title: str) -> Section:
+def section(title: str) -> report_module.Section:
     return Section(key="k", title=title, goals=[Goal("g", "t", "m", True)])
 
 
