@@ -193,7 +193,7 @@ class Retriever:
                 )
             else:
                 vsearch, lsearch = VectorSearch([]), await lexical_search
-            found, dropped = await self._fuse(info, vector, vsearch, lsearch, flt, codes=codes)
+            found, dropped = await self._fuse(info, vector, vsearch, lsearch, flt, k=k, codes=codes)
             exhausted = len(vsearch.hits) < depth and len(lsearch.hits) < depth
             if len(found) >= k or not dropped or exhausted or depth >= _MAX_K:
                 partial = vsearch.partial or lsearch.partial
@@ -208,13 +208,17 @@ class Retriever:
         lsearch: LexicalSearch,
         flt: SearchFilter,
         *,
+        k: int,
         codes: bool = False,
     ) -> tuple[list[RetrievedChunk], int]:
+        """The best `k` of both legs' candidates, and how many candidates were dropped. Two
+        round trips: the candidates' documents (and the vectors of the lexical-only ones) to
+        rank and drop them; then the texts of only the best, not of all ~40 candidates."""
         vector_hits = [(h.id, h.score) for h in vsearch.hits]
         lexical_hits = [(h.chunk_id, h.score) for h in lsearch.hits]
         by_vector = dict(vector_hits)
         ids = list(dict.fromkeys([*by_vector, *(cid for cid, _ in lexical_hits)]))
-        chunks, docs, similarity = await self._read(
+        docs, similarity = await self._judge(
             info, ids, vector, [cid for cid, _ in lexical_hits if cid not in by_vector]
         )
         if by_vector and self._fusion == "rrf":
@@ -228,54 +232,62 @@ class Retriever:
             ranked = convex(vector_hits, lexical_hits, alpha=alpha, similarity=similarity)
         else:  # lexical mode: BM25 decides, the similarity is only shown
             ranked = [Candidate(cid, score, ("lexical",)) for cid, score in lexical_hits]
-        found: list[RetrievedChunk] = []
-        dropped = 0
+        eligible: list[tuple[Candidate, _Doc]] = []
         for candidate in ranked:
-            chunk = chunks.get(candidate.id)
-            doc = docs.get(chunk.doc_id) if chunk is not None else None
-            if chunk is None or doc is None or doc.status != DocumentStatus.READY.value:
-                dropped += 1
+            doc = docs.get(_doc_of(candidate.id))
+            if doc is None or doc.status != DocumentStatus.READY.value:
                 continue
-            if candidate.id not in by_vector and not matches(flt, chunk.doc_id, doc.tags):
-                dropped += 1
+            if candidate.id not in by_vector and not matches(flt, _doc_of(candidate.id), doc.tags):
                 continue
-            score = by_vector.get(candidate.id, similarity.get(candidate.id, 0.0))
-            found.append(RetrievedChunk(chunk, doc.filename, score, candidate.legs))
-        return found, dropped
+            eligible.append((candidate, doc))
+        found: list[RetrievedChunk] = []
+        at = 0
+        while len(found) < k and at < len(eligible):
+            # A few more than needed: a chunk deleted since the search is rare, not impossible.
+            batch = eligible[at : at + k - len(found) + 2]
+            at += len(batch)
+            texts = await self._texts(info, [c.id for c, _ in batch])
+            for candidate, doc in batch:
+                chunk = texts.get(candidate.id)
+                if chunk is not None:
+                    score = by_vector.get(candidate.id, similarity.get(candidate.id, 0.0))
+                    found.append(RetrievedChunk(chunk, doc.filename, score, candidate.legs))
+        dropped = len(ranked) - len(eligible) + (at - len(found))
+        return found[:k], dropped
 
-    async def _read(
+    async def _judge(
         self, info: CollectionInfo, ids: Sequence[str], vector: Vector, embed_ids: Sequence[str]
-    ) -> tuple[dict[str, StoredChunk], dict[str, _Doc], dict[str, float]]:
-        """Texts of `ids`, their documents, and the similarity of `embed_ids` (the hits only the
-        keyword index found) to the question, in one round trip."""
+    ) -> tuple[dict[str, _Doc], dict[str, float]]:
+        """The documents of `ids` (state, name, tags), and the similarity of `embed_ids` (the
+        hits only the keyword index found) to the question, in one round trip."""
         if not ids:
-            return {}, {}, {}
+            return {}, {}
         ck = self._keys.collection(info.name)
-        doc_ids = list(dict.fromkeys(cid.rsplit(":", 1)[0] for cid in ids))
+        doc_ids = list(dict.fromkeys(_doc_of(cid) for cid in ids))
         async with self._redis.pipeline(transaction=False) as pipe:
-            self._chunks.queue_get(pipe, info, ids)
             for doc_id in doc_ids:
                 pipe.hmget(ck.doc(doc_id), ["status", "filename", "tags"])
             for cid in embed_ids:
-                doc = cid.rsplit(":", 1)[0]
                 # RAW: the stored bytes (int8, fp32 or bits) instead of 384 numbers to parse,
                 # which took most of a lexical search's time.
-                pipe.execute_command("VEMB", ck.shard_for(doc, info.shards).vectors, cid, "RAW")
+                shard = ck.shard_for(_doc_of(cid), info.shards)
+                pipe.execute_command("VEMB", shard.vectors, cid, "RAW")
             replies = await pipe.execute(raise_on_error=False)
-        n, d = len(ids), len(doc_ids)
-        none: list[bytes | None] = [None] * 4
-        chunk_replies = [r if isinstance(r, list) else none for r in replies[:n]]
-        parsed = self._chunks.parse(ids, chunk_replies)
-        chunks = {cid: c for cid, c in zip(ids, parsed, strict=True) if c is not None}
-        docs = {
-            doc_id: _doc(reply) for doc_id, reply in zip(doc_ids, replies[n : n + d], strict=True)
-        }
+        d = len(doc_ids)
+        docs = {doc_id: _doc(reply) for doc_id, reply in zip(doc_ids, replies[:d], strict=True)}
         similarity = {
             cid: _similarity(vector, reply)
-            for cid, reply in zip(embed_ids, replies[n + d :], strict=True)
+            for cid, reply in zip(embed_ids, replies[d:], strict=True)
             if isinstance(reply, list) and reply
         }
-        return chunks, docs, similarity
+        return docs, similarity
+
+    async def _texts(self, info: CollectionInfo, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self._chunks.queue_get(pipe, info, ids)
+            replies = await pipe.execute()
+        parsed = self._chunks.parse(ids, replies)
+        return {cid: c for cid, c in zip(ids, parsed, strict=True) if c is not None}
 
     async def _resolve_hits(
         self, info: CollectionInfo, hits: list[VectorHit]
@@ -304,6 +316,10 @@ class Retriever:
                 continue
             found.append(RetrievedChunk(chunk=chunk, filename=filename, score=hit.score))
         return found, dropped
+
+
+def _doc_of(chunk_id: str) -> str:
+    return chunk_id.rsplit(":", 1)[0]
 
 
 def _doc(reply: object) -> _Doc:
