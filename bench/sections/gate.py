@@ -354,10 +354,18 @@ def build_section(off: Run, on: Run, scores: Run, *, every: int, seconds: float)
     cal = calibrate(scores.outcomes)[0]
     cal_off = calibrate(off.outcomes)[0]
     changed = _changed(off, on)
-    gate_rows = []
-    for threshold in (0.0, on.min_score):
+    from ragis.rag.grounding import MIN_SCORE
+
+    gate_rows: list[list[str]] = []
+    for threshold, what in (
+        (0.0, "0 (gate off)"),
+        (on.min_score, "the gate-on run's"),
+        (MIN_SCORE, "ragis.rag.grounding.MIN_SCORE, the calibrated default"),
+    ):
+        if threshold > 0 and any(r[0] == f"{threshold:.4f}" for r in gate_rows):
+            continue
         ar, a, ur, u = _gate_at(scores.outcomes, threshold)
-        gate_rows.append([f"{threshold:.4f}", _share(ur, u), _share(ar, a)])
+        gate_rows.append([f"{threshold:.4f}", what, _share(ur, u), _share(ar, a)])
     subset_text = (
         f", **a subset: every {every}{'nd' if every == 2 else 'rd' if every == 3 else 'th'} "
         "question of each kind, stratified, for time**"
@@ -408,7 +416,7 @@ def build_section(off: Run, on: Run, scores: Run, *, every: int, seconds: float)
             Table(
                 f"The gate alone on all {len(scores.outcomes)} questions: a retrieval-only pass "
                 "(no LLM, RAGIS_MIN_SCORE=0), refusals had the threshold been …",
-                ["threshold", "unanswerable refused", "answerable refused"],
+                ["threshold", "which", "unanswerable refused", "answerable refused"],
                 gate_rows,
             ),
             Table(
@@ -447,9 +455,9 @@ def build_section(off: Run, on: Run, scores: Run, *, every: int, seconds: float)
             f"{len(off.outcomes)} (the same retrieval, so the same scores) "
             f"{cal_off.threshold:.4f}. The highest best score of an unanswerable question was "
             f"{_extreme(scores, answerable=False)}, the lowest of an answerable one "
-            f"{_extreme(scores, answerable=True)}. A threshold derived from the very questions "
-            "it is then measured on is an in-sample figure: new questions will not split as "
-            "cleanly.",
+            f"{_extreme(scores, answerable=True)}. Either threshold was calibrated on questions "
+            "that include these (MIN_SCORE's calibration in section 11 used this set too): "
+            "in-sample figures; new questions will not split as cleanly.",
             "At RAGIS_MIN_SCORE=0 the gate still refuses a question that names a code "
             "(`E44-4472`, `v2.3.1`) no passage holds (ragis.rag.grounding.missing_codes): the "
             "`… by the gate` columns of the gate-off run count those.",
