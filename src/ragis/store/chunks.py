@@ -13,7 +13,7 @@ from ragis.db.client import RedisClient
 from ragis.store.codec import text_of
 from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
-from ragis.store.layout import chunk_id
+from ragis.store.layout import chunk_id, document_of_chunk
 from ragis.store.models import ChunkContent, CollectionInfo, StoredChunk
 
 __all__ = ["ChunkStore", "chunk_id"]
@@ -74,7 +74,7 @@ class ChunkStore:
         """Queue the reads of `ids` on `pipe`, so a caller can fold them into its round trip."""
         ck = self._keys.collection(info.name)
         for cid in ids:
-            doc = cid.rsplit(":", 1)[0]
+            doc = document_of_chunk(cid)
             pipe.hmget(ck.shard_for(doc, info.shards).chunk(cid), list(_FIELDS))
 
     @staticmethod

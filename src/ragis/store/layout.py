@@ -14,7 +14,16 @@ from typing import Any
 
 from ragis.store.models import DocumentRecord
 
-__all__ = ["DOC", "POSITION", "SOURCE", "TAGS", "attributes", "chunk_id", "document_of"]
+__all__ = [
+    "DOC",
+    "POSITION",
+    "SOURCE",
+    "TAGS",
+    "attributes",
+    "chunk_id",
+    "document_of",
+    "document_of_chunk",
+]
 
 DOC = "doc"
 SOURCE = "src"
@@ -38,4 +47,9 @@ def attributes(document: DocumentRecord, position: int) -> dict[str, Any]:
 
 def document_of(element: str, attrs: Mapping[str, Any]) -> str:
     """The document id of an element: its `doc` attribute, else the part of its id before `:`."""
-    return str(attrs.get(DOC, element.rsplit(":", 1)[0]))
+    return str(attrs.get(DOC, document_of_chunk(element)))
+
+
+def document_of_chunk(chunk: str) -> str:
+    """The document id a chunk id (`chunk_id`'s output) was built from."""
+    return chunk.rsplit(":", 1)[0]

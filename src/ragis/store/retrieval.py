@@ -36,7 +36,7 @@ from ragis.store.failures import speaks_redis
 from ragis.store.filters import filter_expression, matches
 from ragis.store.fusion import Candidate, adaptive_alpha, convex, rrf
 from ragis.store.keys import Keys
-from ragis.store.layout import document_of
+from ragis.store.layout import document_of, document_of_chunk
 from ragis.store.lexical import LexicalIndex, LexicalSearch
 from ragis.store.models import (
     NO_FILTER,
@@ -234,10 +234,11 @@ class Retriever:
             ranked = [Candidate(cid, score, ("lexical",)) for cid, score in lexical_hits]
         eligible: list[tuple[Candidate, _Doc]] = []
         for candidate in ranked:
-            doc = docs.get(_doc_of(candidate.id))
+            doc_id = document_of_chunk(candidate.id)
+            doc = docs.get(doc_id)
             if doc is None or doc.status != DocumentStatus.READY.value:
                 continue
-            if candidate.id not in by_vector and not matches(flt, _doc_of(candidate.id), doc.tags):
+            if candidate.id not in by_vector and not matches(flt, doc_id, doc.tags):
                 continue
             eligible.append((candidate, doc))
         found: list[RetrievedChunk] = []
@@ -263,14 +264,14 @@ class Retriever:
         if not ids:
             return {}, {}
         ck = self._keys.collection(info.name)
-        doc_ids = list(dict.fromkeys(_doc_of(cid) for cid in ids))
+        doc_ids = list(dict.fromkeys(document_of_chunk(cid) for cid in ids))
         async with self._redis.pipeline(transaction=False) as pipe:
             for doc_id in doc_ids:
                 pipe.hmget(ck.doc(doc_id), ["status", "filename", "tags"])
             for cid in embed_ids:
                 # RAW: the stored bytes (int8, fp32 or bits) instead of 384 numbers to parse,
                 # which took most of a lexical search's time.
-                shard = ck.shard_for(_doc_of(cid), info.shards)
+                shard = ck.shard_for(document_of_chunk(cid), info.shards)
                 pipe.execute_command("VEMB", shard.vectors, cid, "RAW")
             replies = await pipe.execute(raise_on_error=False)
         d = len(doc_ids)
@@ -316,10 +317,6 @@ class Retriever:
                 continue
             found.append(RetrievedChunk(chunk=chunk, filename=filename, score=hit.score))
         return found, dropped
-
-
-def _doc_of(chunk_id: str) -> str:
-    return chunk_id.rsplit(":", 1)[0]
 
 
 def _doc(reply: object) -> _Doc:
