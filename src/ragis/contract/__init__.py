@@ -30,6 +30,7 @@ from ragis.contract.chat import (
     CitationsEvent,
     DoneEvent,
     ErrorEvent,
+    HistoryMessage,
     MessagePublic,
     MetaEvent,
     SessionDeleted,
@@ -65,6 +66,13 @@ from ragis.contract.fields import (
     Text,
 )
 from ragis.contract.health import HealthPart
+from ragis.contract.search import (
+    DocumentPassages,
+    PassagePublic,
+    SearchRequest,
+    SearchResponse,
+    StoredPassage,
+)
 
 __all__ = [
     "DEFAULT_WORKSPACE",
@@ -88,6 +96,7 @@ __all__ = [
     "CollectionsPublic",
     "DocumentDeleted",
     "DocumentIn",
+    "DocumentPassages",
     "DocumentPublic",
     "DocumentsPublic",
     "DoneEvent",
@@ -95,6 +104,7 @@ __all__ = [
     "ErrorEvent",
     "ErrorPublic",
     "HealthPart",
+    "HistoryMessage",
     "IndexRequest",
     "IndexResponse",
     "IndexTimings",
@@ -105,10 +115,14 @@ __all__ = [
     "Name",
     "OptionalJsonInt",
     "OptionalJsonNumber",
+    "PassagePublic",
     "Role",
+    "SearchRequest",
+    "SearchResponse",
     "SessionDeleted",
     "SessionPublic",
     "Sha256",
+    "StoredPassage",
     "Strict",
     "Tag",
     "Text",

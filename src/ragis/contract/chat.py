@@ -11,7 +11,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, RootModel
 
-from ragis.contract.fields import LongId, Name, OptionalJsonInt, Strict, Tag, Text
+from ragis.contract.fields import (
+    LongId,
+    Name,
+    OptionalJsonInt,
+    OptionalJsonNumber,
+    Strict,
+    Tag,
+    Text,
+)
 
 RetrievalMode = Literal["hybrid", "vector", "lexical"]
 Leg = Literal["vector", "lexical"]
@@ -24,6 +32,7 @@ __all__ = [
     "CitationsEvent",
     "DoneEvent",
     "ErrorEvent",
+    "HistoryMessage",
     "MessagePublic",
     "MetaEvent",
     "SessionDeleted",
@@ -37,9 +46,35 @@ class ChatFilter(Strict):
     tags: list[Tag] = Field(default_factory=list, max_length=32)
 
 
+#: At most this many earlier messages travel inline with a stateless turn (`history`).
+MAX_HISTORY_MESSAGES = 100
+
+
+class HistoryMessage(Strict):
+    """One earlier message of a conversation the client keeps itself."""
+
+    role: Literal["user", "assistant"]
+    content: Text
+
+
 class ChatRequest(Strict):
     message: Text = Field(min_length=1)
     session_id: LongId | None = None
+    history: list[HistoryMessage] | None = Field(
+        default=None,
+        max_length=MAX_HISTORY_MESSAGES,
+        description="The conversation so far, kept by the client (OpenAI-style): the turn is "
+        "then stateless, no session is read or written, and `session_id` must be left out. "
+        "Only the last RAGIS_HISTORY_MESSAGES are used, each cut to RAGIS_MAX_MESSAGE_CHARS.",
+    )
+    temperature: OptionalJsonNumber = Field(
+        default=None, ge=0, le=2, allow_inf_nan=False,
+        description="The LLM's sampling temperature; leave out for the provider's default.",
+    )  # fmt: skip
+    max_tokens: OptionalJsonInt = Field(
+        default=None, ge=1, le=1_000_000,
+        description="At most this many answer tokens (never more than RAGIS_MAX_ANSWER_TOKENS).",
+    )  # fmt: skip
     collection: Name | None = None
     top_k: OptionalJsonInt = Field(default=None, ge=1, le=50)
     filter: ChatFilter | None = None
@@ -67,7 +102,10 @@ class CitationPublic(BaseModel):
 
 class MetaEvent(BaseModel):
     type: Literal["meta"]
-    session_id: str = Field(description="The session to continue with (a new one if none given).")
+    session_id: str | None = Field(
+        description="The session to continue with (a new one if none given); null for a "
+        "stateless turn (`history` given inline)."
+    )
     collection: str
     provider: str = Field(description="`openai`, `ollama` or `none` (retrieval-only).")
     model: str | None
