@@ -17,6 +17,15 @@ is bound to its collection (a request naming another is a 409); a follow-up, who
 leans on the conversation, is neither served from the cache nor cached; a cached answer serves
 only a question with the same retrieval signature (filter, top_k, mode; `cache_scope`) and the
 same exact terms and names (`question_terms`).
+
+A turn may instead carry its conversation inline (`history`, as OpenAI-style clients keep it):
+it is then stateless, no session is read or written and `meta.session_id` is null; its history
+is used exactly like a session's (the rewrite, the prompt, never cached when not empty). A turn
+may also ask for a `temperature` (the answer's sampling only: the rewrite stays at 0) and fewer
+`max_tokens` than RAGIS_MAX_ANSWER_TOKENS. An answer cut shorter is not another turn's answer:
+such a cap is part of the cache scope. The temperature is not: a cached answer is one sample of
+the model's answers, and serving it to a turn that asked for another temperature is what the
+cache does for every repeated question.
 """
 
 from __future__ import annotations
@@ -38,12 +47,11 @@ from ragis.errors import (
     RagisError,
     RedisUnavailable,
     SessionMismatch,
-    TooLarge,
 )
 from ragis.llm.base import LLMProvider
 from ragis.rag import whole_document
 from ragis.rag.cache_scope import retrieval_signature
-from ragis.rag.grounding import Grounding, ground, ground_cited
+from ragis.rag.grounding import Grounding, ground_cited
 from ragis.rag.prompt import (
     PROMPT_VERSION,
     answer_messages,
@@ -52,6 +60,7 @@ from ragis.rag.prompt import (
     rewrite_messages,
 )
 from ragis.rag.question_terms import agree, question_terms
+from ragis.rag.search import Found, checked_text, find, retrieval_mode
 from ragis.rag.settings import RagSettings
 from ragis.store import (
     NO_FILTER,
@@ -65,7 +74,6 @@ from ragis.store import (
     check_name,
 )
 from ragis.store.models import CollectionInfo
-from ragis.store.retrieval import MODES
 from ragis.timing import elapsed_ms
 
 __all__ = ["ChatEvent", "ChatService", "ChatTurn"]
@@ -84,7 +92,8 @@ class ChatTurn:
     """A request `ChatService.prepare` has checked: what `events()` answers."""
 
     message: str
-    session_id: str
+    #: None: a stateless turn (its history came inline), whose session nobody keeps.
+    session_id: str | None
     collection: CollectionInfo
     top_k: int
     #: The store of the caller's workspace, and the caller's user (the session's owner).
@@ -96,6 +105,12 @@ class ChatTurn:
     mode: str = "hybrid"
     #: The one document a question about a whole document reads (rag/whole_document.py).
     document: DocumentRecord | None = None
+    #: The conversation a stateless turn carries (already trimmed); None: the session's.
+    history: tuple[Message, ...] | None = None
+    #: The answer's sampling temperature; None: the provider's default.
+    temperature: float | None = None
+    #: Fewer answer tokens than RAGIS_MAX_ANSWER_TOKENS; None: that limit.
+    max_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,40 +172,61 @@ class ChatService:
         flt: SearchFilter = NO_FILTER,
         caller: Caller = _LOCAL,
         retrieval: str | None = None,
+        history: Sequence[Message] | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
     ) -> ChatTurn:
-        """Check the request before any byte of the answer is sent (errors become 4xx)."""
-        store = self._store.scoped(caller.workspace)
-        mode = retrieval or self._settings.retrieval
-        if mode not in MODES:
-            raise InvalidInput(f"Unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}.")
-        text = message.strip()
-        if not text:
-            raise InvalidInput("The message is empty: type a question.")
-        if len(text) > self._settings.max_message_chars:
-            raise TooLarge(
-                f"The message has {len(text)} characters; the limit is "
-                f"{self._settings.max_message_chars} (RAGIS_MAX_MESSAGE_CHARS)."
+        """Check the request before any byte of the answer is sent (errors become 4xx).
+
+        `history` (not None, even empty) makes the turn stateless: it cannot name a session.
+        Its last RAGIS_HISTORY_MESSAGES are used, each cut to RAGIS_MAX_MESSAGE_CHARS, as a
+        session's would be. `temperature` goes to the answer's LLM call; `max_tokens` lowers
+        RAGIS_MAX_ANSWER_TOKENS for this answer (and then keys its cache entry), never raises it.
+        """
+        settings = self._settings
+        if history is not None and session_id:
+            raise InvalidInput(
+                "A turn carries either its conversation (history) or a session_id, not both: "
+                "leave out session_id to send the history yourself."
             )
-        sid = check_name(session_id, "session id", long=True) if session_id else uuid.uuid4().hex
-        info = await store.collections.require(collection or self._settings.default_collection)
-        if session_id:
+        store = self._store.scoped(caller.workspace)
+        mode = retrieval_mode(retrieval, settings)
+        text = checked_text(
+            message, settings.max_message_chars, what="message",
+            empty="The message is empty: type a question.",
+        )  # fmt: skip
+        stateless = history is not None
+        sid = (
+            None
+            if stateless
+            else check_name(session_id, "session id", long=True)
+            if session_id
+            else uuid.uuid4().hex
+        )
+        info = await store.collections.require(collection or settings.default_collection)
+        if session_id and sid is not None:
             bound = await store.sessions.binding(sid)
             if bound is not None and bound.owner != caller.user:
                 raise NotFound(f"There is no session {sid!r}: leave out session_id to start one.")
             if bound is not None and bound.collection != info.name:
                 raise SessionMismatch.for_collection(info.name)
         document = await whole_document.whole_document_of(store, info, flt, text)
+        cap = settings.max_answer_tokens
         return ChatTurn(
             message=text,
             session_id=sid,
             collection=info,
-            top_k=top_k or self._settings.top_k,
+            top_k=top_k or settings.top_k,
             store=store,
             user=caller.user,
             flt=flt,
-            new_session=not session_id,
+            new_session=not session_id and not stateless,
             mode=mode,
             document=document,
+            history=_trimmed(history, settings) if history is not None else None,
+            temperature=temperature,
+            # At the limit, the turn is answered as one that asked for nothing (same cache).
+            max_tokens=max_tokens if max_tokens is not None and max_tokens < cap else None,
         )
 
     async def events(self, turn: ChatTurn) -> AsyncIterator[ChatEvent]:
@@ -218,11 +254,13 @@ class ChatService:
         settings = self._settings
         timings: dict[str, float] = {}
         # A new session has no history: no read (on a cluster its slot may even be down).
-        history = (
-            await turn.store.sessions.history(
+        history: Sequence[Message] = (
+            turn.history
+            if turn.history is not None
+            else await turn.store.sessions.history(
                 turn.session_id, limit=settings.history_messages, user=turn.user
             )
-            if settings.history_messages and not turn.new_session
+            if settings.history_messages and turn.session_id and not turn.new_session
             else []
         )
         query = turn.message
@@ -287,9 +325,9 @@ class ChatService:
         # finish unused.
         search = asyncio.ensure_future(
             _timed(
-                turn.store.retriever.retrieve(
-                    turn.collection, vector, k=turn.top_k, flt=turn.flt, mode=turn.mode,
-                    query=query,
+                find(
+                    turn.store, turn.collection, vector, query, self._settings, top_k=turn.top_k,
+                    flt=turn.flt, mode=turn.mode,
                 )
             )
         )  # fmt: skip
@@ -313,23 +351,20 @@ class ChatService:
                     query, hit.citations, _once(hit.answer), cache_hit=True, mode=turn.mode,
                     grounding=ground_cited(hit.citations),
                 )  # fmt: skip
-        retrieval, timings["search"] = await search
-        found = retrieval.chunks
-        grounding = ground(
-            found, turn.collection, self._settings.min_score, question=query,
-            language=self._settings.lexical_language,
-        )  # fmt: skip
+        result: Found
+        result, timings["search"] = await search
+        found, grounding = result.chunks, result.grounding
         return _Answer(
             query,
             tuple(_citation(n, r) for n, r in enumerate(found, start=1)),
             self._generate(turn, found, history)
             if grounding.grounded
             else _once(not_found_answer(found, grounding.missing, llm=self._llm is not None)),
-            partial=retrieval.partial,
+            partial=result.partial,
             # A search that missed a shard is not the corpus's answer, and a refusal is no
             # answer to reuse: neither is cached.
-            cache_in=None if retrieval.partial or not grounding.grounded else scope,
-            mode=retrieval.mode,
+            cache_in=None if result.partial or not grounding.grounded else scope,
+            mode=result.mode,
             grounding=grounding,
         )
 
@@ -350,7 +385,7 @@ class ChatService:
         )
         tokens = whole_document.answer(
             self._llm, context, turn.message, history,
-            max_tokens=self._settings.max_answer_tokens, timings=timings,
+            max_tokens=self._answer_tokens(turn), timings=timings,
         )  # fmt: skip
         # The user picked the document: the grounded gate does not apply.
         grounding = Grounding(True, None, 0.0)
@@ -359,11 +394,19 @@ class ChatService:
             scope="document",
         )  # fmt: skip
 
+    def _answer_tokens(self, turn: ChatTurn) -> int:
+        return turn.max_tokens or self._settings.max_answer_tokens
+
     def _cache_scope(self, turn: ChatTurn, terms: str) -> _CacheScope:
         llm = self._llm
+        model = f"{llm.name}:{llm.model}" if llm else "none"
+        # A shorter answer is made under a tighter limit: it keys its entry (the model's
+        # attribute, so that entries made without a limit keep their key and stay valid).
+        if turn.max_tokens is not None:
+            model += f"|max_tokens={turn.max_tokens}"
         return _CacheScope(
             version=turn.collection.version,
-            model=f"{llm.name}:{llm.model}" if llm else "none",
+            model=model,
             retrieval=retrieval_signature(turn.flt, turn.top_k, turn.mode),
             terms=terms,
         )
@@ -377,7 +420,8 @@ class ChatService:
             return
         stream = self._llm.stream(
             answer_messages(turn.message, found, history),
-            max_tokens=self._settings.max_answer_tokens,
+            temperature=turn.temperature,
+            max_tokens=self._answer_tokens(turn),
         )
         async with _closing(stream) as deltas:
             async for delta in deltas:
@@ -411,6 +455,8 @@ class ChatService:
         cache_hit: bool,
         grounded: bool = True,
     ) -> None:
+        if turn.session_id is None:  # stateless: the client keeps the conversation
+            return
         now = time.time()
         try:
             await turn.store.sessions.append(
@@ -477,3 +523,14 @@ def _citation(n: int, found: RetrievedChunk) -> Citation:
 def _clean_rewrite(text: str) -> str:
     line = text.strip().strip('"').strip()
     return line.splitlines()[0].strip() if line else ""
+
+
+def _trimmed(history: Sequence[Message], settings: RagSettings) -> tuple[Message, ...]:
+    """An inline conversation as a session's would be read: its last RAGIS_HISTORY_MESSAGES,
+    each cut to RAGIS_MAX_MESSAGE_CHARS (a long pasted answer must not fill the prompt)."""
+    keep = settings.history_messages
+    limit = settings.max_message_chars
+    recent = history[-keep:] if keep else ()
+    return tuple(
+        m if len(m.content) <= limit else Message(m.role, m.content[:limit], m.time) for m in recent
+    )

@@ -7,18 +7,18 @@ from fastapi import APIRouter
 from ragis.rag.chat import ChatService, ChatTurn
 from ragis.rag.deps import CallerDep, ChatDep
 from ragis.rag.schemas import ChatRequest, ErrorPublic
-from ragis.store import NO_FILTER, SearchFilter
+from ragis.store import NO_FILTER, Message, SearchFilter
 from ragis.web.openapi import event_stream, json_error
 from ragis.web.sse import EventStreamResponse, encode_event
 
 router = APIRouter(tags=["chat"])
 
 STREAM_DOC = """Server-Sent Events, each `data:` line a JSON object with a `type`, in this order:
-`meta` {session_id, collection, provider, model, cache_hit, query, partial, retrieval, grounded,
-best_score, scope}; `citations` {citations: [{n, doc_id, filename, page, score, text, legs}]}; any
-number of `token` {text}; then `done` {timings: {embed, cache, search, first_token, total[,
-rewrite, summarise]} in ms, cache_hit} — or `error` {code, message} at any point, after which
-the stream ends."""
+`meta` {session_id (null for a stateless turn: `history` given), collection, provider, model,
+cache_hit, query, partial, retrieval, grounded, best_score, scope}; `citations` {citations: [{n,
+doc_id, filename, page, score, text, legs}]}; any number of `token` {text}; then `done`
+{timings: {embed, cache, search, first_token, total[, rewrite, summarise]} in ms, cache_hit} —
+or `error` {code, message} at any point, after which the stream ends."""
 
 
 @router.post(
@@ -35,7 +35,9 @@ the stream ends."""
         ),
         409: json_error("The session belongs to another collection.", ErrorPublic),
         413: json_error("The message is over RAGIS_MAX_MESSAGE_CHARS.", ErrorPublic),
-        422: json_error("The request is invalid.", ErrorPublic),
+        422: json_error(
+            "The request is invalid (e.g. both `history` and `session_id`).", ErrorPublic
+        ),
     },
     summary="Answer a question from the collection, streamed",
 )
@@ -53,6 +55,14 @@ async def chat_stream(body: ChatRequest, chat: ChatDep, caller: CallerDep) -> Ev
         flt=flt,
         caller=caller,
         retrieval=body.retrieval,
+        # An inline message has no time of its own: the turn's history is not kept anywhere.
+        history=(
+            [Message(m.role, m.content, 0.0) for m in body.history]
+            if body.history is not None
+            else None
+        ),
+        temperature=body.temperature,
+        max_tokens=body.max_tokens,
     )
     return EventStreamResponse(_encode(chat, turn))
 
