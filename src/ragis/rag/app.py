@@ -29,7 +29,17 @@ from ragis.rag.chat import ChatService
 from ragis.rag.deps import Services
 from ragis.rag.indexing import IndexService
 from ragis.rag.recovery import start_recovery, stop_recovery
-from ragis.rag.routes import chat, collections, embed, health, index, sessions, workspace
+from ragis.rag.routes import (
+    chat,
+    collections,
+    embed,
+    health,
+    index,
+    search,
+    sessions,
+    workspace,
+)
+from ragis.rag.search import Searcher
 from ragis.rag.settings import RagSettings
 from ragis.store import Store
 from ragis.store.migrations import migrate
@@ -86,6 +96,7 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
                     store, model, batch_size=settings.embed_batch_size, lease=settings.index_lease
                 ),
                 chat=ChatService(store, model, llm, settings),
+                searcher=Searcher(store, model, settings),
             )
             log.info("embedder: %s; LLM: %s", model.describe(), describe_selection(llm))
             yield
@@ -113,6 +124,6 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
     install_error_handlers(app)
     # Outermost: nothing of the app runs for a request without the token.
     app.add_middleware(InternalToken, token=token)
-    for module in (embed, index, collections, chat, sessions, workspace, health):
+    for module in (embed, index, collections, chat, search, sessions, workspace, health):
         app.include_router(module.router)
     return app

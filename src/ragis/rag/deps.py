@@ -23,6 +23,7 @@ from ragis.embedding import Embedder
 from ragis.llm.base import LLMProvider
 from ragis.rag.chat import ChatService
 from ragis.rag.indexing import IndexService
+from ragis.rag.search import Searcher
 from ragis.rag.settings import RagSettings
 from ragis.store import Store
 
@@ -31,6 +32,7 @@ __all__ = [
     "ChatDep",
     "EmbedderDep",
     "IndexDep",
+    "SearchDep",
     "Services",
     "ServicesDep",
     "SettingsDep",
@@ -47,6 +49,7 @@ class Services:
     llm: LLMProvider | None
     indexer: IndexService
     chat: ChatService
+    searcher: Searcher
 
 
 def _get(request: Request) -> Services:
@@ -80,12 +83,17 @@ async def _chat(request: Request) -> ChatService:
     return _get(request).chat
 
 
+async def _searcher(request: Request) -> Searcher:
+    return _get(request).searcher
+
+
 ServicesDep = Annotated[Services, Depends(_services)]
 SettingsDep = Annotated[RagSettings, Depends(_settings)]
 StoreDep = Annotated[Store, Depends(_store)]
 EmbedderDep = Annotated[Embedder, Depends(_embedder)]
 IndexDep = Annotated[IndexService, Depends(_indexer)]
 ChatDep = Annotated[ChatService, Depends(_chat)]
+SearchDep = Annotated[Searcher, Depends(_searcher)]
 
 
 async def _caller(

@@ -48,18 +48,25 @@ class ChunkStore:
                 await pipe.execute()
 
     async def in_order(
-        self, info: CollectionInfo, doc_id: str, count: int, *, max_chars: int | None = None
+        self,
+        info: CollectionInfo,
+        doc_id: str,
+        count: int,
+        *,
+        max_chars: int | None = None,
+        start: int = 0,
     ) -> list[StoredChunk]:
-        """The chunks of the document `doc_id` (positions 0 to `count` - 1) in order, read in
-        pipelined batches; with `max_chars`, no batch is read after the chunks read so far hold
-        that many characters. A chunk that is gone (its document removed meanwhile) is left out."""
+        """The chunks of the document `doc_id` (positions `start` to `count` - 1) in order,
+        read in pipelined batches; with `max_chars`, no batch is read after the chunks read so
+        far hold that many characters. A chunk that is gone (its document removed meanwhile) is
+        left out."""
         shard = self._keys.collection(info.name).shard_for(doc_id, info.shards)
         found: list[StoredChunk] = []
         chars = 0
-        for start in range(0, count, self._batch):
+        for first in range(max(start, 0), count, self._batch):
             if max_chars is not None and chars >= max_chars:
                 break
-            ids = [chunk_id(doc_id, pos) for pos in range(start, min(start + self._batch, count))]
+            ids = [chunk_id(doc_id, pos) for pos in range(first, min(first + self._batch, count))]
             async with self._redis.pipeline(transaction=False) as pipe:
                 for cid in ids:
                     pipe.hmget(shard.chunk(cid), list(_FIELDS))

@@ -11,18 +11,23 @@ service's RAGIS_MIN_SCORE applies) and the one that applies (`effective_min_scor
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from ragis.contract import (
     CollectionPublic,
     CollectionsPublic,
     CollectionUpdate,
+    DocumentPassages,
     DocumentPublic,
     DocumentsPublic,
     ErrorPublic,
     OptionalJsonInt,
+    StoredPassage,
 )
+from ragis.contract.search import MAX_PASSAGES_PER_READ
 from ragis.errors import NotFound
 from ragis.rag.deps import EmbedderDep, SettingsDep, WorkspaceStoreDep
 from ragis.store import CollectionInfo, DocumentRecord, DocumentStatus
@@ -163,3 +168,36 @@ async def get_document(
         await store.recovery.sweep(name)
         record = await store.documents.require(name, doc_id)
     return _document(record)
+
+
+@router.get(
+    "/collections/{name}/documents/{doc_id}/passages",
+    response_model=DocumentPassages,
+    responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    summary="A document's stored passages, in order, from `start`",
+)
+async def document_passages(
+    store: WorkspaceStoreDep,
+    name: str = Path(pattern=NAME),
+    doc_id: str = Path(pattern=LONG_ID),
+    start: Annotated[int, Query(ge=0, le=10_000_000, description="The first position.")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PASSAGES_PER_READ, description="At most this many passages.")
+    ] = 50,
+) -> DocumentPassages:
+    info = await store.collections.require(name)
+    record = await store.documents.require(name, doc_id)
+    total = record.chunk_count
+    # Past the end: nothing to read (no round trip), the total says where the end is.
+    chunks = (
+        await store.chunks.in_order(info, doc_id, min(start + limit, total), start=start)
+        if start < total
+        else []
+    )
+    return DocumentPassages(
+        collection=name,
+        document=_document(record),
+        start=start,
+        total=total,
+        passages=[StoredPassage(position=c.position, page=c.page, text=c.text) for c in chunks],
+    )
