@@ -9,7 +9,7 @@ what to do: 401 -> `Unauthenticated`, 403 -> `Forbidden`, 404 -> `NotFound`, 409
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,17 +47,24 @@ class GatewayClient:
         timeout: float = 600.0,
         api_key: str | None = None,
         workspace: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """`headers` go with every request besides the key and workspace (the MCP endpoint
+        forwards its caller's Host); `transport` lets clients made per request share one pool."""
         self.base_url = base_url
         self.workspace = workspace
         self.has_key = bool(api_key)
-        headers = {}
+        sent = dict(headers or {})
         if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
+            sent["Authorization"] = f"Bearer {api_key}"
         if workspace:
-            headers[WORKSPACE_HEADER] = workspace
+            sent[WORKSPACE_HEADER] = workspace
         self._http = httpx.AsyncClient(
-            base_url=base_url, timeout=httpx.Timeout(timeout, connect=5.0), headers=headers
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            headers=sent,
+            transport=transport,
         )
 
     async def aclose(self) -> None:
@@ -129,10 +136,15 @@ class GatewayClient:
         return body
 
     async def _call(
-        self, method: str, path: str, *, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str | int] | None = None,
     ) -> dict[str, Any]:
         try:
-            response = await self._http.request(method, path, json=body)
+            response = await self._http.request(method, path, json=body, params=params)
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
         return self._checked(response)
@@ -163,6 +175,26 @@ class GatewayClient:
                 )
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
+        return self._upload_result(response, path.name)
+
+    async def upload_bytes(
+        self, filename: str, data: bytes, *, collection: str, tags: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Upload `data` as the file `filename`; the result as `upload` returns it."""
+        form = {"collection": collection}
+        if tags:
+            form["tags"] = ",".join(tags)
+        try:
+            response = await self._http.post(
+                "/api/documents/upload",
+                files={"file": (filename, data, "application/octet-stream")},
+                data=form,
+            )
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        return self._upload_result(response, filename)
+
+    def _upload_result(self, response: httpx.Response, filename: str) -> dict[str, Any]:
         if response.status_code in (401, 403, 404):
             self._checked(response, workspace_404=True)
         try:
@@ -175,7 +207,7 @@ class GatewayClient:
             return result
         error = body.get("error", {}) if isinstance(body, dict) else {}
         return {
-            "filename": path.name,
+            "filename": filename,
             "ok": False,
             "error": {
                 "code": error.get("code", f"http_{response.status_code}"),
@@ -194,11 +226,15 @@ class GatewayClient:
         top_k: int | None = None,
         retrieval: str | None = None,
         doc_ids: Sequence[str] = (),
+        history: Sequence[Mapping[str, str]] | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """The chat events as (type, data), in order; JSON errors before the stream raise.
         `retrieval` ("hybrid", "vector", "lexical") overrides the service's mode; None: not sent.
-        `doc_ids` restricts the sources to those documents (one: a question about it)."""
+        `doc_ids` restricts the sources to those documents (one: a question about it).
+        `history` (even empty) makes the turn stateless: no session is read or written."""
         body: dict[str, Any] = {"message": message}
+        if history is not None:
+            body["history"] = [dict(m) for m in history]
         if doc_ids:
             body["filter"] = {"doc_ids": list(doc_ids)}
         if collection:
@@ -231,6 +267,40 @@ class GatewayClient:
 
     async def collections(self) -> list[dict[str, Any]]:
         return _items(await self._call("GET", "/api/collections"), "collections")
+
+    async def documents(self, collection: str) -> list[dict[str, Any]]:
+        """The documents of a collection, oldest first (none for a collection not made yet)."""
+        body = await self._call("GET", "/api/documents", params={"collection": collection})
+        return _items(body, "documents")
+
+    async def search(
+        self,
+        query: str,
+        *,
+        collection: str | None = None,
+        top_k: int | None = None,
+        doc_ids: Sequence[str] = (),
+        tags: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """The passages closest to `query` (`POST /api/search`: retrieval only, no LLM)."""
+        body: dict[str, Any] = {"query": query}
+        if collection:
+            body["collection"] = collection
+        if top_k is not None:
+            body["top_k"] = top_k
+        if doc_ids or tags:
+            body["filter"] = {"doc_ids": list(doc_ids), "tags": list(tags)}
+        return await self._call("POST", "/api/search", body=body)
+
+    async def document_passages(
+        self, collection: str, doc_id: str, *, start: int = 0, limit: int = 50
+    ) -> dict[str, Any]:
+        """A document's stored passages from `start` on, in order (at most `limit`)."""
+        path = (
+            f"/api/collections/{quote(collection, safe='')}/documents/"
+            f"{quote(doc_id, safe='')}/passages"
+        )
+        return await self._call("GET", path, params={"start": start, "limit": limit})
 
     async def update_collection(self, name: str, *, min_score: float | None) -> dict[str, Any]:
         """Set a collection's own grounded threshold (None: the service's); the collection."""
