@@ -36,6 +36,11 @@ class Pipeline:
         self._chunker = chunker
         self._sandbox = sandbox
 
+    @property
+    def chunker(self) -> Chunker:
+        """The chunker, its tokenizer loaded at start (the OpenAI API counts usage with it)."""
+        return self._chunker
+
     async def ingest(
         self,
         data: bytes,

@@ -18,7 +18,7 @@ How it ends:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 import aiohttp
 import anyio
@@ -53,7 +53,7 @@ class ProxyStreamResponse(EventStreamResponse):
                 await self._on_close()
 
 
-async def relay(upstream: ChatStream, *, heartbeat_seconds: float) -> AsyncIterator[bytes]:
+async def relay(upstream: ChatStream, *, heartbeat_seconds: float) -> AsyncGenerator[bytes]:
     """The upstream's events as they arrive, heartbeats in its silences (see the module doc)."""
     content = upstream.response.content
     pending: asyncio.Task[bytes] | None = None
