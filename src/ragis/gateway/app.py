@@ -37,6 +37,7 @@ from ragis.gateway.routes import (
     documents,
     health,
     keys,
+    openai,
     sessions,
     static,
     users,
@@ -138,6 +139,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # own dependencies say (a route that forgets one is still closed); resolved once a request.
     for module in (documents, collections, chat, sessions, keys, users, workspaces, audit):
         app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
+    # OpenAI's API (`/v1`), behind sign-in too; its route class answers errors in OpenAI's shape.
+    app.include_router(openai.router, dependencies=signed_in)
     for module in (auth, health, static):
         app.include_router(module.router)
     return app
