@@ -127,6 +127,15 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragis.mcp.stdio import serve_stdio
+
+    asyncio.run(serve_stdio(_client(args.workspace)))
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
@@ -364,6 +373,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=_cmd_eval)
+
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve ragis to an MCP host (Claude Desktop, ...) over stdio",
+        description=(
+            "Run an MCP server (Model Context Protocol) on standard input and output, for an "
+            "MCP host to start as a command: tools to search, ask, list and read documents and "
+            "ingest new ones, and the documents as resources, all through the gateway "
+            "(RAGIS_GATEWAY_URL) with RAGIS_API_KEY. Logs go to standard error. See docs/mcp.md. "
+            + _AUTH_HELP
+        ),
+    )
+    mcp.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
+    mcp.set_defaults(handler=_cmd_mcp)
     _add_collection_commands(commands)
     _add_account_commands(commands)
     return parser
