@@ -134,6 +134,20 @@ class RagClient:
         path = f"/collections/{_seg(collection)}/documents/{_seg(doc_id)}"
         return await self._json("GET", path, caller)
 
+    async def document_passages(
+        self, collection: str, doc_id: str, start: int, limit: int, caller: Caller
+    ) -> JSONObject:
+        """A document's stored passages from position `start`, at most `limit` of them."""
+        path = (
+            f"/collections/{_seg(collection)}/documents/{_seg(doc_id)}/passages"
+            f"?start={int(start)}&limit={int(limit)}"
+        )
+        return await self._json("GET", path, caller)
+
+    async def search(self, body: Mapping[str, Any], caller: Caller) -> JSONObject:
+        """`POST /search`: the passages closest to a query (a `SearchRequest`), no answer."""
+        return await self._json("POST", "/search", caller, json=body)
+
     async def list_collections(self, caller: Caller) -> JSONObject:
         return await self._json("GET", "/collections", caller)
 

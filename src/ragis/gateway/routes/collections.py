@@ -1,15 +1,17 @@
 """Collections, passed through to the RAG service, in the request's workspace: viewers list,
-editors create, change (the grounded threshold) and delete."""
+editors create, change (the grounded threshold) and delete; viewers read a document's passages."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.contract import NAME_PATTERN as NAME
-from ragis.contract import CollectionUpdate
+from ragis.contract import CollectionUpdate, DocumentPassages
+from ragis.contract.search import MAX_PASSAGES_PER_READ
 from ragis.gateway import audit_trail
 from ragis.gateway.audit_trail import Action
 from ragis.gateway.deps import RagDep
@@ -20,6 +22,7 @@ from ragis.gateway.schemas import (
     CollectionsPublic,
     ErrorPublic,
 )
+from ragis.web.openapi import json_error
 
 router = APIRouter(prefix="/api/collections", tags=["collections"])
 
@@ -101,3 +104,30 @@ async def delete_collection(
         request, Action.COLLECTION_DELETED, access.identity, name, workspace=access.workspace
     )
     return deleted
+
+
+@router.get(
+    "/{name}/documents/{doc_id}/passages",
+    response_model=None,  # the RAG service's answer, unfiltered
+    responses={
+        200: {"model": DocumentPassages},
+        404: json_error("No such collection or document in the workspace.", ErrorPublic),
+        422: json_error("A bad window (`start` < 0, `limit` not 1 to 200).", ErrorPublic),
+        503: {"model": ErrorPublic},
+    },
+    summary="A document's stored passages, in order",
+    description="The passages from position `start` on, at most `limit`; an empty list when "
+    "`start` is at or past `total`. Read a cited passage (its `position`) or a whole document, "
+    "a window at a time.",
+)
+async def document_passages(
+    rag: RagDep,
+    access: ViewerDep,
+    name: str = Path(pattern=NAME),
+    doc_id: str = Path(pattern=LONG_ID),
+    start: Annotated[int, Query(ge=0, le=10_000_000, description="The first position.")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PASSAGES_PER_READ, description="At most this many passages.")
+    ] = 50,
+) -> dict[str, Any]:
+    return await rag.document_passages(name, doc_id, start, limit, access.caller)
