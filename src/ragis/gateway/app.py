@@ -20,12 +20,14 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route
 
 from ragis import __version__
 from ragis.gateway.accounts_setup import open_gateway_accounts
 from ragis.gateway.deps import GatewayServices
 from ragis.gateway.identity import require_identity
 from ragis.gateway.limits import BodyLimit
+from ragis.gateway.mcp_endpoint import MCP_PATH, McpEndpoint, McpRoute
 from ragis.gateway.origin import SameOrigin
 from ragis.gateway.pipeline import Pipeline
 from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
@@ -91,7 +93,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 ", ".join(settings.rag_urls),
                 settings.static_dir or "not built",
             )
-            yield
+            app.state.mcp = McpEndpoint(settings)
+            async with app.state.mcp.run():
+                yield
 
     app = FastAPI(
         title="ragis",
@@ -122,7 +126,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def _rag_answer(request: Request, exc: RagAnswerError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
 
-    app.add_middleware(BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH}))
+    # An MCP `ingest` carries a whole upload: the MCP endpoint has its own limit (upload-sized).
+    app.add_middleware(
+        BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH, MCP_PATH})
+    )
     app.state.server_options = server_options(
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
@@ -141,6 +148,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
     # OpenAI's API (`/v1`), behind sign-in too; its route class answers errors in OpenAI's shape.
     app.include_router(openai.router, dependencies=signed_in)
+    # MCP over Streamable HTTP; it resolves its caller itself (401 before any MCP work).
+    app.router.routes.append(Route(MCP_PATH, McpRoute(), include_in_schema=False))
     for module in (auth, health, static):
         app.include_router(module.router)
     return app
