@@ -54,6 +54,7 @@ _ERROR = {
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
 _ROUTES = {"/v1/models": "GET", "/v1/chat/completions": "POST"}
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 STREAM_DOC = """`stream: false`: one `chat.completion` (JSON). `stream: true`:
 `chat.completion.chunk` events (`data: {...}` lines), the Sources block as the last content
@@ -150,11 +151,8 @@ async def chat_completions(
     return CollectedResponse(answer, on_close=upstream.aclose)
 
 
-@router.api_route(
-    "/{path:path}",
-    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    include_in_schema=False,
-)
+@router.api_route("", methods=_METHODS, include_in_schema=False)
+@router.api_route("/{path:path}", methods=_METHODS, include_in_schema=False)
 async def elsewhere(request: Request) -> JSONResponse:
     """Any other path under /v1 (embeddings, the Assistants API, ...), in OpenAI's shape."""
     path = request.url.path
