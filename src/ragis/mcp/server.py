@@ -30,7 +30,7 @@ from pydantic import Field
 from starlette.requests import Request
 
 from ragis import __version__
-from ragis.contract import LongId, Name, Tag
+from ragis.contract import JsonInt, LongId, Name, Tag
 from ragis.errors import InvalidInput, NotFound, RagisError
 from ragis.mcp.backend import MAX_LISTED, Backend
 from ragis.mcp.models import (
@@ -71,7 +71,7 @@ CollectionArg = Annotated[
     Name | None,
     Field(description="The collection to use; leave out for the default one."),
 ]
-TopK = Annotated[int, Field(ge=1, le=50, description="How many passages to return (1-50).")]
+TopK = Annotated[JsonInt, Field(ge=1, le=50, description="How many passages to return (1-50).")]
 DocIds = Annotated[
     list[LongId],
     Field(max_length=100, description="Only passages of these documents (their doc_id)."),
@@ -81,17 +81,17 @@ Tags = Annotated[
 ]
 DocId = Annotated[LongId, Field(description="The document's doc_id (from search or a listing).")]
 Position = Annotated[
-    int, Field(ge=0, description="The passage's position in its document, from 0.")
+    JsonInt, Field(ge=0, description="The passage's position in its document, from 0.")
 ]
 Around = Annotated[
-    int, Field(ge=0, le=10, description="How many passages before and after it to include.")
+    JsonInt, Field(ge=0, le=10, description="How many passages before and after it to include.")
 ]
 MaxChars = Annotated[
-    int,
+    JsonInt,
     Field(ge=1, le=MAX_DOCUMENT_CHARS, description="The most characters of text to return."),
 ]
 Offset = Annotated[
-    int, Field(ge=0, description="Where to start in the document's text (a next_offset).")
+    JsonInt, Field(ge=0, description="Where to start in the document's text (a next_offset).")
 ]
 Filename = Annotated[
     str,
