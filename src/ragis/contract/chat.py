@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from ragis.contract.fields import (
     LongId,
@@ -58,6 +58,16 @@ class HistoryMessage(Strict):
 
 
 class ChatRequest(Strict):
+    # The schema says what the service refuses (422): a session id with an inline history.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["session_id", "history"],
+                "properties": {"session_id": {"type": "string"}, "history": {"type": "array"}},
+            }
+        }
+    )
+
     message: Text = Field(min_length=1)
     session_id: LongId | None = None
     history: list[HistoryMessage] | None = Field(
