@@ -53,6 +53,12 @@ def stdio_session(cwd: Path) -> Connect:
     return session
 
 
+@pytest.fixture
+def connect_http() -> Connect:
+    """An MCP session over Streamable HTTP only."""
+    return http_session
+
+
 @pytest.fixture(params=TRANSPORTS)
 def connect(request: pytest.FixtureRequest, tmp_path: Path) -> Connect:
     """An MCP session over each transport in turn."""
