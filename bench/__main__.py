@@ -21,7 +21,7 @@ from bench.report import Section, write_report
 SECTIONS = (
     "embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory", "auth",
     "hybrid",
-    "quality",
+    "quality", "openai",
 )  # fmt: skip
 TITLES = {
     "embedding": "1. Embedding backends",
@@ -35,6 +35,7 @@ TITLES = {
     "auth": "9. Authentication: what it adds to a request",
     "hybrid": "10. Hybrid retrieval: latency, ingest cost and memory of the keyword index",
     "quality": "11. Retrieval quality: hybrid search and the grounded gate",
+    "openai": "13. OpenAI-compatible API: what /v1 adds to the time to first token",
 }
 
 log = logging.getLogger("bench")
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"unknown sections: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    if wanted & {"retrieval", "chat", "peers"}:
+    if wanted & {"retrieval", "chat", "peers", "openai"}:
         wanted.add("ingest")  # they search what ingestion indexed
     started = time.perf_counter()
     machine = describe_machine()
@@ -103,6 +104,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         hybrid,
         ingest,
         memory,
+        openai_api,
         peers,
         quality,
         retrieval,
@@ -122,7 +124,9 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
     )  # fmt: skip
     log.info("corpus: %d chunks", len(ctx.flat_chunks))
     sections = [_section(ctx, "embedding", embedding.run)]
-    if ctx.embedder is not None and wanted & {"ingest", "retrieval", "chat", "peers", "auth"}:
+    if ctx.embedder is not None and wanted & {
+        "ingest", "retrieval", "chat", "peers", "auth", "openai",
+    }:  # fmt: skip
         with LoopbackLLM() as llm:
             ctx.llm = llm
             ctx.timed = ingest.TimedEmbedder(ctx.embedder)
@@ -131,7 +135,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
                 machine.redis_version = _redis_version(stack.redis_url)
                 for key, module in (
                     ("ingest", ingest), ("retrieval", retrieval), ("chat", chat), ("peers", peers),
-                    ("auth", auth),
+                    ("auth", auth), ("openai", openai_api),
                 ):  # fmt: skip
                     if key in wanted:
                         sections.append(_section(ctx, key, module.run))
