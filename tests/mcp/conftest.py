@@ -59,6 +59,12 @@ def connect_http() -> Connect:
     return http_session
 
 
+@pytest.fixture
+def connect_stdio(tmp_path: Path) -> Connect:
+    """An MCP session over stdio only (`ragis mcp` in a child process)."""
+    return stdio_session(tmp_path)
+
+
 @pytest.fixture(params=TRANSPORTS)
 def connect(request: pytest.FixtureRequest, tmp_path: Path) -> Connect:
     """An MCP session over each transport in turn."""
