@@ -127,9 +127,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
 
     # An MCP `ingest` carries a whole upload: the MCP endpoint has its own limit (upload-sized).
-    app.add_middleware(
-        BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH, MCP_PATH})
-    )
+    app.add_middleware(BodyLimit, max_bytes=MAX_API_BODY, exempt=frozenset({UPLOAD_PATH, MCP_PATH}))
     app.state.server_options = server_options(
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,

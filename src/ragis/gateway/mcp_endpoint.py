@@ -145,4 +145,8 @@ def _forwarded(request: Request) -> dict[str, str]:
     # The caller's Host, which SameOrigin has checked: the inner request then passes it too, and
     # the API sees the host its caller used.
     headers["host"] = request.headers.get("host", "")
+    # The caller's address (already the proxy's client when a trusted proxy said so): believed
+    # only if this very address is one of RAGIS_TRUSTED_PROXIES, ignored otherwise.
+    if request.client is not None:
+        headers["x-forwarded-for"] = request.client.host
     return headers

@@ -131,7 +131,6 @@ def build_server(connect: Connect) -> MCPServer:
         description="Search, read and ask questions of your documents in ragis.",
         instructions=INSTRUCTIONS,
         version=__version__,
-        website_url="https://github.com/ragis",
         log_level="WARNING",
     )
 
