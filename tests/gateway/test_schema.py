@@ -13,7 +13,11 @@ from support.schema_fuzz import run_schemathesis
 
 # What the schema cannot say, so that schema-valid data may still be refused: whether a file's
 # bytes are a type ragis reads (415) and hold text (422).
-SEMANTIC_CHECKS = {"/api/documents/upload": ["positive_data_acceptance"]}
+# And whether an OpenAI conversation ends with the user's question (400).
+SEMANTIC_CHECKS = {
+    "/api/documents/upload": ["positive_data_acceptance"],
+    "/v1/chat/completions": ["positive_data_acceptance"],
+}
 
 
 def test_the_gateway_answers_as_its_schema_says(

@@ -16,7 +16,7 @@ from ragis.gateway.openai_api.conversation import (
     strip_sources,
     to_chat_request,
 )
-from ragis.gateway.openai_api.errors import OpenAIRoute, error_body, error_response
+from ragis.gateway.openai_api.errors import OpenAIRoute, error_body, error_for, error_response
 from ragis.gateway.openai_api.response import CollectedResponse
 from ragis.gateway.openai_api.schemas import (
     ChatCompletion,
@@ -54,6 +54,7 @@ __all__ = [
     "collection_of",
     "completion",
     "error_body",
+    "error_for",
     "error_response",
     "model_id",
     "sources_block",

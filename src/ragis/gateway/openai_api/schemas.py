@@ -13,9 +13,9 @@ a forged type is a 400, not a guess.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
 from ragis.contract import OptionalJsonInt, OptionalJsonNumber, Text
 
@@ -93,6 +93,22 @@ class InputMessage(_Open):
         return "\n".join(part.text for part in self.content)
 
 
+def _one_choice(value: object) -> object:
+    # Checked before the type, so that `n: 2` gets a sentence rather than "less than or equal
+    # to 1"; the schema still says 1.
+    if isinstance(value, int) and not isinstance(value, bool) and value != 1:
+        raise ValueError("ragis gives one answer per request: leave out n, or set it to 1")
+    return value
+
+
+def _no_forced_tool(value: object) -> object:
+    if value is not None and value not in ("none", "auto"):
+        raise ValueError(
+            "ragis calls no tools: leave out tool_choice, or set it to 'none' or 'auto'"
+        )
+    return value
+
+
 class StreamOptions(_Open):
     include_usage: StrictBool | None = None
 
@@ -113,24 +129,12 @@ class ChatCompletionRequest(_Open):
     temperature: OptionalJsonNumber = Field(default=None, ge=0, le=2, allow_inf_nan=False)
     max_tokens: OptionalJsonInt = Field(default=None, ge=1)
     max_completion_tokens: OptionalJsonInt = Field(default=None, ge=1)
-    n: OptionalJsonInt = Field(default=None, description="1 if given: ragis gives one answer.")
-    tool_choice: Any = Field(default=None, description="Only `none` or `auto` (no tool call).")
-
-    @field_validator("n")
-    @classmethod
-    def _one_choice(cls, value: int | None) -> int | None:
-        if value is not None and value != 1:
-            raise ValueError("ragis gives one answer per request: leave out n, or set it to 1")
-        return value
-
-    @field_validator("tool_choice")
-    @classmethod
-    def _no_forced_tool(cls, value: object) -> object:
-        if value not in (None, "none", "auto"):
-            raise ValueError(
-                "ragis calls no tools: leave out tool_choice, or set it to 'none' or 'auto'"
-            )
-        return value
+    n: Annotated[OptionalJsonInt, BeforeValidator(_one_choice)] = Field(
+        default=None, ge=1, le=1, description="1 if given: ragis gives one answer."
+    )
+    tool_choice: Annotated[Literal["none", "auto"] | None, BeforeValidator(_no_forced_tool)] = (
+        Field(default=None, description="`none` or `auto`: ragis calls no tools.")
+    )
 
     @property
     def include_usage(self) -> bool:

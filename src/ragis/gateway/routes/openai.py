@@ -39,6 +39,7 @@ from ragis.gateway.openai_api import (
     UsageEstimator,
     collect,
     completion,
+    error_for,
     error_response,
     model_id,
     stream_chunks,
@@ -49,8 +50,11 @@ from ragis.gateway.rag_client import RagClient
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 
+# Every error, in OpenAI's shape; "default" also keeps FastAPI from documenting a 422, which
+# /v1 never answers (OpenAI says 400).
 _ERROR = {
-    "description": 'OpenAI\'s error shape: `{"error": {"message", "type", "code", "param"}}`.',
+    "description": 'Any error, in OpenAI\'s shape: `{"error": {"message", "type", "code", '
+    '"param"}}` (docs/openai-api.md lists the statuses).',
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
 _ROUTES = {"/v1/models": "GET", "/v1/chat/completions": "POST"}
@@ -74,7 +78,7 @@ UsageDep = Annotated[UsageEstimator, Depends(_usage)]
 @router.get(
     "/models",
     response_model=ModelList,
-    responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 503: _ERROR},
+    responses={"default": _ERROR},
     summary="The models: `ragis` and one `ragis/<collection>` per collection",
 )
 async def list_models(rag: RagDep, access: ViewerDep) -> ModelList:
@@ -84,7 +88,7 @@ async def list_models(rag: RagDep, access: ViewerDep) -> ModelList:
 @router.get(
     "/models/{model:path}",
     response_model=ModelPublic,
-    responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 503: _ERROR},
+    responses={"default": _ERROR},
     summary="One model",
 )
 async def get_model(
@@ -109,17 +113,12 @@ async def get_model(
                 }
             },
         },
-        400: _ERROR,
-        401: _ERROR,
-        403: _ERROR,
-        404: _ERROR,
-        409: _ERROR,
-        413: _ERROR,
-        503: _ERROR,
+        "default": _ERROR,
     },
     summary="Ask the documents, as OpenAI's chat completions",
 )
 async def chat_completions(
+    request: Request,
     body: ChatCompletionRequest,
     rag: RagDep,
     settings: SettingsDep,
@@ -140,12 +139,14 @@ async def chat_completions(
         return ProxyStreamResponse(chunks, on_close=upstream.aclose)
 
     async def answer() -> Response:
-        async with contextlib.aclosing(events):
-            try:
+        try:
+            async with contextlib.aclosing(events):
                 await collect(events, turn)
-            except StreamFailed as exc:
-                return error_response(exc.status, exc.code, exc.message)
-        done = completion(turn, await usage.estimate(turn_request, turn))
+            done = completion(turn, await usage.estimate(turn_request, turn))
+        except StreamFailed as exc:
+            return error_response(exc.status, exc.code, exc.message)
+        except Exception as exc:  # run in a task group: answered here, not by the route class
+            return error_for(request, exc)
         return JSONResponse(done.model_dump(mode="json"))
 
     return CollectedResponse(answer, on_close=upstream.aclose)
