@@ -2,10 +2,12 @@
 
 The RAG service does not pass on what its LLM reported (a cached answer, or the retrieval-only
 mode, has no LLM call at all), so the gateway counts with the tokenizer it already holds, the
-chunker's (all-MiniLM-L6-v2's WordPiece): prompt = the question, the conversation kept and the
-passages given to the model; completion = the answer the model wrote. ragis's own instructions
-are not counted. An estimate: another tokenizer than the LLM's, so the LLM's own count differs;
-good for a client's display of a budget, not for billing.
+chunker's (all-MiniLM-L6-v2's WordPiece): prompt = the question, the conversation as sent to the
+RAG service and the passages given to the model; completion = the answer the model wrote.
+ragis's own instructions are not counted, and the conversation is counted whole, though the RAG
+service gives the model only its last RAGIS_HISTORY_MESSAGES, each cut to
+RAGIS_MAX_MESSAGE_CHARS (settings the gateway does not have). Another tokenizer than the LLM's,
+too, so the LLM's own count differs: good for a client's display of a budget, not for billing.
 """
 
 from __future__ import annotations
