@@ -10,10 +10,11 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import pytest
 from mcp_types import CallToolResult, TextContent, TextResourceContents
 from redis.asyncio import Redis
 
-from mcp import Client
+from mcp import Client, MCPError
 
 Connect = Callable[..., AbstractAsyncContextManager[Client]]
 
@@ -261,6 +262,17 @@ async def test_refusals_are_tool_errors_with_a_sentence_and_the_server_carries_o
         )
         assert "empty" in await refused("ingest", {"filename": "e.txt", "text": ""})
         assert await refused("no_such_tool", {})
+        # Forged resource addresses: refused as errors of the request, never read elsewhere.
+        for uri in (
+            "ragis://documents/default/..%2F..%2Fetc%2Fpasswd",
+            "ragis://documents/../../etc/passwd",
+            "ragis://documents/default/nope",
+            "ragis://documents/nowhere/" + doc_id,
+            "ragis://documents/default",
+            "file:///etc/passwd",
+        ):
+            with pytest.raises(MCPError):
+                await client.read_resource(uri)
         # Nothing above crashed the server, and nothing was stored by a refused ingest.
         listed = data(await client.call_tool("list_documents", {}))
         assert [d["doc_id"] for d in listed["documents"]] == [doc_id]
