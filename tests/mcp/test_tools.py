@@ -15,6 +15,7 @@ from mcp_types import CallToolResult, TextContent, TextResourceContents
 from redis.asyncio import Redis
 
 from mcp import Client, MCPError
+from support.llm_servers import OpenAIServer, Reply
 
 Connect = Callable[..., AbstractAsyncContextManager[Client]]
 
@@ -276,3 +277,20 @@ async def test_refusals_are_tool_errors_with_a_sentence_and_the_server_carries_o
         # Nothing above crashed the server, and nothing was stored by a refused ingest.
         listed = data(await client.call_tool("list_documents", {}))
         assert [d["doc_id"] for d in listed["documents"]] == [doc_id]
+
+
+async def test_an_answer_that_fails_midway_is_a_tool_error_with_its_sentence(
+    connect: Connect, gateway_url: str, llm: OpenAIServer
+) -> None:
+    async with connect(gateway_url) as client:
+        data(await client.call_tool("ingest", {"filename": "s.md", "text": SECRET}))
+        llm.script(Reply(tokens=["The code is", " 7419"], error_after=1, error="overloaded"))
+        refused = error(await client.call_tool("ask", {"question": QUESTION}))
+        llm.script(Reply.http_error(500))
+        unavailable = error(await client.call_tool("ask", {"question": "And the other code?"}))
+    assert "Error executing tool ask:" in refused
+    # The sentence of the stream's error event, not half an answer.
+    assert "broke off" in refused
+    assert "overloaded" in refused
+    assert "The code is" not in refused
+    assert "Error executing tool ask:" in unavailable
