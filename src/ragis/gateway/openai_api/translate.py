@@ -20,11 +20,12 @@ its document, page and score.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,34 +192,35 @@ def sources_block(citations: Sequence[dict[str, Any]], answer: str) -> str:
 
 
 async def stream_chunks(
-    blocks: AsyncIterator[bytes], turn: Turn, *, usage: UsageOf | None
+    blocks: AsyncGenerator[bytes], turn: Turn, *, usage: UsageOf | None
 ) -> AsyncIterator[bytes]:
-    """The OpenAI stream of the relayed events `blocks` (see the module doc); `usage`: how to
-    estimate the usage chunk's numbers, None for no usage chunk."""
-    yield turn.chunk(Delta(role="assistant", content=""))
-    async for block in blocks:
-        if block.startswith(b":"):
-            yield block
-            continue
-        event = parse_event(block)
-        if event is None:
-            continue
-        kind, data = event
-        text = turn.feed(kind, data)
-        if text:
-            yield turn.chunk(Delta(content=text))
-        elif kind == "done":
-            if sources := turn.sources():
-                yield turn.chunk(Delta(content=sources))
-            yield turn.chunk(Delta(), finish_reason="stop", ragis=turn.extension())
-            if usage is not None:
-                yield turn.usage_chunk(await usage(turn))
-            yield DONE
-            return
-        elif kind == "error":
-            failed = _failure(data)
-            yield _event(json.dumps(error_body(failed.status, failed.code, failed.message)))
-            return
+    """The OpenAI stream of the relayed events `blocks` (see the module doc), which it closes
+    however it ends; `usage`: how to estimate the usage chunk's numbers, None for none."""
+    async with contextlib.aclosing(blocks):
+        yield turn.chunk(Delta(role="assistant", content=""))
+        async for block in blocks:
+            if block.startswith(b":"):
+                yield block
+                continue
+            event = parse_event(block)
+            if event is None:
+                continue
+            kind, data = event
+            text = turn.feed(kind, data)
+            if text:
+                yield turn.chunk(Delta(content=text))
+            elif kind == "done":
+                if sources := turn.sources():
+                    yield turn.chunk(Delta(content=sources))
+                yield turn.chunk(Delta(), finish_reason="stop", ragis=turn.extension())
+                if usage is not None:
+                    yield turn.usage_chunk(await usage(turn))
+                yield DONE
+                return
+            elif kind == "error":
+                failed = _failure(data)
+                yield _event(json.dumps(error_body(failed.status, failed.code, failed.message)))
+                return
 
 
 async def collect(blocks: AsyncIterator[bytes], turn: Turn) -> None:
