@@ -146,7 +146,7 @@ def build_server(connect: Connect) -> MCPServer:
         """Find the passages of the documents closest to a query, best first, by meaning and by
         words (no answer is written: read them yourself). Each passage has its document, doc_id,
         page, position and score (0..1); `grounded` false means none is really close."""
-        async with connect(_request(ctx)) as backend, _refusals():
+        async with _refusals(), connect(_request(ctx)) as backend:
             return await backend.search(
                 query, collection=collection, top_k=top_k, doc_ids=doc_ids, tags=tags
             )
@@ -162,13 +162,13 @@ def build_server(connect: Connect) -> MCPServer:
         model writes an answer citing them as [n]; the citations carry the document, page,
         score and text. When the documents do not hold the answer, it says so (grounded
         false)."""
-        async with connect(_request(ctx)) as backend, _refusals():
+        async with _refusals(), connect(_request(ctx)) as backend:
             return await backend.ask(question, collection=collection, doc_ids=doc_ids)
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     async def list_collections(ctx: Context) -> Collections:
         """The collections of the workspace, with how many documents and passages each has."""
-        async with connect(_request(ctx)) as backend, _refusals():
+        async with _refusals(), connect(_request(ctx)) as backend:
             return await backend.collections()
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
@@ -181,7 +181,7 @@ def build_server(connect: Connect) -> MCPServer:
     ) -> Documents:
         """The documents (doc_id, file name, collection, pages, passages, tags), oldest first;
         at most 1,000."""
-        async with connect(_request(ctx)) as backend, _refusals():
+        async with _refusals(), connect(_request(ctx)) as backend:
             return await backend.documents(collection)
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
@@ -194,7 +194,7 @@ def build_server(connect: Connect) -> MCPServer:
     ) -> PassageWindow:
         """Read one passage of a document (a search result's or a citation's doc_id and
         position) with its neighbours, in order."""
-        async with connect(_request(ctx)) as backend, _refusals():
+        async with _refusals(), connect(_request(ctx)) as backend:
             return await backend.passage_window(
                 doc_id, position, collection=collection, around=around
             )
@@ -209,7 +209,7 @@ def build_server(connect: Connect) -> MCPServer:
     ) -> DocumentText:
         """Read a document's text, rebuilt from its passages in order. A long document comes in
         pieces: while `truncated` is true, call again with `offset` = `next_offset`."""
-        async with connect(_request(ctx)) as backend, _refusals():
+        async with _refusals(), connect(_request(ctx)) as backend:
             return await backend.document_text(
                 doc_id, collection=collection, offset=offset, max_chars=max_chars
             )
@@ -227,7 +227,7 @@ def build_server(connect: Connect) -> MCPServer:
         it is read, cut into passages and indexed, then searchable at once. The server never
         reads a path of its own: send the content. Needs editor rights in the workspace."""
         data = _content(text, content_base64)
-        async with connect(_request(ctx)) as backend, _refusals():
+        async with _refusals(), connect(_request(ctx)) as backend:
             return await backend.ingest(filename, data, collection=collection, tags=tags)
 
     @server.resource(
@@ -237,13 +237,13 @@ def build_server(connect: Connect) -> MCPServer:
         mime_type="text/plain",
     )
     async def document(collection: str, doc_id: str, ctx: Context) -> str:
-        async with connect(_request(ctx)) as backend:
-            try:
+        try:
+            async with connect(_request(ctx)) as backend:
                 return await backend.full_text(collection, doc_id)
-            except (NotFound, InvalidInput) as exc:
-                raise ResourceNotFoundError(exc.message) from None
-            except RagisError as exc:
-                raise ResourceError(exc.message) from None
+        except (NotFound, InvalidInput) as exc:
+            raise ResourceNotFoundError(exc.message) from None
+        except RagisError as exc:
+            raise ResourceError(exc.message) from None
 
     async def list_resources(
         ctx: ServerRequestContext[Any, Any], call_next: CallNext
@@ -253,11 +253,11 @@ def build_server(connect: Connect) -> MCPServer:
         if ctx.method != "resources/list":
             return await call_next(ctx)
         request = ctx.request if isinstance(ctx.request, Request) else None
-        async with connect(request) as backend:
-            try:
+        try:
+            async with connect(request) as backend:
                 listed = await backend.documents(None, limit=MAX_LISTED)
-            except RagisError as exc:
-                raise MCPError(code=INTERNAL_ERROR, message=exc.message) from None
+        except RagisError as exc:
+            raise MCPError(code=INTERNAL_ERROR, message=exc.message) from None
         return ListResourcesResult(
             resources=[
                 Resource(
