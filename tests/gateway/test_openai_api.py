@@ -378,3 +378,21 @@ def test_a_forged_ragis_field_in_the_request_changes_nothing(v1: str, llm: OpenA
     ragis = answer.json()["ragis"]
     assert ragis["collection"] == "default"
     assert [c["document"] for c in ragis["citations"]] == ["saturn.txt"]
+
+
+def test_an_answer_that_is_not_grounded_lists_no_sources(
+    start_rag: Any, start_gateway: GatewayFactory, llm: OpenAIServer
+) -> None:
+    # A threshold no passage reaches: the documents do not hold the answer, so the passages
+    # shown beside it are not its sources.
+    with start_rag(min_score=0.99) as rag_url, start_gateway(rag_urls=[rag_url]) as url:
+        upload(url, NOTE)
+        with sync_client(url) as client:
+            done = client.chat.completions.create(
+                model="ragis", messages=[{"role": "user", "content": "Who won the 1998 World Cup?"}]
+            )
+    ragis = extension(done)
+    assert ragis["grounded"] is False
+    assert [c["document"] for c in ragis["citations"]] == ["saturn.txt"]
+    assert "Sources:" not in (done.choices[0].message.content or "")
+    assert done.choices[0].message.content
