@@ -1,12 +1,16 @@
 """MCP sessions of the SDK's own client (`mcp.Client`) with a real gateway, over both transports:
 Streamable HTTP at the gateway's `/mcp`, and stdio through `python -m ragis mcp` in a child
-process (RAGIS_GATEWAY_URL / RAGIS_API_KEY pointing at the gateway)."""
+process (RAGIS_GATEWAY_URL / RAGIS_API_KEY pointing at the gateway).
+
+Over HTTP in both eras of the protocol: the client's default (it discovers the per-request
+2026-07-28 protocol) and the initialize handshake (2025-11-25) that most hosts still speak."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx2
@@ -19,12 +23,16 @@ from support.gateway_fixtures import GatewayFactory
 #: `connect(gateway_url, key=None, workspace=None)`: an MCP client session, entered.
 Connect = Callable[..., AbstractAsyncContextManager[Client]]
 
-TRANSPORTS = ("http", "stdio")
+TRANSPORTS = ("http", "http-handshake", "stdio")
 
 
 @asynccontextmanager
 async def http_session(
-    gateway_url: str, key: str | None = None, workspace: str | None = None
+    gateway_url: str,
+    key: str | None = None,
+    workspace: str | None = None,
+    *,
+    handshake: bool = False,
 ) -> AsyncIterator[Client]:
     headers = {}
     if key is not None:
@@ -33,7 +41,10 @@ async def http_session(
         headers["X-Ragis-Workspace"] = workspace
     async with (
         httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(60)) as http,
-        Client(streamable_http_client(f"{gateway_url}/mcp", http_client=http)) as client,
+        Client(
+            streamable_http_client(f"{gateway_url}/mcp", http_client=http),
+            mode="legacy" if handshake else "auto",
+        ) as client,
     ):
         yield client
 
@@ -70,6 +81,8 @@ def connect(request: pytest.FixtureRequest, tmp_path: Path) -> Connect:
     """An MCP session over each transport in turn."""
     if request.param == "http":
         return http_session
+    if request.param == "http-handshake":
+        return partial(http_session, handshake=True)
     return stdio_session(tmp_path)
 
 
