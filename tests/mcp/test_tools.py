@@ -294,3 +294,18 @@ async def test_an_answer_that_fails_midway_is_a_tool_error_with_its_sentence(
     assert "overloaded" in refused
     assert "The code is" not in refused
     assert "Error executing tool ask:" in unavailable
+
+
+async def test_a_path_as_file_name_is_only_a_name(connect: Connect, gateway_url: str) -> None:
+    async with connect(gateway_url) as client:
+        made = data(
+            await client.call_tool(
+                "ingest", {"filename": "../../../etc/passwd.md", "text": "# Notes\n\nNothing here."}
+            )
+        )
+        passage = data(
+            await client.call_tool("get_passage", {"doc_id": made["doc_id"], "position": 0})
+        )
+    assert "/" not in made["document"]
+    assert ".." not in made["document"]
+    assert passage["passages"][0]["text"] == "# Notes\n\nNothing here."
