@@ -40,6 +40,7 @@ from ragis.gateway.routes import (
     health,
     keys,
     openai,
+    search,
     sessions,
     static,
     users,
@@ -142,7 +143,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(SecurityHeaders, docs_paths=frozenset({DOCS_PATH}))
     # Every route under /api/ but sign-in and health needs a signed-in caller, whatever its
     # own dependencies say (a route that forgets one is still closed); resolved once a request.
-    for module in (documents, collections, chat, sessions, keys, users, workspaces, audit):
+    for module in (
+        documents, collections, chat, search, sessions, keys, users, workspaces, audit,
+    ):  # fmt: skip
         app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
     # OpenAI's API (`/v1`), behind sign-in too; its route class answers errors in OpenAI's shape.
     app.include_router(openai.router, dependencies=signed_in)
