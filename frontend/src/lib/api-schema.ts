@@ -111,6 +111,26 @@ export interface paths {
         patch: operations["update_collection_api_collections__name__patch"];
         trace?: never;
     };
+    "/api/collections/{name}/documents/{doc_id}/passages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A document's stored passages, in order
+         * @description The passages from position `start` on, at most `limit`; an empty list when `start` is at or past `total`. Read a cited passage (its `position`) or a whole document, a window at a time.
+         */
+        get: operations["document_passages_api_collections__name__documents__doc_id__passages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents": {
         parameters: {
             query?: never;
@@ -245,6 +265,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The passages closest to a query, without an answer
+         * @description The same retrieval as a chat turn (mode, filter, top_k, the grounded gate's `grounded` and `best_score`), with no LLM call, no cache and no session.
+         */
+        post: operations["search_api_search_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions/{session_id}": {
         parameters: {
             query?: never;
@@ -351,10 +391,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the documents, as OpenAI's chat completions */
+        post: operations["chat_completions_v1_chat_completions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models: `ragis` and one `ragis/<collection>` per collection */
+        get: operations["list_models_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model */
+        get: operations["get_model_v1_models__model__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AssistantMessage */
+        AssistantMessage: {
+            /** Content */
+            content: string;
+            /** Refusal */
+            refusal?: null;
+            /**
+             * Role
+             * @constant
+             */
+            role: "assistant";
+        };
         /** AuditEventPublic */
         AuditEventPublic: {
             /** Action */
@@ -379,6 +482,58 @@ export interface components {
             /** Events */
             events: components["schemas"]["AuditEventPublic"][];
         };
+        /** ChatCompletion */
+        ChatCompletion: {
+            /** Choices */
+            choices: components["schemas"]["Choice"][];
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "chat.completion";
+            ragis: components["schemas"]["RagisExtension"];
+            usage: components["schemas"]["Usage"];
+        };
+        /** ChatCompletionRequest */
+        ChatCompletionRequest: {
+            /** Max Completion Tokens */
+            max_completion_tokens?: number | null;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /**
+             * Messages
+             * @description The conversation; the last message is the user's question.
+             */
+            messages: components["schemas"]["InputMessage"][];
+            /**
+             * Model
+             * @description `ragis` (the default collection) or `ragis/<collection>`: GET /v1/models.
+             */
+            model: string;
+            /**
+             * N
+             * @description 1 if given: ragis gives one answer.
+             */
+            n?: number | null;
+            /** Stream */
+            stream?: boolean | null;
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /** Temperature */
+            temperature?: number | null;
+            /**
+             * Tool Choice
+             * @description `none` or `auto`: ragis calls no tools.
+             */
+            tool_choice?: ("none" | "auto") | null;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * ChatEvent
          * @description The JSON of one chat stream event's `data:` line; its `type` is also the `event:` name.
@@ -396,6 +551,16 @@ export interface components {
             /** Collection */
             collection?: string | null;
             filter?: components["schemas"]["ChatFilter"] | null;
+            /**
+             * History
+             * @description The conversation so far, kept by the client (OpenAI-style): the turn is then stateless, no session is read or written, and `session_id` must be left out. Only the last RAGIS_HISTORY_MESSAGES are used, each cut to RAGIS_MAX_MESSAGE_CHARS.
+             */
+            history?: components["schemas"]["HistoryMessage"][] | null;
+            /**
+             * Max Tokens
+             * @description At most this many answer tokens (never more than RAGIS_MAX_ANSWER_TOKENS).
+             */
+            max_tokens?: number | null;
             /** Message */
             message: string;
             /**
@@ -405,8 +570,26 @@ export interface components {
             retrieval?: ("hybrid" | "vector" | "lexical") | null;
             /** Session Id */
             session_id?: string | null;
+            /**
+             * Temperature
+             * @description The LLM's sampling temperature; leave out for the provider's default.
+             */
+            temperature?: number | null;
             /** Top K */
             top_k?: number | null;
+        };
+        /** Choice */
+        Choice: {
+            /**
+             * Finish Reason
+             * @constant
+             */
+            finish_reason: "stop";
+            /** Index */
+            index: number;
+            /** Logprobs */
+            logprobs?: null;
+            message: components["schemas"]["AssistantMessage"];
         };
         /** CitationPublic */
         CitationPublic: {
@@ -539,6 +722,27 @@ export interface components {
              * @description The collection's version after the deletion.
              */
             version: number;
+        };
+        /** DocumentPassages */
+        DocumentPassages: {
+            /** Collection */
+            collection: string;
+            document: components["schemas"]["DocumentPublic"];
+            /**
+             * Passages
+             * @description The passages from `start` on, in order (consecutive passages overlap by a few words).
+             */
+            passages: components["schemas"]["StoredPassage"][];
+            /**
+             * Start
+             * @description The position of the first passage asked for.
+             */
+            start: number;
+            /**
+             * Total
+             * @description How many passages the document has.
+             */
+            total: number;
         };
         /** DocumentPublic */
         DocumentPublic: {
@@ -716,6 +920,35 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "degraded";
+        };
+        /**
+         * HistoryMessage
+         * @description One earlier message of a conversation the client keeps itself.
+         */
+        HistoryMessage: {
+            /** Content */
+            content: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "assistant";
+        };
+        /** InputMessage */
+        InputMessage: {
+            /**
+             * Content
+             * @description A string, or a list of `{type: text, text}` parts.
+             */
+            content?: string | components["schemas"]["TextPart"][] | null;
+            /**
+             * Role
+             * @description `system` and `developer` are ignored (ragis has its own prompt), as are `tool` and `function`.
+             * @enum {string}
+             */
+            role: "system" | "developer" | "user" | "assistant" | "tool" | "function";
+        } & {
+            [key: string]: unknown;
         };
         /** KeyCreate */
         KeyCreate: {
@@ -944,14 +1177,78 @@ export interface components {
             scope: "passages" | "document";
             /**
              * Session Id
-             * @description The session to continue with (a new one if none given).
+             * @description The session to continue with (a new one if none given); null for a stateless turn (`history` given inline).
              */
-            session_id: string;
+            session_id: string | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             type: "meta";
+        };
+        /** ModelList */
+        ModelList: {
+            /** Data */
+            data: components["schemas"]["ModelPublic"][];
+            /**
+             * Object
+             * @constant
+             */
+            object: "list";
+        };
+        /** ModelPublic */
+        ModelPublic: {
+            /**
+             * Created
+             * @description When the collection was made (Unix seconds); 0: unknown.
+             */
+            created: number;
+            /**
+             * Id
+             * @description `ragis` (the default collection) or `ragis/<collection>`.
+             */
+            id: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "model";
+            /**
+             * Owned By
+             * @constant
+             */
+            owned_by: "ragis";
+        };
+        /** PassagePublic */
+        PassagePublic: {
+            /** Doc Id */
+            doc_id: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Legs
+             * @description Which legs of retrieval found the passage.
+             */
+            legs: ("vector" | "lexical")[];
+            /**
+             * N
+             * @description Rank, from 1.
+             */
+            n: number;
+            /** Page */
+            page: number | null;
+            /**
+             * Position
+             * @description The passage's place in its document, from 0.
+             */
+            position: number;
+            /**
+             * Score
+             * @description Similarity of passage and query, 0..1.
+             */
+            score: number;
+            /** Text */
+            text: string;
         };
         /** RagHealthPart */
         RagHealthPart: {
@@ -962,12 +1259,106 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** RagisCitation */
+        RagisCitation: {
+            /** Doc Id */
+            doc_id: string;
+            /**
+             * Document
+             * @description The document's file name.
+             */
+            document: string;
+            /**
+             * N
+             * @description The `[n]` of the answer.
+             */
+            n: number;
+            /** Page */
+            page: number | null;
+            /**
+             * Score
+             * @description Similarity of passage and question, 0..1.
+             */
+            score: number;
+            /**
+             * Text
+             * @description The passage.
+             */
+            text: string;
+        };
+        /**
+         * RagisExtension
+         * @description What ragis adds to OpenAI's answer: where the answer comes from.
+         */
+        RagisExtension: {
+            /** Cache Hit */
+            cache_hit: boolean;
+            /**
+             * Citations
+             * @description Every passage given to the model, cited or not.
+             */
+            citations: components["schemas"]["RagisCitation"][];
+            /** Collection */
+            collection: string;
+            /**
+             * Grounded
+             * @description False: no passage was close enough; the answer says the documents do not hold it.
+             */
+            grounded: boolean;
+            /**
+             * Retrieval
+             * @description `hybrid`, `vector` or `lexical`.
+             */
+            retrieval: string;
+        };
         /**
          * Role
          * @description A user's role in the whole ragis.
          * @enum {string}
          */
         Role: "admin" | "member";
+        /** SearchRequest */
+        SearchRequest: {
+            /** Collection */
+            collection?: string | null;
+            filter?: components["schemas"]["ChatFilter"] | null;
+            /** Query */
+            query: string;
+            /**
+             * Retrieval
+             * @description `hybrid`, `vector` or `lexical`; leave out for the service's RAGIS_RETRIEVAL.
+             */
+            retrieval?: ("hybrid" | "vector" | "lexical") | null;
+            /** Top K */
+            top_k?: number | null;
+        };
+        /** SearchResponse */
+        SearchResponse: {
+            /** Best Score */
+            best_score: number | null;
+            /** Collection */
+            collection: string;
+            /**
+             * Grounded
+             * @description False: no passage is close enough to the query to answer it (the passages are the closest there are).
+             */
+            grounded: boolean;
+            /**
+             * Partial
+             * @description A shard did not answer: the passages come from the others.
+             */
+            partial: boolean;
+            /** Passages */
+            passages: components["schemas"]["PassagePublic"][];
+            /** Query */
+            query: string;
+            /**
+             * Retrieval
+             * @description The mode that found the passages.
+             * @enum {string}
+             */
+            retrieval: "hybrid" | "vector" | "lexical";
+        };
         /** SessionDeleted */
         SessionDeleted: {
             /**
@@ -989,6 +1380,34 @@ export interface components {
              * @description Seconds until the session expires without a new message.
              */
             ttl: number;
+        };
+        /** StoredPassage */
+        StoredPassage: {
+            /** Page */
+            page: number | null;
+            /** Position */
+            position: number;
+            /** Text */
+            text: string;
+        };
+        /** StreamOptions */
+        StreamOptions: {
+            /** Include Usage */
+            include_usage?: boolean | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** TextPart */
+        TextPart: {
+            /** Text */
+            text: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "text";
+        } & {
+            [key: string]: unknown;
         };
         /** TokenEvent */
         TokenEvent: {
@@ -1031,6 +1450,18 @@ export interface components {
             parse_ms: number;
             /** Total Ms */
             total_ms: number;
+        };
+        /**
+         * Usage
+         * @description An estimate: tokens of the gateway's tokenizer, not the LLM's (docs/openai-api.md).
+         */
+        Usage: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
         };
         /** UserCreate */
         UserCreate: {
@@ -1584,6 +2015,70 @@ export interface operations {
             };
         };
     };
+    document_passages_api_collections__name__documents__doc_id__passages_get: {
+        parameters: {
+            query?: {
+                /** @description The first position. */
+                start?: number;
+                /** @description At most this many passages. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+                doc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentPassages"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description No such collection or document in the workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description A bad window (`start` < 0, `limit` not 1 to 200). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
     list_documents_api_documents_get: {
         parameters: {
             query?: {
@@ -2060,6 +2555,75 @@ export interface operations {
                 };
             };
             /** @description Redis does not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    search_api_search_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description No such collection in the workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description The query is over RAGIS_MAX_MESSAGE_CHARS. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description The request is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2714,6 +3278,107 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    chat_completions_v1_chat_completions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description `stream: false`: one `chat.completion` (JSON). `stream: true`:
+             *     `chat.completion.chunk` events (`data: {...}` lines), the Sources block as the last content
+             *     delta, then a chunk with `finish_reason: "stop"` and the `ragis` field, a usage chunk if
+             *     `stream_options.include_usage`, then `data: [DONE]`; an error after the stream began is
+             *     `data: {"error": {...}}`, then the end.
+             *     The answer text ends with a "Sources" block; `ragis` carries the citations.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatCompletion"];
+                    "text/event-stream": Record<string, never>;
+                };
+            };
+            /** @description Any error, in OpenAI's shape: `{"error": {"message", "type", "code", "param"}}` (docs/openai-api.md lists the statuses). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    list_models_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description Any error, in OpenAI's shape: `{"error": {"message", "type", "code", "param"}}` (docs/openai-api.md lists the statuses). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    get_model_v1_models__model__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPublic"];
+                };
+            };
+            /** @description Any error, in OpenAI's shape: `{"error": {"message", "type", "code", "param"}}` (docs/openai-api.md lists the statuses). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
         };
