@@ -225,6 +225,25 @@ async def test_a_document_over_the_budget_is_summarised_in_parts_then_answered(
             assert not answer_of(events).startswith("*This document is long")
 
 
+async def test_a_turns_temperature_and_max_tokens_reach_the_final_answer_not_the_summaries(
+    start_rag: RagFactory, llm: OpenAIServer
+) -> None:
+    with start_rag(document_context_chars=4_000) as url:
+        async with rag_client(url) as rag:
+            doc = await index_pdf(rag, page_texts(), "keeper.pdf")
+            llm.script(*(Reply(tokens=[f"SUMMARY-OF-PART-{n}"]) for n in range(1, 9)))
+            await ask(
+                rag, SUMMARY, filter={"doc_ids": [doc]}, history=[], temperature=1.3,
+                max_tokens=77,
+            )  # fmt: skip
+            *maps, final = llm.chat_requests
+            assert maps
+            assert final.json["temperature"] == 1.3
+            assert final.json["max_tokens"] == 77
+            # The parts' summaries are the service's own work: its default temperature.
+            assert {m.json["temperature"] for m in maps} == {0.1}
+
+
 async def test_a_gigantic_document_is_read_only_up_to_max_parts_and_the_answer_says_so(
     start_rag: RagFactory, llm: OpenAIServer
 ) -> None:

@@ -385,7 +385,7 @@ class ChatService:
         )
         tokens = whole_document.answer(
             self._llm, context, turn.message, history,
-            max_tokens=self._answer_tokens(turn), timings=timings,
+            max_tokens=self._answer_tokens(turn), timings=timings, temperature=turn.temperature,
         )  # fmt: skip
         # The user picked the document: the grounded gate does not apply.
         grounding = Grounding(True, None, 0.0)

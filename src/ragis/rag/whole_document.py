@@ -240,9 +240,11 @@ async def answer(
     *,
     max_tokens: int,
     timings: dict[str, float],
+    temperature: float | None = None,
 ) -> AsyncIterator[str]:
     """The answer's text: from the passages, from the parts' summaries, or (no LLM) the
-    passages themselves. `timings` gets `summarise` (ms) in map-reduce."""
+    passages themselves. `timings` gets `summarise` (ms) in map-reduce. `temperature` is the
+    final answer's (the caller's); the parts' summaries keep the provider's default."""
     filename = context.document.filename
     if llm is None:
         yield document_only_answer(context.sources(), filename=filename, whole=context.whole)
@@ -268,7 +270,9 @@ async def answer(
             about += ": only its beginning; the document goes on after them."
             yield _beginning_only(context)
     stream = llm.stream(
-        document_messages(question, sources, about=about, history=history), max_tokens=max_tokens
+        document_messages(question, sources, about=about, history=history),
+        temperature=temperature,
+        max_tokens=max_tokens,
     )
     try:
         async for delta in stream:
