@@ -602,6 +602,11 @@ export interface components {
              * @description Which legs of retrieval found the passage.
              */
             legs?: ("vector" | "lexical")[];
+            /**
+             * Locator
+             * @description Where the passage is, finer than `page` (`slide 4`, `Sheet1, rows 2-41`, a chapter): shown instead of the page when set.
+             */
+            locator?: string | null;
             /** N */
             n: number;
             /** Page */
@@ -767,6 +772,11 @@ export interface components {
             sha256: string;
             /** Size */
             size: number;
+            /**
+             * Source
+             * @description Where it came from: a synced folder's relative path, or a URL.
+             */
+            source?: string | null;
             /** Status */
             status: string;
             /** Tags */
@@ -1231,6 +1241,11 @@ export interface components {
              */
             legs: ("vector" | "lexical")[];
             /**
+             * Locator
+             * @description Where the passage is, finer than `page` (`slide 4`, ...).
+             */
+            locator?: string | null;
+            /**
              * N
              * @description Rank, from 1.
              */
@@ -1383,6 +1398,8 @@ export interface components {
         };
         /** StoredPassage */
         StoredPassage: {
+            /** Locator */
+            locator?: string | null;
             /** Page */
             page: number | null;
             /** Position */

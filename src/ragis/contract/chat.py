@@ -105,6 +105,11 @@ class CitationPublic(BaseModel):
     legs: list[Leg] = Field(
         default_factory=list, description="Which legs of retrieval found the passage."
     )
+    locator: str | None = Field(
+        default=None,
+        description="Where the passage is, finer than `page` (`slide 4`, `Sheet1, rows 2-41`, a "
+        "chapter): shown instead of the page when set.",
+    )
 
 
 # --- The answer stream's events ------------------------------------------------------------------

@@ -19,7 +19,14 @@ from ragis.contract.fields import (
     Text,
 )
 
+#: The longest `source` (a path relative to a synced folder, or a URL).
+MAX_SOURCE_CHARS = 1024
+#: The longest chunk `locator` ("slide 4", "Sheet1, rows 2-41", a chapter title).
+MAX_LOCATOR_CHARS = 200
+
 __all__ = [
+    "MAX_LOCATOR_CHARS",
+    "MAX_SOURCE_CHARS",
     "ChunkIn",
     "CollectionDeleted",
     "CollectionPublic",
@@ -28,6 +35,7 @@ __all__ = [
     "DocumentDeleted",
     "DocumentIn",
     "DocumentPublic",
+    "DocumentSourceUpdate",
     "DocumentsPublic",
     "IndexRequest",
     "IndexResponse",
@@ -46,18 +54,38 @@ class DocumentIn(Strict):
     size: JsonInt = Field(ge=0)
     pages: OptionalJsonInt = Field(default=None, ge=0)
     tags: list[Tag] = Field(default_factory=list, max_length=32)
+    source: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_SOURCE_CHARS,
+        description="Where the document came from: its path relative to a synced folder "
+        "(`/`-separated) or its URL.",
+    )
 
 
 class ChunkIn(Strict):
     text: Text = Field(min_length=1)
     position: JsonInt = Field(ge=0)
     page: OptionalJsonInt = Field(default=None, ge=1)
+    locator: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_LOCATOR_CHARS,
+        description="Where the chunk is, for a reader, finer than a page: `slide 4`, "
+        "`Sheet1, rows 2-41`, a chapter's title.",
+    )
 
 
 class IndexRequest(Strict):
     collection: Name = "default"
     document: DocumentIn
     chunks: list[ChunkIn] = Field(min_length=1)
+    replaces: LongId | None = Field(
+        default=None,
+        description="A ready document of the collection that this one replaces: it is answered "
+        "until this one is ready, then retired in the same step (never both, never neither) "
+        "and removed.",
+    )
 
 
 class IndexTimings(BaseModel):
@@ -72,6 +100,10 @@ class IndexResponse(BaseModel):
     chunks: int
     duplicate: bool = Field(description="The same bytes were already ready in this collection.")
     replaced: bool = Field(description="A document with this id existed and was replaced.")
+    retired: str | None = Field(
+        default=None,
+        description="The document `replaces` named, now removed (null: none was ready).",
+    )
     version: int = Field(description="The collection version after this request.")
     timings: IndexTimings
 
@@ -137,6 +169,15 @@ class DocumentPublic(BaseModel):
     status: str
     tags: list[str]
     error: str | None = None
+    source: str | None = Field(
+        default=None, description="Where it came from: a synced folder's relative path, or a URL."
+    )
+
+
+class DocumentSourceUpdate(Strict):
+    """A document's new `source` (a synced file renamed or moved: no re-embedding)."""
+
+    source: Text = Field(min_length=1, max_length=MAX_SOURCE_CHARS)
 
 
 class DocumentsPublic(BaseModel):

@@ -46,6 +46,9 @@ class PassagePublic(BaseModel):
     score: float = Field(description="Similarity of passage and query, 0..1.")
     text: str
     legs: list[Leg] = Field(description="Which legs of retrieval found the passage.")
+    locator: str | None = Field(
+        default=None, description="Where the passage is, finer than `page` (`slide 4`, ...)."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -65,6 +68,7 @@ class StoredPassage(BaseModel):
     position: int
     page: int | None
     text: str
+    locator: str | None = None
 
 
 class DocumentPassages(BaseModel):
