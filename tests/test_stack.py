@@ -314,6 +314,26 @@ def test_a_killed_rag_service_is_reaped_restarted_and_too_many_crashes_stop_ever
     assert_nothing_left_and_data_dir_free(up, tmp_path)
 
 
+def test_ragis_up_killed_with_sigkill_takes_its_children_with_it(
+    up_factory: list[Up], tmp_path: Path, service_model_cache: Path
+) -> None:
+    # SIGKILL gives ragis up no chance to stop anything: each child must learn of its parent's
+    # death from the kernel (PR_SET_PDEATHSIG) and stop itself, releasing ports and the data dir.
+    up = start_up(up_factory, tmp_path, service_model_cache)
+    up.wait_for("gateway ready at")
+    children = {pid: cmd for pid, cmd in up.processes().items() if pid != up.proc.pid}
+    assert any("-m ragis.rag" in cmd for cmd in children.values()), children
+    assert any("-m ragis.gateway" in cmd for cmd in children.values()), children
+    assert any("redis" in cmd for cmd in children.values()), children
+    up.proc.kill()
+    up.proc.wait()
+    deadline = time.monotonic() + WAIT
+    while up.processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    up.close()
+    assert_nothing_left_and_data_dir_free(up, tmp_path)
+
+
 def test_a_killed_embedded_redis_comes_back_on_its_port_with_its_data(
     tmp_path: Path, service_model_cache: Path, up_factory: list[Up]
 ) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from ragis.errors import RagisError
+from ragis.lifeline import parent_death_signal
 
 __all__ = ["ServiceProcess", "child_environment"]
 
@@ -43,8 +44,11 @@ class ServiceProcess:
         port: int,
         env: Mapping[str, str],
         token: str | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.name = name
+        # `ragis up`'s children get SIGTERM if it is killed (ragis.lifeline).
+        self._preexec = parent_death_signal() if die_with_parent else None
         self.module = module
         self.port = port
         self.env = dict(env)
@@ -73,6 +77,7 @@ class ServiceProcess:
             # Its own process group: Ctrl-C reaches `ragis up` only, which then stops the
             # services in order (gateway, RAG service, Redis) instead of all dying at once.
             start_new_session=True,
+            preexec_fn=self._preexec,
         )
         return self
 

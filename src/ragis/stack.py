@@ -121,6 +121,7 @@ class Stack:
             start_timeout=self.up.redis_start_timeout,
             password=password.get_secret_value() if password else None,
             interrupt=self.signals.check,
+            die_with_parent=True,
         )
         self.echo(f"starting the embedded Redis 8 (data in {server.data_dir}) ...")
         server.start()
@@ -142,6 +143,7 @@ class Stack:
             port=port,
             env=child_environment({**self._secrets(), "RAGIS_RAG_PORT": str(port)}),
             token=self.internal_token,
+            die_with_parent=True,
         )
         service.start()
         restart = Supervised(
@@ -167,6 +169,7 @@ class Stack:
             env=child_environment(
                 {**self._secrets(), "RAGIS_RAG_URL": self.rag_url, "RAGIS_GATEWAY_PORT": str(port)}
             ),
+            die_with_parent=True,
         )
         service.start()
         restart = Supervised(

@@ -34,6 +34,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ragis.errors import DataDirInUse, RedisUnavailable
+from ragis.lifeline import parent_death_signal
 from ragis.net import free_port
 
 __all__ = [
@@ -179,8 +180,11 @@ class EmbeddedRedis:
         password: str | None = None,
         extra_args: list[str] | None = None,
         interrupt: Callable[[], None] | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
+        # `ragis up`'s Redis gets SIGTERM (a clean SHUTDOWN) if ragis is killed (ragis.lifeline).
+        self._preexec = parent_death_signal() if die_with_parent else None
         self.requested_port = port
         self.port = port
         self.start_timeout = start_timeout
@@ -308,6 +312,7 @@ class EmbeddedRedis:
             # Its own process group: a Ctrl-C in the terminal reaches ragis, which then stops
             # Redis with SHUTDOWN instead of Redis dying on the same SIGINT mid-write.
             start_new_session=True,
+            preexec_fn=self._preexec,
         )
         assert self._process.stdin is not None
         # Redis reads its standard input to the end before it starts.
