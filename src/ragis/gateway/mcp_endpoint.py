@@ -28,12 +28,12 @@ from starlette.types import Receive, Scope, Send
 
 from ragis.client.api import GatewayClient
 from ragis.contract import WORKSPACE_HEADER
-from ragis.errors import RagisError, Unauthenticated, UpstreamError
+from ragis.errors import RagisError, UpstreamError
 from ragis.gateway.identity import resolve
 from ragis.gateway.settings import GatewaySettings
 from ragis.mcp.backend import Backend
 from ragis.mcp.server import build_server
-from ragis.web.errors import error_body, status_for
+from ragis.web.errors import error_body, headers_for, status_for
 
 __all__ = ["MCP_PATH", "McpEndpoint", "McpRoute", "max_mcp_body"]
 
@@ -97,13 +97,10 @@ class McpEndpoint:
             try:
                 await resolve(Request(scope, receive))
             except RagisError as exc:
-                headers = (
-                    {"WWW-Authenticate": 'Bearer realm="ragis"'}
-                    if isinstance(exc, Unauthenticated)
-                    else {}
-                )
                 response = JSONResponse(
-                    error_body(exc.code, exc.message), status_code=status_for(exc), headers=headers
+                    error_body(exc.code, exc.message),
+                    status_code=status_for(exc),
+                    headers=headers_for(exc),
                 )
                 await response(scope, receive, send)
                 return

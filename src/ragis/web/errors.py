@@ -33,7 +33,13 @@ from ragis.errors import (
     UpstreamError,
 )
 
-__all__ = ["allowed_methods", "error_body", "install_error_handlers", "status_for"]
+__all__ = [
+    "allowed_methods",
+    "error_body",
+    "headers_for",
+    "install_error_handlers",
+    "status_for",
+]
 
 log = logging.getLogger("ragis.http")
 
@@ -90,7 +96,9 @@ def allowed_methods(request: Request, starlette_allow: str = "") -> list[str]:
     return sorted(methods)
 
 
-def _headers_for(exc: RagisError) -> dict[str, str]:
+def headers_for(exc: RagisError) -> dict[str, str]:
+    """The headers an error's answer carries: `Retry-After` of a lockout, `WWW-Authenticate` of
+    a 401."""
     if isinstance(exc, TooManyAttempts):
         return {"Retry-After": str(max(1, exc.retry_after))}
     if isinstance(exc, Unauthenticated):
@@ -123,7 +131,7 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning(
                 "%s %s -> %s: %s%s", request.method, request.url.path, status, exc.message, cause
             )
-        headers = _headers_for(exc)
+        headers = headers_for(exc)
         return JSONResponse(
             error_body(exc.code, exc.message), status_code=status, headers=headers or None
         )

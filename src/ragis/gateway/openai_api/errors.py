@@ -31,9 +31,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from ragis.errors import RagisError, TooManyAttempts, Unauthenticated
+from ragis.errors import RagisError
 from ragis.gateway.rag_client import RagAnswerError
-from ragis.web.errors import status_for
+from ragis.web.errors import headers_for, status_for
 
 __all__ = [
     "OpenAIRoute",
@@ -87,7 +87,7 @@ def error_for(request: Request, exc: Exception) -> JSONResponse:
             log.warning("%s %s -> %s: %s%s", request.method, request.url.path, status, exc, cause)
         status = 400 if status == 422 else status
         code = "invalid_api_key" if status == 401 else exc.code
-        return error_response(status, code, exc.message, _headers_for(exc))
+        return error_response(status, code, exc.message, headers_for(exc))
     if isinstance(exc, RequestValidationError):
         return error_response(400, "invalid_request", _describe(exc))
     if isinstance(exc, StarletteHTTPException):
@@ -123,14 +123,6 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(400, "invalid_json", message)
     message = exc.detail if isinstance(exc.detail, str) else "The request failed."
     return error_response(status, _CODES.get(status, "http_error"), message, exc.headers)
-
-
-def _headers_for(exc: RagisError) -> dict[str, str]:
-    if isinstance(exc, TooManyAttempts):
-        return {"Retry-After": str(max(1, exc.retry_after))}
-    if isinstance(exc, Unauthenticated):
-        return {"WWW-Authenticate": 'Bearer realm="ragis"'}
-    return {}
 
 
 def _describe(exc: RequestValidationError) -> str:
