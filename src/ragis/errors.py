@@ -12,7 +12,10 @@
     │   ├── InvalidName             a collection / document / session id with bad characters
     │   ├── ModelMismatch           vectors of another embedding model for an existing collection
     │   ├── TooLarge                a request over a count or size limit (413)
+    │   │   └── PageTooLarge        a fetched web page over the upload limit (413)
     │   ├── SessionMismatch         a session continued in another collection than its own (409)
+    │   ├── UrlRefused              a URL ragis will not fetch: its scheme, credentials, or an
+    │   │                           address the SSRF guard refuses (422)
     │   └── FileRejected            an uploaded file ragis will not ingest (carries the file name)
     │       ├── UnsupportedFile     not a type ragis reads (415)
     │       ├── CorruptFile         a supported type that cannot be parsed, or built to expand (422)
@@ -34,6 +37,8 @@
     │   ├── LLMModelNotFound        the server does not know the model
     │   └── LLMStreamBroken         the stream broke after the answer had started
     ├── UpstreamError               the gateway could not get an answer from the RAG service
+    ├── UrlUnreachable              a web page to ingest could not be fetched (502)
+    │   └── UrlTimeout              ... not within RAGIS_URL_TIMEOUT (504)
     └── ServiceCrashed              a service of `ragis up` kept crashing, so ragis stopped
 
 Each error's message is a sentence a user can act on; the HTTP edge maps the classes to statuses
@@ -64,6 +69,7 @@ __all__ = [
     "LLMUnavailable",
     "ModelMismatch",
     "NotFound",
+    "PageTooLarge",
     "RagisError",
     "RedisUnavailable",
     "ServiceCrashed",
@@ -73,6 +79,9 @@ __all__ = [
     "Unauthenticated",
     "UnsupportedFile",
     "UpstreamError",
+    "UrlRefused",
+    "UrlTimeout",
+    "UrlUnreachable",
     "VectorSetsMissing",
 ]
 
@@ -121,6 +130,17 @@ class ModelMismatch(InvalidInput):
 
 class TooLarge(InvalidInput):
     code = "too_large"
+
+
+class PageTooLarge(TooLarge):
+    code = "url_too_large"
+
+
+class UrlRefused(InvalidInput):
+    """A URL the gateway will not fetch (a scheme other than http/https, credentials in it, or
+    a host that resolves to an address the SSRF guard refuses)."""
+
+    code = "url_refused"
 
 
 class SessionMismatch(InvalidInput):
@@ -234,6 +254,17 @@ class LLMStreamBroken(LLMError):
 
 class UpstreamError(RagisError):
     code = "upstream_error"
+
+
+class UrlUnreachable(RagisError):
+    """A web page to ingest could not be fetched: no answer, a refused connection, an error
+    status. The server's fault or the network's, not the caller's request (502)."""
+
+    code = "url_unreachable"
+
+
+class UrlTimeout(UrlUnreachable):
+    code = "url_timeout"
 
 
 class ServiceCrashed(RagisError):

@@ -97,6 +97,21 @@ class GatewaySettings(ServiceSettings):
         default=40, validation_alias=env("RAGIS_CHUNK_OVERLAP")
     )
 
+    # --- Web pages to ingest (ragis.gateway.fetch) ------------------------------------------------
+    url_allow_private: bool = Field(
+        default=False,
+        validation_alias=env("RAGIS_URL_ALLOW_PRIVATE"),
+        description=(
+            "Fetch pages on loopback and private addresses too (an intranet); link-local, "
+            "metadata, multicast and reserved addresses stay refused."
+        ),
+    )
+    url_timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=20.0,
+        validation_alias=env("RAGIS_URL_TIMEOUT"),
+        description="Seconds one web page may take to fetch, redirects and DNS included.",
+    )
+
     # --- Parsing untrusted files (ragis.ingest.sandbox) ----------------------------------------
     parse_workers: Annotated[int, Field(ge=1, le=256)] = Field(
         default=2,

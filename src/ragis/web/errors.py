@@ -31,6 +31,8 @@ from ragis.errors import (
     Unauthenticated,
     UnsupportedFile,
     UpstreamError,
+    UrlTimeout,
+    UrlUnreachable,
 )
 
 __all__ = [
@@ -67,6 +69,10 @@ def status_for(exc: RagisError) -> int:
         return 409
     if isinstance(exc, InvalidInput):
         return 422
+    if isinstance(exc, UrlTimeout):
+        return 504
+    if isinstance(exc, UrlUnreachable):
+        return 502
     if isinstance(exc, RedisUnavailable | LLMError | UpstreamError | IndexInterrupted):
         return 503
     return 500
