@@ -10,6 +10,7 @@ import pytest
 
 from ragis.errors import PageTooLarge, UrlRefused, UrlTimeout, UrlUnreachable
 from ragis.gateway.fetch import AddressGuard, FetchLimits, Guard, PageFetcher, check_url
+from ragis.gateway.fetch.fetcher import _pinned_session
 from ragis.gateway.fetch.guard import IPAddress
 from support.documents import html_page
 from support.web_site import chunked, page, redirect, silent, web_site
@@ -180,3 +181,18 @@ async def test_a_name_that_does_not_resolve_is_unreachable() -> None:
 def test_urls_refused_before_any_connection(url: str) -> None:
     with pytest.raises(UrlRefused):
         check_url(url)
+
+
+async def test_the_connection_goes_to_the_checked_addresses_without_a_second_lookup() -> None:
+    # `.invalid` never resolves (RFC 6761): reaching the site under that name proves the
+    # connection used the pinned address, so a DNS answer that changes after the check (DNS
+    # rebinding) cannot redirect it.
+    async with web_site({"/": page(CRANES)}) as site:
+        port = site.url.rsplit(":", 1)[1]
+        pinned = [ipaddress.ip_address("127.0.0.1")]
+        async with (
+            _pinned_session("rebound.invalid", pinned) as session,
+            session.get(f"http://rebound.invalid:{port}/") as response,
+        ):
+            assert await response.read() == CRANES
+        assert site.requests[0].headers["host"] == f"rebound.invalid:{port}"
