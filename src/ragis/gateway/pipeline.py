@@ -49,9 +49,12 @@ class Pipeline:
         collection: str,
         caller: Caller,
         tags: Sequence[str] = (),
+        source: str | None = None,
+        replaces: str | None = None,
     ) -> FileIndexed:
         """Index one file into `collection` of `caller`'s workspace; returns the upload's answer
-        for it. Raises a
+        for it. `source` is where the file came from (a synced folder's relative path, a URL);
+        `replaces` the id of a ready document this one retires once it is ready. Raises a
         `FileRejected` error for a file ragis cannot read, `RagAnswerError` / `UpstreamError`
         when the RAG service refuses or fails."""
         started = time.perf_counter()
@@ -69,7 +72,8 @@ class Pipeline:
 
         t = time.perf_counter()
         indexed = await self._rag.index(
-            _index_request(collection, name, data, sha256, parsed, chunks, tags), caller
+            _index_request(collection, name, data, sha256, parsed, chunks, tags, source, replaces),
+            caller,
         )
         index_ms = elapsed_ms(t)
         return FileIndexed(
@@ -80,6 +84,7 @@ class Pipeline:
             size=len(data),
             content_type=parsed.content_type,
             duplicate=indexed.duplicate,
+            retired=indexed.retired,
             timings=UploadTimings(
                 parse_ms=parse_ms,
                 chunk_ms=chunk_ms,
@@ -101,10 +106,13 @@ def _index_request(
     parsed: ParsedDocument,
     chunks: Sequence[Chunk],
     tags: Sequence[str],
+    source: str | None = None,
+    replaces: str | None = None,
 ) -> IndexRequest:
     """The `/index` body; a chunk without a page leaves `page` unset, so it is not sent."""
     return IndexRequest(
         collection=collection,
+        replaces=replaces,
         document=DocumentIn(
             id=uuid.uuid4().hex,
             filename=name,
@@ -113,6 +121,7 @@ def _index_request(
             size=len(data),
             pages=parsed.page_count,
             tags=list(tags),
+            source=source,
         ),
         chunks=[
             ChunkIn(text=c.text, position=c.position, page=c.page)

@@ -82,6 +82,10 @@ class FileIndexed(BaseModel):
     duplicate: bool = Field(
         description="The same bytes were already in the collection: nothing new was stored."
     )
+    retired: str | None = Field(
+        default=None,
+        description="The document `replaces` named, now removed (null: none was ready).",
+    )
     timings: UploadTimings
 
 
