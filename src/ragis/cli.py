@@ -87,19 +87,20 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from ragis.client.ingest import find_files, ingest
+    from ragis.client.ingest import find_files, ingest, split_urls
 
-    files, missing = find_files(Path(p) for p in args.paths)
+    urls, paths = split_urls(args.paths)
+    files, missing = find_files(Path(p) for p in paths)
     for path in missing:
         print(f"ragis: no such file or folder: {path}", file=sys.stderr)
-    if not files:
+    if not files and not urls:
         print("ragis: nothing to ingest (supported: .txt .md .html .pdf .docx)", file=sys.stderr)
         return 1
 
     async def run() -> int:
         async with _client(args.workspace) as client:
             await client.health()
-            summary = await ingest(client, files, collection=args.collection)
+            summary = await ingest(client, files, urls=urls, collection=args.collection)
         for line in summary.lines():
             print(line)
         return 1 if summary.failures or missing else 0
@@ -309,10 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Upload files and folders (recursively; .txt .md .html .pdf .docx) to a running "
             "ragis through its gateway (RAGIS_GATEWAY_URL, default http://127.0.0.1:8080), with "
-            "a progress bar and a summary. Exits 1 if any file failed. " + _AUTH_HELP
+            "a progress bar and a summary; an http:// or https:// URL is fetched by the gateway "
+            "and ingested with the URL as its source. Exits 1 if any file failed. " + _AUTH_HELP
         ),
     )
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    ingest.add_argument("paths", nargs="+", metavar="PATH|URL", help="files, folders or web pages")
     ingest.add_argument("-c", "--collection", default="default", help="target collection")
     ingest.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
     ingest.set_defaults(handler=_cmd_ingest)

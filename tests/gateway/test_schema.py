@@ -13,9 +13,11 @@ from support.schema_fuzz import run_schemathesis
 
 # What the schema cannot say, so that schema-valid data may still be refused: whether a file's
 # bytes are a type ragis reads (415) and hold text (422).
-# And whether an OpenAI conversation ends with the user's question (400).
+# And whether an OpenAI conversation ends with the user's question (400), and whether a URL's
+# host resolves to an address the SSRF guard lets through (422) and answers (502).
 SEMANTIC_CHECKS = {
     "/api/documents/upload": ["positive_data_acceptance"],
+    "/api/documents/url": ["positive_data_acceptance"],
     "/v1/chat/completions": ["positive_data_acceptance"],
 }
 

@@ -175,6 +175,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/documents/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch a web page and ingest it into a collection
+         * @description The gateway fetches the page and ingests it like an uploaded file: an HTML page
+         *     keeps its visible text and is named after its `<title>`; the URL becomes the document's
+         *     `source`. Fetching the same unchanged page again is a `duplicate`. Only http and https, no
+         *     credentials in the URL, at most 5 redirects, RAGIS_MAX_UPLOAD_MB and RAGIS_URL_TIMEOUT. Every
+         *     address the host resolves to, at every redirect, must be public: loopback, private, link-local,
+         *     metadata and reserved addresses are refused (422 `url_refused`) unless RAGIS_URL_ALLOW_PRIVATE
+         *     allows loopback and private ones.
+         */
+        post: operations["ingest_url_api_documents_url_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents/{doc_id}": {
         parameters: {
             query?: never;
@@ -882,6 +908,11 @@ export interface components {
              * @description Pages of a PDF; null for other types.
              */
             pages: number | null;
+            /**
+             * Retired
+             * @description The document `replaces` named, now removed (null: none was ready).
+             */
+            retired?: string | null;
             /** Size */
             size: number;
             timings: components["schemas"]["UploadTimings"];
@@ -1467,6 +1498,21 @@ export interface components {
             parse_ms: number;
             /** Total Ms */
             total_ms: number;
+        };
+        /** UrlIngest */
+        UrlIngest: {
+            /**
+             * Collection
+             * @default default
+             */
+            collection: string;
+            /** Tags */
+            tags?: string[];
+            /**
+             * Url
+             * @description An http:// or https:// URL of a page or of a file of a supported type.
+             */
+            url: string;
         };
         /**
          * Usage
@@ -2212,6 +2258,93 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    ingest_url_api_documents_url_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UrlIngest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileIndexed"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description The page is over RAGIS_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not a type ragis reads */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description A refused URL; a corrupt or empty page */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description The page could not be fetched */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not fetched within RAGIS_URL_TIMEOUT */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -194,6 +194,24 @@ class GatewayClient:
             raise self._unreachable(exc) from None
         return self._upload_result(response, filename)
 
+    async def ingest_url(
+        self, url: str, *, collection: str, tags: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Have the gateway fetch the page at `url` and ingest it; the result as `upload` returns
+        one (`ok` false with the reason when the URL is refused or the page cannot be fetched)."""
+        body: dict[str, Any] = {"url": url, "collection": collection}
+        if tags:
+            body["tags"] = list(tags)
+        try:
+            response = await self._http.post("/api/documents/url", json=body)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        if response.status_code in (401, 403, 404):
+            self._checked(response, workspace_404=True)
+        if response.status_code == 200:
+            return self._checked(response)
+        return self._upload_result(response, url)
+
     def _upload_result(self, response: httpx.Response, filename: str) -> dict[str, Any]:
         if response.status_code in (401, 403, 404):
             self._checked(response, workspace_404=True)

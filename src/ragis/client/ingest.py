@@ -1,8 +1,10 @@
-"""`ragis ingest PATH...`: upload files and folders through the gateway, with progress.
+"""`ragis ingest PATH|URL...`: upload files and folders through the gateway, with progress.
 
 Folders are walked recursively and only files of a supported type (by extension) are taken;
-files named explicitly are always sent, and the gateway judges them by content. Two uploads run
-at once, so one file is parsed while the previous one is embedded.
+files named explicitly are always sent, and the gateway judges them by content. An argument that
+starts with http:// or https:// is a web page: the gateway fetches and ingests it (behind its
+SSRF guard), with the URL as the document's source. Two uploads run at once, so one file is
+parsed while the previous one is embedded.
 """
 
 from __future__ import annotations
@@ -10,18 +12,31 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from ragis.client.api import GatewayClient
 
-__all__ = ["IngestSummary", "find_files", "ingest"]
+__all__ = ["IngestSummary", "find_files", "ingest", "is_url", "split_urls"]
 
 SUPPORTED_SUFFIXES = frozenset(
     {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 )
+
+
+def is_url(argument: str) -> bool:
+    return argument[:8].lower().startswith(("http://", "https://"))
+
+
+def split_urls(arguments: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The web pages among the arguments (each once), and the rest: paths."""
+    urls: list[str] = []
+    paths: list[str] = []
+    for argument in arguments:
+        (urls if is_url(argument) else paths).append(argument)
+    return list(dict.fromkeys(urls)), paths
 
 
 def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
@@ -93,17 +108,18 @@ async def ingest(
     files: Sequence[Path],
     *,
     collection: str,
+    urls: Sequence[str] = (),
     concurrency: int = 2,
     stream: TextIO | None = None,
 ) -> IngestSummary:
     summary = IngestSummary()
-    progress = Progress(len(files), stream or sys.stderr)
+    progress = Progress(len(files) + len(urls), stream or sys.stderr)
     started = time.monotonic()
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(path: Path) -> None:
-        async with gate:
-            result: dict[str, Any] = await client.upload(path, collection=collection)
+    async def one(name: str, label: str, send: Awaitable[dict[str, Any]]) -> None:
+        async with gate:  # the request starts only once awaited: here
+            result = await send
         if result.get("ok"):
             if result.get("duplicate"):
                 summary.duplicates += 1
@@ -117,10 +133,13 @@ async def ingest(
                 )
         else:
             reason = str(result.get("error", {}).get("message", "failed"))
-            summary.failures.append((str(path), reason))
+            summary.failures.append((name, reason))
             outcome = "FAILED"
-        progress.update(path.name, outcome)
+        progress.update(label, outcome)
 
-    await asyncio.gather(*(one(path) for path in files))
+    await asyncio.gather(
+        *(one(str(p), p.name, client.upload(p, collection=collection)) for p in files),
+        *(one(url, url, client.ingest_url(url, collection=collection)) for url in urls),
+    )
     summary.seconds = time.monotonic() - started
     return summary

@@ -43,6 +43,7 @@ from ragis.gateway.routes import (
     search,
     sessions,
     static,
+    url,
     users,
     workspaces,
 )
@@ -144,7 +145,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # Every route under /api/ but sign-in and health needs a signed-in caller, whatever its
     # own dependencies say (a route that forgets one is still closed); resolved once a request.
     for module in (
-        documents, collections, chat, search, sessions, keys, users, workspaces, audit,
+        documents, url, collections, chat, search, sessions, keys, users, workspaces, audit,
     ):  # fmt: skip
         app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
     # OpenAI's API (`/v1`), behind sign-in too; its route class answers errors in OpenAI's shape.
