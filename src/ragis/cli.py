@@ -108,6 +108,41 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from ragis.client.sync.run import sync_folder
+    from ragis.client.sync.watch import watch_folder
+
+    root = Path(args.folder)
+    if not root.is_dir():
+        print(f"ragis: not a folder: {args.folder}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        async with _client(args.workspace) as client:
+            await client.health()
+            if args.watch:
+                summary = await watch_folder(
+                    client, root, collection=args.collection, keep_deleted=args.keep_deleted
+                )
+                return 1 if summary.failed else 0
+            summary = await sync_folder(
+                client,
+                root,
+                collection=args.collection,
+                keep_deleted=args.keep_deleted,
+                dry_run=args.dry_run,
+            )
+        if not args.dry_run:
+            for line in summary.lines():
+                print(line)
+        return 1 if summary.failed else 0
+
+    return asyncio.run(run())
+
+
 def _cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -318,6 +353,34 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("-c", "--collection", default="default", help="target collection")
     ingest.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
     ingest.set_defaults(handler=_cmd_ingest)
+
+    sync = commands.add_parser(
+        "sync",
+        help="make a collection equal to a folder (and keep it so with --watch)",
+        description=(
+            "Make a collection equal to a folder, through the gateway: each file is known by its "
+            "path relative to FOLDER (the document's source). A new file is added; a changed "
+            "file (another sha256) replaces its old version atomically; a file moved or renamed "
+            "(same sha256, old path gone) is renamed without re-embedding; a file gone is "
+            "deleted (unless --keep-deleted). Dot files, dot folders, empty files, symbolic "
+            "links and unsupported types are skipped and counted; documents without a source "
+            "(uploaded by hand) are left alone. Re-running a sync that was cut short converges. "
+            "Exits 0 when every file is in step, 1 if any failed, 2 on a usage error. " + _AUTH_HELP
+        ),
+    )
+    sync.add_argument("folder", metavar="FOLDER", help="the folder to mirror")
+    sync.add_argument("-c", "--collection", default="default", help="target collection")
+    sync.add_argument(
+        "--watch", action="store_true", help="keep watching and re-sync on change until Ctrl-C"
+    )
+    sync.add_argument(
+        "--dry-run", action="store_true", help="print what would be done and change nothing"
+    )
+    sync.add_argument(
+        "--keep-deleted", action="store_true", help="keep documents whose file is gone"
+    )
+    sync.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
+    sync.set_defaults(handler=_cmd_sync)
 
     ask = commands.add_parser(
         "ask",

@@ -162,19 +162,43 @@ class GatewayClient:
             raise self._unreachable(exc) from None
         return self._checked(response, workspace_404=True)
 
-    async def upload(self, path: Path, *, collection: str) -> dict[str, Any]:
+    async def upload(
+        self,
+        path: Path,
+        *,
+        collection: str,
+        source: str | None = None,
+        replaces: str | None = None,
+        tags: Sequence[str] = (),
+    ) -> dict[str, Any]:
         """Upload one file; returns its per-file result (`ok` true or false). Raises only when
         the gateway cannot be reached or refuses the caller (401, 403, a workspace's 404), as
-        those would refuse every other file too."""
+        those would refuse every other file too. `source`: where the file lives (a synced
+        folder's relative path); `replaces`: the id of the ready document it replaces
+        atomically. A file that cannot be read is a failed result, not an error."""
+        form = {"collection": collection}
+        if source is not None:
+            form["source"] = source
+        if replaces is not None:
+            form["replaces"] = replaces
+        if tags:
+            form["tags"] = ",".join(tags)
         try:
             with path.open("rb") as handle:
                 response = await self._http.post(
                     "/api/documents/upload",
                     files={"file": (path.name, handle, "application/octet-stream")},
-                    data={"collection": collection},
+                    data=form,
                 )
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            return {
+                "filename": path.name,
+                "ok": False,
+                "error": {"code": "unreadable", "message": f"cannot read it: {reason}"},
+            }
         return self._upload_result(response, path.name)
 
     async def upload_bytes(
@@ -290,6 +314,18 @@ class GatewayClient:
         """The documents of a collection, oldest first (none for a collection not made yet)."""
         body = await self._call("GET", "/api/documents", params={"collection": collection})
         return _items(body, "documents")
+
+    async def rename_document(self, doc_id: str, collection: str, source: str) -> dict[str, Any]:
+        """Set a document's source (a synced file moved): no re-embedding; the document."""
+        path = f"/api/documents/{quote(doc_id, safe='')}"
+        return await self._call(
+            "PATCH", path, body={"source": source}, params={"collection": collection}
+        )
+
+    async def delete_document(self, doc_id: str, collection: str) -> dict[str, Any]:
+        """Remove a document: its record, chunks and vectors."""
+        path = f"/api/documents/{quote(doc_id, safe='')}"
+        return await self._call("DELETE", path, params={"collection": collection})
 
     async def search(
         self,
