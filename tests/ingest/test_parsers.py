@@ -230,7 +230,7 @@ def test_garbage_after_a_pdf_header_is_corrupt() -> None:
 def test_a_pdf_without_a_text_layer_is_empty_and_says_why() -> None:
     with pytest.raises(EmptyFile) as caught:
         parse_document(scanned_pdf(), "scan.pdf")
-    assert caught.value.reason == "no text layer (scanned PDF?); OCR is not supported"
+    assert caught.value.reason == "scanned: OCR found no text in it"
 
 
 def test_a_pdf_over_the_page_limit_is_too_large() -> None:

@@ -916,6 +916,11 @@ export interface components {
             /** Size */
             size: number;
             timings: components["schemas"]["UploadTimings"];
+            /**
+             * Warnings
+             * @description What of the file could not be read, e.g. scanned PDF pages without OCR.
+             */
+            warnings?: string[];
         };
         /** HTTPValidationError */
         HTTPValidationError: {

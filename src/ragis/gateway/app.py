@@ -51,6 +51,7 @@ from ragis.gateway.schemas import ErrorPublic
 from ragis.gateway.security import SecurityHeaders
 from ragis.gateway.settings import GatewaySettings
 from ragis.ingest import Chunker, IngestLimits
+from ragis.ingest.ocr import OcrSettings
 from ragis.ingest.sandbox import ParseSandbox, SandboxLimits
 from ragis.web.errors import error_body, install_error_handlers
 from ragis.web.guards import server_options
@@ -75,7 +76,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
         await asyncio.to_thread(lambda: chunker.tokenizer)
-        limits = IngestLimits(max_file_bytes=settings.max_upload_bytes)
+        limits = IngestLimits(max_file_bytes=settings.max_upload_bytes, ocr=_ocr(settings))
         sandbox = ParseSandbox(limits, _sandbox_limits(settings))
         await asyncio.to_thread(sandbox.start)
         async with (
@@ -155,6 +156,19 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     for module in (auth, health, static):
         app.include_router(module.router)
     return app
+
+
+def _ocr(settings: GatewaySettings) -> OcrSettings:
+    return OcrSettings(
+        mode=settings.ocr,
+        command=settings.ocr_command,
+        lang=settings.ocr_lang,
+        max_pages=settings.ocr_max_pages,
+        page_timeout=settings.ocr_page_timeout,
+        # OCR stops at three quarters of the parse's wall clock: the pages read by then are kept
+        # (the rest named in a warning) instead of the sandbox killing the whole parse.
+        budget=settings.parse_timeout * 0.75,
+    )
 
 
 def _sandbox_limits(settings: GatewaySettings) -> SandboxLimits:

@@ -85,6 +85,7 @@ class Pipeline:
             content_type=parsed.content_type,
             duplicate=indexed.duplicate,
             retired=indexed.retired,
+            warnings=list(parsed.warnings),
             timings=UploadTimings(
                 parse_ms=parse_ms,
                 chunk_ms=chunk_ms,

@@ -86,6 +86,10 @@ class FileIndexed(BaseModel):
         default=None,
         description="The document `replaces` named, now removed (null: none was ready).",
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What of the file could not be read, e.g. scanned PDF pages without OCR.",
+    )
     timings: UploadTimings
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -132,6 +132,36 @@ class GatewaySettings(ServiceSettings):
         default=120.0,
         validation_alias=env("RAGIS_PARSE_TIMEOUT"),
         description="Wall-clock seconds one file may take to parse, waiting for a slot excluded.",
+    )
+
+    # --- Scanned PDF pages (ragis.ingest.ocr), read in the parsing child -----------------------
+    ocr: Literal["auto", "off"] = Field(
+        default="auto",
+        validation_alias=env("RAGIS_OCR"),
+        description="auto: read PDF pages without a text layer with Tesseract when it is "
+        "installed; off: never (such pages are reported in the upload's warnings).",
+    )
+    ocr_lang: str = Field(
+        default="eng",
+        pattern=r"^[A-Za-z0-9_]{1,32}(\+[A-Za-z0-9_]{1,32}){0,7}$",
+        validation_alias=env("RAGIS_OCR_LANG"),
+        description="Tesseract's languages, e.g. eng or deu+eng (each needs tesseract-ocr-LANG).",
+    )
+    ocr_command: str = Field(
+        default="tesseract",
+        min_length=1,
+        validation_alias=env("RAGIS_OCR_COMMAND"),
+        description="The Tesseract binary: a name looked up on PATH, or a path.",
+    )
+    ocr_max_pages: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=100,
+        validation_alias=env("RAGIS_OCR_MAX_PAGES"),
+        description="Scanned pages read in one file (about a second each); the rest are reported.",
+    )
+    ocr_page_timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=30.0,
+        validation_alias=env("RAGIS_OCR_PAGE_TIMEOUT"),
+        description="Seconds Tesseract may take on one page.",
     )
 
     # --- Connections (ragis.web.guards) --------------------------------------------------------

@@ -7,7 +7,9 @@ page or character limit raises `FileTooLarge`; a ZIP built to expand raises `Cor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+
+from ragis.ingest.ocr import OcrSettings
 
 __all__ = ["IngestLimits"]
 
@@ -34,8 +36,11 @@ class IngestLimits:
     """DOCX: bytes read from `word/document.xml` (the read stops there, whatever the ZIP says)."""
     max_xml_depth: int = 256
     """DOCX: nesting depth of `word/document.xml` (a table in a table is about 5 levels more)."""
+    ocr: OcrSettings = field(default_factory=OcrSettings)
+    """PDF: how pages without a text layer are read (OCR), and what that may cost."""
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            if getattr(self, field.name) <= 0:
-                raise ValueError(f"IngestLimits.{field.name} must be positive")
+        for each in fields(self):
+            value = getattr(self, each.name)
+            if isinstance(value, int) and value <= 0:
+                raise ValueError(f"IngestLimits.{each.name} must be positive")

@@ -8,6 +8,7 @@ modules (and so pypdf, defusedxml) are imported only when a file of their type a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +38,9 @@ class ParsedDocument:
     pages: list[PageText]
     page_count: int | None
     title: str | None
+    warnings: tuple[str, ...] = ()
+    """Sentences about text that could not be read ("pages 3–4 scanned: install tesseract-ocr
+    to read it"), shown with the upload's result."""
 
     @property
     def text(self) -> str:
@@ -70,7 +74,7 @@ def parse_document(
             name, f"it holds {chars:,} characters of text; the limit is {limits.max_chars:,}"
         )
     if len(pages) != len(document.pages):
-        document = ParsedDocument(document.content_type, pages, document.page_count, document.title)
+        document = dataclasses.replace(document, pages=pages)
     return document
 
 

@@ -1,14 +1,23 @@
-"""PDF: the text layer of each page, with its 1-based page number, through pypdf.
+"""PDF: the text layer of each page, with its 1-based page number, through pypdf; OCR for scans.
 
 The page count is checked before any text is extracted, and the extracted characters are
 counted page by page, so a huge PDF stops early with `FileTooLarge`. pypdf bounds every stream it
 decompresses (75 MB by default). A PDF that needs a password, or that pypdf cannot read, raises
-`CorruptFile`; one without any text (a scan) raises `EmptyFile`: ragis does no OCR.
+`CorruptFile`.
+
+A page without a text layer is a scan: it is read by OCR (`ragis.ingest.ocr`) when Tesseract is
+installed and RAGIS_OCR is not off, at most `ocr.max_pages` of them within `ocr.budget` seconds.
+The pages that could not be read are named in the document's `warnings`; if no page has text at
+all, the file is refused (`EmptyFile`, "scanned: install tesseract-ocr to read it").
 """
 
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
@@ -16,6 +25,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError
 from ragis.errors import CorruptFile, EmptyFile, FileRejected, FileTooLarge
 from ragis.ingest.detect import PDF
 from ragis.ingest.limits import IngestLimits
+from ragis.ingest.ocr import OcrError, OcrSettings, find_tesseract, read_page
 from ragis.ingest.parsers import PageText, ParsedDocument
 from ragis.ingest.parsers.text import normalize_text
 
@@ -48,20 +58,115 @@ def _parse(data: bytes, name: str, limits: IngestLimits) -> ParsedDocument:
         raise FileTooLarge(
             name, f"the PDF has {page_count:,} pages; the limit is {limits.max_pages:,}"
         )
-    pages: list[PageText] = []
+    texts: dict[int, str] = {}
+    scanned: list[int] = []
     chars = 0
     for number, page in enumerate(reader.pages, start=1):
         text = normalize_text(page.extract_text() or "", dehyphenate=True)
-        chars += len(text)
-        if chars > limits.max_chars:
-            raise FileTooLarge(
-                name, f"its text passes the limit of {limits.max_chars:,} characters"
-            )
+        chars = _count(name, chars, text, limits)
         if text:
-            pages.append(PageText(number, text))
-    if not pages:
-        raise EmptyFile(name, "no text layer (scanned PDF?); OCR is not supported")
-    return ParsedDocument(PDF, pages, page_count, _title(reader))
+            texts[number] = text
+        else:
+            scanned.append(number)
+    ocr = _Ocr()
+    if scanned:
+        ocr = _read_scanned(data, scanned, limits.ocr)
+        for number, text in ocr.texts.items():
+            chars = _count(name, chars, text, limits)
+            texts[number] = text
+    if not texts:
+        raise EmptyFile(name, ocr.empty_reason())
+    pages = [PageText(number, texts[number]) for number in sorted(texts)]
+    return ParsedDocument(PDF, pages, page_count, _title(reader), warnings=tuple(ocr.warnings))
+
+
+def _count(name: str, chars: int, text: str, limits: IngestLimits) -> int:
+    chars += len(text)
+    if chars > limits.max_chars:
+        raise FileTooLarge(name, f"its text passes the limit of {limits.max_chars:,} characters")
+    return chars
+
+
+@dataclass(slots=True)
+class _Ocr:
+    """What OCR made of the scanned pages: their text, and sentences about the rest."""
+
+    texts: dict[int, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+    def empty_reason(self) -> str:
+        """Why a file whose pages all came out empty has no text."""
+        return self.reason or (self.warnings[0] if self.warnings else "there is no text in it")
+
+
+def _read_scanned(data: bytes, scanned: Sequence[int], settings: OcrSettings) -> _Ocr:
+    """OCR of the `scanned` page numbers, within the settings' page count, page time and budget."""
+    result = _Ocr()
+    why_not = settings.unavailable()
+    binary = find_tesseract(settings.command)
+    if why_not is not None or binary is None:
+        why_not = why_not or "install tesseract-ocr to read it"
+        result.reason = f"scanned: {why_not}"
+        result.warnings.append(f"{_pages(scanned)} scanned: {why_not}")
+        return result
+    import pypdfium2  # type: ignore[import-untyped]  # the renderer, only when a scan arrives
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError:
+        result.warnings.append(f"{_pages(scanned)} scanned, not read: PDFium cannot open the file")
+        return result
+    try:
+        deadline = time.monotonic() + settings.budget
+        for index, number in enumerate(scanned):
+            left = deadline - time.monotonic()
+            if index >= settings.max_pages or left <= 0:
+                limit = (
+                    f"OCR reads at most {settings.max_pages} pages a file (RAGIS_OCR_MAX_PAGES)"
+                    if index >= settings.max_pages
+                    else f"OCR used its {settings.budget:g} s for this file"
+                )
+                result.warnings.append(f"{_pages(scanned[index:])} scanned, not read: {limit}")
+                break
+            try:
+                text = _read(document, number, settings, binary, min(settings.page_timeout, left))
+            except OcrError as exc:
+                result.warnings.append(f"page {number} scanned, not read: {exc}")
+                continue
+            text = normalize_text(text, dehyphenate=True)
+            if text:
+                result.texts[number] = text
+    finally:
+        document.close()
+    if not result.texts and not result.warnings:
+        result.reason = "scanned: OCR found no text in it"
+    return result
+
+
+def _read(document: Any, number: int, settings: OcrSettings, binary: str, timeout: float) -> str:
+    import pypdfium2
+
+    try:
+        page = document[number - 1]
+    except (pypdfium2.PdfiumError, IndexError) as exc:
+        raise OcrError("PDFium cannot open the page") from exc
+    try:
+        return read_page(page, settings, binary, timeout)
+    finally:
+        page.close()
+
+
+def _pages(numbers: Sequence[int]) -> str:
+    """ "page 3" or "pages 2, 5–7" (runs of consecutive pages as ranges)."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    text = ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+    return f"page {text}" if len(numbers) == 1 else f"pages {text}"
 
 
 def _title(reader: PdfReader) -> str | None:
