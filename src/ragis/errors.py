@@ -24,6 +24,7 @@
     ├── NotFound                    an unknown collection, document or session (or another
     │                               workspace's: isolation answers as if it did not exist)
     ├── Conflict                    a name already taken (a user, a workspace) (409)
+    │   └── SourceTaken             another ready document of the collection has that source
     ├── AuthError                   who is asking, and may they
     │   ├── Unauthenticated         no credentials, or credentials ragis does not accept (401)
     │   ├── Forbidden               known caller without the right, a foreign Host, a
@@ -74,6 +75,7 @@ __all__ = [
     "RedisUnavailable",
     "ServiceCrashed",
     "SessionMismatch",
+    "SourceTaken",
     "TooLarge",
     "TooManyAttempts",
     "Unauthenticated",
@@ -163,6 +165,10 @@ class NotFound(RagisError):
 
 class Conflict(RagisError):
     code = "conflict"
+
+
+class SourceTaken(Conflict):
+    code = "source_taken"
 
 
 class AuthError(RagisError):

@@ -22,9 +22,10 @@ import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ragis.db.client import RedisClient
-from ragis.errors import IndexInterrupted, NotFound
+from ragis.errors import Conflict, IndexInterrupted, InvalidName, NotFound, SourceTaken
 from ragis.lexical import index_terms_of
 from ragis.store.chunks import ChunkStore
 from ragis.store.codec import text_of
@@ -42,7 +43,7 @@ from ragis.store.models import (
 )
 from ragis.store.vectors import VectorIndex
 
-__all__ = ["DocumentRegistry"]
+__all__ = ["DocumentRegistry", "Flip"]
 
 # Every document removed in one MULTI: a few thousand chunks is a few ms of server time.
 _DELETE_BATCH = 1000
@@ -67,9 +68,12 @@ end
 return 0
 """
 
-# KEYS: doc, sha, meta, cache, lease, ingesting; ARGV: doc id, sha256, token ('' = no check).
-# The new version; -1 if the lease is not the caller's (or the document was taken over); -2 if
-# there is no record.
+# KEYS: doc, sha, meta, cache, lease, ingesting, old doc, sources; ARGV: doc id, sha256, token
+# ('' = no check), old id ('' = none), source ('' = none). {version, 1 if old was retired}; -1
+# if the lease is not the caller's (or the document was taken over); -2 if there is no record.
+# The new document becomes ready and the old one retired in this one step, so a search sees
+# exactly one of the two; a retired record joins the `ingesting` set, where recovery finds it
+# if its writer dies before `discard()` removes it.
 _MARK_READY = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -2 end
@@ -77,10 +81,46 @@ if status == 'failed' then return -1 end
 if ARGV[3] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[3] then return -1 end
 redis.call('HSET', KEYS[1], 'status', 'ready')
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+local retired = 0
+if ARGV[4] ~= '' and ARGV[4] ~= ARGV[1] and redis.call('HGET', KEYS[7], 'status') == 'ready' then
+  redis.call('HSET', KEYS[7], 'status', 'retired')
+  redis.call('SADD', KEYS[6], ARGV[4])
+  local old_sha = redis.call('HGET', KEYS[7], 'sha256')
+  if old_sha and redis.call('HGET', KEYS[2], old_sha) == ARGV[4] then
+    redis.call('HDEL', KEYS[2], old_sha)
+  end
+  local old_source = redis.call('HGET', KEYS[7], 'source')
+  if old_source and redis.call('HGET', KEYS[8], old_source) == ARGV[4] then
+    redis.call('HDEL', KEYS[8], old_source)
+  end
+  retired = 1
+end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[8], ARGV[5], ARGV[1]) end
 local version = redis.call('HINCRBY', KEYS[3], 'version', 1)
 redis.call('DEL', KEYS[4], KEYS[5])
 redis.call('SREM', KEYS[6], ARGV[1])
-return version
+return {version, retired}
+"""
+
+# KEYS: doc, sources, the doc of `expected owner` (doc itself if none or not a valid id); ARGV:
+# doc id, source, expected owner ('' = none), '1' if KEYS[3] is the owner's record. 1 renamed;
+# -1 another ready document has the source; -2 the document is not ready (or gone); -3 the owner
+# changed since the caller read it (read again).
+_RENAME = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'ready' then return -2 end
+local owner = redis.call('HGET', KEYS[2], ARGV[2])
+if (owner or '') ~= ARGV[3] then return -3 end
+if owner and owner ~= ARGV[1] and ARGV[4] == '1'
+    and redis.call('HGET', KEYS[3], 'status') == 'ready' then
+  return -1
+end
+local previous = redis.call('HGET', KEYS[1], 'source')
+if previous and previous ~= ARGV[2] and redis.call('HGET', KEYS[2], previous) == ARGV[1] then
+  redis.call('HDEL', KEYS[2], previous)
+end
+redis.call('HSET', KEYS[1], 'source', ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+return 1
 """
 
 # KEYS: meta. Bump the version of a collection that (still) exists.
@@ -90,11 +130,13 @@ return 0
 """
 
 # KEYS: doc, lease, ingesting; ARGV: doc id, error. 1 if the caller now owns the removal of an
-# abandoned document (no lease, status `ingesting`, or `failed` by an earlier recovery that
-# stopped midway); 0 if it has a writer, is ready or is gone (then it leaves the set).
+# abandoned document (no lease, status `ingesting`, `retired` by a replacement whose writer died
+# before removing it, or `failed` by an earlier recovery that stopped midway); 0 if it has a
+# writer, is ready or is gone (then it leaves the set).
 _CLAIM = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'retired' then return 1 end
 if status ~= 'ingesting' and status ~= 'failed' then
   redis.call('SREM', KEYS[3], ARGV[1])
   return 0
@@ -103,6 +145,14 @@ redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Flip:
+    """What `flip()` did: the collection's new version, and the record it retired (if any)."""
+
+    version: int
+    retired: DocumentRecord | None
 
 
 @speaks_redis
@@ -190,28 +240,97 @@ class DocumentRegistry:
         )
         return int(reply) == 1
 
-    async def mark_ready(self, collection: str, doc_id: str, *, lease: str | None = None) -> int:
-        """Make the document searchable; returns the new collection version.
+    async def mark_ready(
+        self,
+        collection: str,
+        doc_id: str,
+        *,
+        lease: str | None = None,
+        replaces: str | None = None,
+    ) -> int:
+        """Make the document searchable; returns the new collection version. See `flip()`."""
+        return (await self.flip(collection, doc_id, lease=lease, replaces=replaces)).version
+
+    async def flip(
+        self,
+        collection: str,
+        doc_id: str,
+        *,
+        lease: str | None = None,
+        replaces: str | None = None,
+    ) -> Flip:
+        """Make the document searchable and, in the same step, retire the ready document
+        `replaces` (if it is ready: else there is nothing to retire); point the source index at
+        the new one. The caller then removes the retired one with `discard()`.
 
         With `lease`, only while that lease holds: a writer whose lease lapsed gets
         `IndexInterrupted`, because recovery may already be removing its chunks.
         """
         check_name(doc_id, "document id", long=True)
+        if replaces is not None:
+            check_name(replaces, "document id", long=True)
         ck = self._keys.collection(collection)
         record = await self.require(collection, doc_id)
+        old = replaces or ""
         # Dropping `cache` in the same step: cached answers were computed on the old corpus
         # (their answer keys expire by TTL; the version filter would skip them anyway).
-        keys = (ck.doc(doc_id), ck.sha, ck.meta, ck.cache, ck.lease(doc_id), ck.ingesting)
-        args = (doc_id, record.sha256, lease or "")
-        reply = int(await self._redis.execute_command("EVAL", _MARK_READY, len(keys), *keys, *args))
-        if reply == -2:
+        keys = (
+            ck.doc(doc_id),
+            ck.sha,
+            ck.meta,
+            ck.cache,
+            ck.lease(doc_id),
+            ck.ingesting,
+            ck.doc(old or doc_id),
+            ck.sources,
+        )
+        args = (doc_id, record.sha256, lease or "", old, record.source or "")
+        reply = await self._redis.execute_command("EVAL", _MARK_READY, len(keys), *keys, *args)
+        if isinstance(reply, list):
+            retired = await self.get(collection, old) if int(reply[1]) == 1 else None
+            return Flip(version=int(reply[0]), retired=retired)
+        if int(reply) == -2:
             raise NotFound(f"There is no document {doc_id!r} in collection {collection!r}.")
-        if reply < 0:
-            raise IndexInterrupted(
-                f"Indexing {record.filename or doc_id!r} lost its lease (the writer stalled or "
-                "Redis restarted), so it was stopped and nothing of it is kept: upload it again."
-            )
-        return reply
+        raise IndexInterrupted(
+            f"Indexing {record.filename or doc_id!r} lost its lease (the writer stalled or "
+            "Redis restarted), so it was stopped and nothing of it is kept: upload it again."
+        )
+
+    async def rename(self, collection: str, doc_id: str, source: str) -> DocumentRecord:
+        """Set a ready document's `source` and the source index in one step (no re-embedding:
+        the text is unchanged, so nothing cached is stale). `NotFound` if it is not a ready
+        document; `Conflict` if another ready document already has `source`."""
+        check_name(doc_id, "document id", long=True)
+        ck = self._keys.collection(collection)
+        # The owner is read first and re-checked in the script: its doc key must be declared.
+        for _ in range(8):
+            owner = await self._redis.hget(ck.sources, source)
+            owner_id = text_of(owner) if owner is not None else ""
+            # A forged owner (not an id ragis writes) never becomes a key: it owns nothing.
+            real = bool(owner_id) and _valid_id(owner_id)
+            keys = (ck.doc(doc_id), ck.sources, ck.doc(owner_id if real else doc_id))
+            args = (doc_id, source, owner_id, "1" if real else "0")
+            reply = int(await self._redis.execute_command("EVAL", _RENAME, len(keys), *keys, *args))
+            if reply == 1:
+                return await self.require(collection, doc_id)
+            if reply == -1:
+                raise SourceTaken(
+                    f"Another document of collection {collection!r} already has this source."
+                )
+            if reply == -2:
+                raise NotFound(f"There is no document {doc_id!r} in collection {collection!r}.")
+        raise Conflict("The source index kept changing while renaming; try again.")
+
+    async def find_by_source(self, collection: str, source: str) -> DocumentRecord | None:
+        """The ready document whose source is `source`, if any."""
+        ck = self._keys.collection(collection)
+        doc_id = await self._redis.hget(ck.sources, source)
+        if doc_id is None or not _valid_id(text_of(doc_id)):
+            return None
+        record = await self.get(collection, text_of(doc_id))
+        if record is None or record.status is not DocumentStatus.READY:
+            return None
+        return record
 
     async def claim_abandoned(self, collection: str, doc_id: str) -> DocumentRecord | None:
         """Take over a begun document whose lease is gone: mark it `failed` and return it, so
@@ -315,12 +434,15 @@ class DocumentRegistry:
                 pipe.execute_command("DEL", *(shard.chunk(cid) for cid in batch))
                 await pipe.execute()
         current_sha_owner = await self._redis.hget(ck.sha, record.sha256)
+        source_owner = await self._redis.hget(ck.sources, record.source) if record.source else None
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.execute_command("DEL", ck.doc(doc_id), ck.lease(doc_id))
             pipe.zrem(ck.docs, doc_id)
             pipe.srem(ck.ingesting, doc_id)
             if current_sha_owner is not None and text_of(current_sha_owner) == doc_id:
                 pipe.hdel(ck.sha, record.sha256)
+            if record.source and source_owner is not None and text_of(source_owner) == doc_id:
+                pipe.hdel(ck.sources, record.source)
             # Not HINCRBY: after the collection was deleted it would leave a meta of only a
             # version, which is no collection.
             pipe.execute_command("EVAL", _BUMP_VERSION, 1, ck.meta)
@@ -344,6 +466,8 @@ def _to_hash(record: DocumentRecord) -> dict[str, str | int | float]:
         out["pages"] = record.pages
     if record.error:
         out["error"] = record.error
+    if record.source:
+        out["source"] = record.source
     return out
 
 
@@ -361,4 +485,14 @@ def _from_hash(raw: Mapping[bytes | str, bytes | str]) -> DocumentRecord:
         status=DocumentStatus(h.get("status", DocumentStatus.INGESTING.value)),
         tags=list(json.loads(h.get("tags", "[]"))),
         error=h.get("error"),
+        source=h.get("source"),
     )
+
+
+def _valid_id(value: str) -> bool:
+    # An id read back from Redis becomes a key only if ragis could have written it.
+    try:
+        check_name(value, "document id", long=True)
+    except InvalidName:
+        return False
+    return True

@@ -200,8 +200,14 @@ class CollectionKeys:
         return f"{self.base}:sha"
 
     @property
+    def sources(self) -> str:
+        """Hash: source (a synced path, a URL) -> id of the ready document that has it."""
+        return f"{self.base}:sources"
+
+    @property
     def ingesting(self) -> str:
-        """Set: ids of documents begun and not yet ready or removed (what recovery looks at)."""
+        """Set: ids of documents begun and not yet ready or removed, and of retired ones not yet
+        removed (what recovery looks at)."""
         return f"{self.base}:ingesting"
 
     def lease(self, doc_id: str) -> str:

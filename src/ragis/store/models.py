@@ -35,6 +35,9 @@ class DocumentStatus(StrEnum):
     INGESTING = "ingesting"
     READY = "ready"
     FAILED = "failed"
+    #: Replaced by a newer version in the step that made that one ready: never searched, and
+    #: removed right after (or by recovery, if the writer died first).
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,8 @@ class DocumentRecord:
     status: DocumentStatus = DocumentStatus.INGESTING
     tags: list[str] = field(default_factory=list)
     error: str | None = None
+    #: Where it came from: a synced folder's relative path, or a URL (the source index's key).
+    source: str | None = None
 
 
 class ChunkContent(Protocol):

@@ -9,6 +9,10 @@ vectors and chunks it had written so far, counted in the collection but never se
 upload of the same file is indexed afresh instead of meeting a half one. A document whose writer
 is alive is never touched.
 
+A replacement retires the old version in the step that makes the new one ready, then removes it;
+a writer that dies in between leaves a `retired` record (never searched) in the same set, and
+`sweep()` removes it the same way.
+
 `sweep(..., full=True)` also reads every record's status, for documents begun before the
 `ingesting` set existed (data of an older ragis); the RAG service runs it once at start.
 """
@@ -61,12 +65,14 @@ class Recovery:
                 continue
             await self._documents.discard(collection, record)
             log.warning(
-                "removed %r (%s, %d chunk(s) planned) from collection %r: its ingestion was "
-                "interrupted",
+                "removed %r (%s, %d chunk(s) planned) from collection %r: %s",
                 record.filename,
                 record.id,
                 record.chunk_count,
                 collection,
+                "a retired version left by a replacement that stopped"
+                if record.status is DocumentStatus.RETIRED
+                else "its ingestion was interrupted",
             )
             removed.append(record)
         return removed
@@ -83,7 +89,8 @@ class Recovery:
         ck = self._keys.collection(collection)
         ids = [text_of(i) for i in await self._redis.zrange(ck.docs, 0, -1)]
         statuses = await self._documents.statuses(collection, [i for i in ids if _valid_id(i)])
-        return {d for d, st in statuses.items() if st == DocumentStatus.INGESTING.value}
+        unfinished = {DocumentStatus.INGESTING.value, DocumentStatus.RETIRED.value}
+        return {d for d, st in statuses.items() if st in unfinished}
 
     async def _forget_invalid(self, collection: str, ids: set[str]) -> None:
         # Not ids ragis writes (it checks every id before it becomes a key): never build a key
