@@ -43,6 +43,8 @@ class IndexResult:
     embed_ms: float
     write_ms: float
     total_ms: float
+    #: The id of the document `replaces` named, retired and removed (None: none was ready).
+    retired: str | None = None
 
 
 class IndexService:
@@ -61,8 +63,11 @@ class IndexService:
         chunks: Sequence[ChunkContent],
         *,
         workspace: str = DEFAULT_WORKSPACE,
+        replaces: str | None = None,
     ) -> IndexResult:
-        """Index `document` into `workspace`'s `collection`."""
+        """Index `document` into `workspace`'s `collection`. With `replaces`, the ready document
+        of that id is answered until this one is ready, retired in the same step, then removed
+        (if it is not ready or gone, there is nothing to retire: a re-run converges)."""
         started = time.perf_counter()
         _check_positions(chunks)
         store = self._store.scoped(workspace)
@@ -99,7 +104,9 @@ class IndexService:
                 embed_ms, write_ms = await self._embed_and_write(
                     store, info, document, chunks, heartbeat.check
                 )
-                version = await store.documents.mark_ready(collection, document.id, lease=lease)
+                flip = await store.documents.flip(
+                    collection, document.id, lease=lease, replaces=replaces
+                )
         except BaseException:
             # Shielded: a cancelled request must still not leave a half document behind. By
             # the chunk count, not the record: recovery may have removed that already. If
@@ -109,13 +116,17 @@ class IndexService:
                     store.documents.discard(collection, document, shards=info.shards)
                 )
             raise
+        if flip.retired is not None:
+            # Already never searched; a crash before this ends is recovery's to finish.
+            await store.documents.discard(collection, flip.retired, shards=info.shards)
         return IndexResult(
             collection=collection,
             document_id=document.id,
             chunks=len(chunks),
             duplicate=False,
             replaced=replaced,
-            version=version,
+            retired=flip.retired.id if flip.retired is not None else None,
+            version=flip.version,
             embed_ms=embed_ms,
             write_ms=write_ms,
             total_ms=elapsed_ms(started),

@@ -43,9 +43,11 @@ async def index_document(
             sha256=doc.sha256,
             pages=doc.pages,
             tags=list(doc.tags),
+            source=doc.source,
         ),
         body.chunks,
         workspace=caller.workspace,
+        replaces=body.replaces,
     )
     return IndexResponse(
         collection=result.collection,
@@ -53,6 +55,7 @@ async def index_document(
         chunks=result.chunks,
         duplicate=result.duplicate,
         replaced=result.replaced,
+        retired=result.retired,
         version=result.version,
         timings=IndexTimings(
             embed_ms=result.embed_ms, write_ms=result.write_ms, total_ms=result.total_ms
