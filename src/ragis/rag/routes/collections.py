@@ -22,11 +22,13 @@ from ragis.contract import (
     CollectionUpdate,
     DocumentPassages,
     DocumentPublic,
+    DocumentSourceUpdate,
     DocumentsPublic,
     ErrorPublic,
     OptionalJsonInt,
     StoredPassage,
 )
+from ragis.contract.documents import MAX_SOURCE_CHARS
 from ragis.contract.search import MAX_PASSAGES_PER_READ
 from ragis.errors import NotFound
 from ragis.rag.deps import EmbedderDep, SettingsDep, WorkspaceStoreDep
@@ -77,6 +79,7 @@ def _document(record: DocumentRecord) -> DocumentPublic:
         status=record.status.value,
         tags=record.tags,
         error=record.error,
+        source=record.source,
     )
 
 
@@ -144,12 +147,44 @@ async def delete_collection(
     summary="The documents of a collection, oldest first",
 )
 async def list_documents(
-    store: WorkspaceStoreDep, name: str = Path(pattern=NAME)
+    store: WorkspaceStoreDep,
+    name: str = Path(pattern=NAME),
+    source: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_SOURCE_CHARS,
+            description="Only the ready document with this exact source.",
+        ),
+    ] = None,
 ) -> DocumentsPublic:
     await store.collections.require(name)
     await store.recovery.sweep(name)
+    if source is not None:
+        found = await store.documents.find_by_source(name, source)
+        return DocumentsPublic(collection=name, documents=[_document(found)] if found else [])
     records = await store.documents.list(name)
-    return DocumentsPublic(collection=name, documents=[_document(r) for r in records])
+    # A version retired by a replacement is on its way out: never listed beside its successor.
+    return DocumentsPublic(
+        collection=name,
+        documents=[_document(r) for r in records if r.status is not DocumentStatus.RETIRED],
+    )
+
+
+@router.patch(
+    "/collections/{name}/documents/{doc_id}",
+    response_model=DocumentPublic,
+    responses={404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
+    summary="Rename a ready document's source (no re-embedding)",
+)
+async def rename_document(
+    body: DocumentSourceUpdate,
+    store: WorkspaceStoreDep,
+    name: str = Path(pattern=NAME),
+    doc_id: str = Path(pattern=LONG_ID),
+) -> DocumentPublic:
+    await store.collections.require(name)
+    return _document(await store.documents.rename(name, doc_id, body.source))
 
 
 @router.get(
