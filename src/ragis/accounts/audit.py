@@ -37,6 +37,7 @@ class Action(StrEnum):
     MEMBER_SET = "member_set"
     MEMBER_REMOVED = "member_removed"
     DOCUMENT_DELETED = "document_deleted"
+    DOCUMENT_RENAMED = "document_renamed"
     COLLECTION_DELETED = "collection_deleted"
     COLLECTION_UPDATED = "collection_updated"
 

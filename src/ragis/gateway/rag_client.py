@@ -32,7 +32,13 @@ import aiohttp
 from pydantic import SecretStr, ValidationError
 
 from ragis import __version__
-from ragis.contract import Caller, CollectionUpdate, IndexRequest, IndexResponse
+from ragis.contract import (
+    Caller,
+    CollectionUpdate,
+    DocumentSourceUpdate,
+    IndexRequest,
+    IndexResponse,
+)
 from ragis.errors import ConfigError, RagisError, UpstreamError
 
 __all__ = ["ChatStream", "JSONObject", "RagAnswerError", "RagClient", "new_session"]
@@ -127,8 +133,21 @@ class RagClient:
     async def delete_document(self, collection: str, doc_id: str, caller: Caller) -> JSONObject:
         return await self._json("DELETE", f"/index/{_seg(collection)}/{_seg(doc_id)}", caller)
 
-    async def list_documents(self, collection: str, caller: Caller) -> JSONObject:
-        return await self._json("GET", f"/collections/{_seg(collection)}/documents", caller)
+    async def list_documents(
+        self, collection: str, caller: Caller, *, source: str | None = None
+    ) -> JSONObject:
+        """The collection's documents; with `source`, only the ready one with that source."""
+        path = f"/collections/{_seg(collection)}/documents"
+        if source is not None:
+            path += f"?source={quote(source, safe='')}"
+        return await self._json("GET", path, caller)
+
+    async def rename_document(
+        self, collection: str, doc_id: str, update: DocumentSourceUpdate, caller: Caller
+    ) -> JSONObject:
+        """Set a document's `source` (`PATCH`); the document after."""
+        path = f"/collections/{_seg(collection)}/documents/{_seg(doc_id)}"
+        return await self._json("PATCH", path, caller, json=update.model_dump(mode="json"))
 
     async def get_document(self, collection: str, doc_id: str, caller: Caller) -> JSONObject:
         path = f"/collections/{_seg(collection)}/documents/{_seg(doc_id)}"

@@ -9,9 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.contract import NAME_PATTERN as NAME
+from ragis.contract import DocumentSourceUpdate
+from ragis.contract.documents import MAX_SOURCE_CHARS
 from ragis.errors import InvalidInput, InvalidName, RagisError
 from ragis.gateway import audit_trail
 from ragis.gateway.audit_trail import Action
@@ -55,6 +58,19 @@ UPLOAD_BODY = {
                     },
                     "collection": {"type": "string", "default": "default", "pattern": NAME},
                     "tags": {"type": "string", "description": "Comma-separated tags."},
+                    "source": {
+                        "type": "string",
+                        "maxLength": MAX_SOURCE_CHARS,
+                        "description": "Where the file came from (a synced folder's relative "
+                        "path, a URL); only with one file. A duplicate (the same bytes already "
+                        "ready) keeps the existing document and its source.",
+                    },
+                    "replaces": {
+                        "type": "string",
+                        "pattern": LONG_ID,
+                        "description": "The id of a ready document of the collection that this "
+                        "file replaces: answered until the new one is ready, then removed.",
+                    },
                 },
             }
         }
@@ -91,8 +107,12 @@ async def upload(
     )
     collection = _collection(form.value("collection"))
     tags = _tags(form.value("tags"))
+    source = _source(form.value("source"))
+    replaces = _replaces(form.value("replaces"))
     if not form.files:
         raise InvalidInput("The upload holds no file: send one or more `file` parts.")
+    if (source is not None or replaces is not None) and len(form.files) > 1:
+        raise InvalidInput("`source` and `replaces` name one file: send one `file` part with them.")
 
     # One file after the other: files of one request never race each other (a file sent twice
     # in one request is a duplicate the second time), and memory holds one parse at a time.
@@ -102,7 +122,7 @@ async def upload(
         try:
             indexed = await pipeline.ingest(
                 upload.data, upload.filename, collection=collection, caller=access.caller,
-                tags=tags,
+                tags=tags, source=source, replaces=replaces,
             )  # fmt: skip
         except Exception as exc:
             status, error = _failure(exc)
@@ -141,10 +161,18 @@ async def upload(
     description="A collection that does not exist (yet) has no documents: 200 with an empty list.",
 )
 async def list_documents(
-    rag: RagDep, access: ViewerDep, collection: str = Query("default", pattern=NAME)
+    rag: RagDep,
+    access: ViewerDep,
+    collection: str = Query("default", pattern=NAME),
+    source: str | None = Query(
+        None,
+        min_length=1,
+        max_length=MAX_SOURCE_CHARS,
+        description="Only the ready document with this exact source.",
+    ),
 ) -> dict[str, Any]:
     try:
-        return await rag.list_documents(collection, access.caller)
+        return await rag.list_documents(collection, access.caller, source=source)
     except RagAnswerError as exc:
         if exc.status == 404:
             return {"collection": collection, "documents": []}
@@ -198,6 +226,36 @@ async def delete_document(
     return deleted
 
 
+@router.patch(
+    "/{doc_id}",
+    response_model=None,  # the RAG service's answer, unfiltered
+    responses={
+        200: {"model": DocumentPublic},
+        404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+    },
+    summary="Rename a document's source (a synced file moved): no re-embedding",
+)
+async def rename_document(
+    request: Request,
+    body: DocumentSourceUpdate,
+    rag: RagDep,
+    access: EditorDep,
+    doc_id: str = Path(pattern=LONG_ID),
+    collection: str = Query("default", pattern=NAME),
+) -> dict[str, Any]:
+    renamed = await rag.rename_document(collection, doc_id, body, access.caller)
+    await audit_trail.record(
+        request,
+        Action.DOCUMENT_RENAMED,
+        access.identity,
+        f"{collection}/{doc_id}",
+        workspace=access.workspace,
+    )
+    return renamed
+
+
 def _failure(exc: Exception) -> tuple[int, ErrorBody]:
     """The status and error of one file's failure."""
     if isinstance(exc, RagAnswerError):
@@ -231,3 +289,22 @@ def _tags(value: str | None) -> list[str]:
         if len(tag) > MAX_TAG_CHARS:
             raise InvalidInput(f"The tag {tag[:20]!r}… is over {MAX_TAG_CHARS} characters.")
     return tags
+
+
+def _source(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return DocumentSourceUpdate(source=value).source
+    except ValidationError:
+        raise InvalidInput(
+            f"`source` must be 1 to {MAX_SOURCE_CHARS} characters of text."
+        ) from None
+
+
+def _replaces(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not re.fullmatch(LONG_ID, value):
+        raise InvalidInput("`replaces` is not a document id.")
+    return value
