@@ -6,7 +6,22 @@ import gzip
 import pytest
 
 from ragis.errors import UnsupportedFile
-from ragis.ingest import DOCX, HTML, MARKDOWN, PDF, PLAIN_TEXT, decode_text, detect_type
+from ragis.ingest import (
+    CSV,
+    DOCX,
+    EML,
+    EPUB,
+    HTML,
+    MARKDOWN,
+    ODT,
+    PDF,
+    PLAIN_TEXT,
+    PPTX,
+    TSV,
+    XLSX,
+    decode_text,
+    detect_type,
+)
 from support.documents import docx_bytes, html_page, pdf_bytes, png_bytes, zip_bytes
 
 
@@ -89,13 +104,28 @@ def test_a_zip_that_is_not_a_docx_is_rejected() -> None:
         detect_type(data, "fake.docx")
 
 
-def test_other_office_zips_are_named() -> None:
+def test_office_zips_are_told_apart_by_their_parts_not_their_names() -> None:
     xlsx = zip_bytes({"xl/workbook.xml": b"<workbook/>", "[Content_Types].xml": b"<Types/>"})
-    with pytest.raises(UnsupportedFile, match="Excel workbook"):
-        detect_type(xlsx, "sheet.xlsx")
-    odt = zip_bytes({"mimetype": b"application/vnd.oasis.opendocument.text"})
+    assert detect_type(xlsx, "sheet.txt") == XLSX
+    pptx = zip_bytes({"ppt/presentation.xml": b"<p/>", "[Content_Types].xml": b"<Types/>"})
+    assert detect_type(pptx, "deck.docx") == PPTX
+    odt = zip_bytes({"mimetype": ODT.encode(), "content.xml": b"<x/>"})
+    assert detect_type(odt, "doc.zip") == ODT
+    epub = zip_bytes({"mimetype": EPUB.encode(), "META-INF/container.xml": b"<x/>"})
+    assert detect_type(epub, "book") == EPUB
+
+
+def test_other_opendocument_files_are_named() -> None:
+    ods = zip_bytes({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"})
     with pytest.raises(UnsupportedFile, match="OpenDocument"):
-        detect_type(odt, "doc.odt")
+        detect_type(ods, "sheet.ods")
+
+
+def test_text_types_are_told_apart_by_name_and_headers() -> None:
+    assert detect_type(b"a,b\n1,2\n", "t.csv") == CSV
+    assert detect_type(b"a\tb\n1\t2\n", "t.tsv") == TSV
+    assert detect_type(b"From: a@b.c\nSubject: hi\n\nbody\n", "m.eml") == EML
+    assert detect_type(b"just some words\n", "m.eml") == PLAIN_TEXT
 
 
 def test_a_damaged_zip_is_rejected_unless_named_docx(docx: bytes) -> None:
@@ -116,7 +146,7 @@ def test_text_in_any_common_encoding_is_text() -> None:
     assert detect_type(codecs.BOM_UTF8 + "héllo".encode(), "a.txt") == PLAIN_TEXT
     assert detect_type("café crème".encode("latin-1"), "a.txt") == PLAIN_TEXT
     assert detect_type("héllo wörld".encode("utf-16"), "a.txt") == PLAIN_TEXT
-    assert detect_type(b"col1\tcol2\r\n1\t2\r\n\x0c", "data.tsv") == PLAIN_TEXT
+    assert detect_type(b"col1\tcol2\r\n1\t2\r\n\x0c", "data.tsv") == TSV
     assert detect_type(b"", "empty.txt") == PLAIN_TEXT
 
 

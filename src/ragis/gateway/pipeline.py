@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 
 from ragis.contract import Caller, ChunkIn, DocumentIn, IndexRequest
+from ragis.contract.documents import MAX_LOCATOR_CHARS
 from ragis.errors import EmptyFile
 from ragis.gateway.rag_client import RagClient
 from ragis.gateway.schemas import FileIndexed, UploadTimings
@@ -99,6 +100,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _chunk_in(chunk: Chunk) -> ChunkIn:
+    """A chunk without a page or locator leaves them unset, so they are not sent."""
+    fields: dict[str, str | int] = {"text": chunk.text, "position": chunk.position}
+    if chunk.page:
+        fields["page"] = chunk.page
+    if chunk.locator:
+        fields["locator"] = chunk.locator[:MAX_LOCATOR_CHARS]
+    return ChunkIn.model_validate(fields)
+
+
 def _index_request(
     collection: str,
     name: str,
@@ -124,10 +135,5 @@ def _index_request(
             tags=list(tags),
             source=source,
         ),
-        chunks=[
-            ChunkIn(text=c.text, position=c.position, page=c.page)
-            if c.page
-            else ChunkIn(text=c.text, position=c.position)
-            for c in chunks
-        ],
+        chunks=[_chunk_in(c) for c in chunks],
     )

@@ -8,7 +8,10 @@ How a document is cut:
 
 1. Sections: a Markdown heading line (`# ...` to `###### ...`, outside code fences) starts a new
    section, and a page starts a new section: a chunk never spans two headings' sections or two
-   PDF pages. Headings with nothing between them stay together with the text that follows.
+   PDF pages (nor two slides, sheets or chapters, which parsers give as pages); a chunk keeps
+   its page's `locator`. A table's section (a page with a `header`) is not split at headings,
+   and its header row is the context prefix of step 4. Headings with nothing between them stay
+   together with the text that follows.
 2. Inside a section, each chunk ends at the furthest break that fits, preferring (in order) a
    paragraph break, a sentence end, a line break, then a space between words; a stronger break is
    taken only if the chunk is at least half full, so a short paragraph is joined to the start of
@@ -69,6 +72,7 @@ class Chunk:
     position: int
     page: int | None
     token_count: int
+    locator: str | None = None
 
 
 def load_tokenizer() -> Tokenizer:
@@ -88,8 +92,9 @@ def load_tokenizer() -> Tokenizer:
 class _Section:
     page: int | None
     text: str
-    heading: str | None  # the nearest heading line, for the context prefix
+    heading: str | None  # the nearest heading line (or a table's header row), the prefix
     starts_with_heading: bool
+    locator: str | None = None
 
 
 @dataclass(slots=True)
@@ -153,7 +158,7 @@ class Chunker:
                 if 0 < size <= self.max_tokens // 4:
                     prefix = (section.heading, size)
             for text, count in self._chunk_section(section, section_tokens, prefix):
-                chunks.append(Chunk(text, len(chunks), section.page, count))
+                chunks.append(Chunk(text, len(chunks), section.page, count, section.locator))
         return chunks
 
     def _tokenize(self, sections: list[_Section]) -> list[_Tokens]:
@@ -346,6 +351,10 @@ def _sections(doc: ParsedDocument) -> list[_Section]:
     heading: str | None = None
     in_fence = False
     for page in doc.pages:
+        if page.header is not None:
+            # a table's rows: one section, its header row the prefix of every chunk
+            sections.append(_Section(page.page, page.text, page.header, True, page.locator))
+            continue
         lines: list[str] = []
         has_body = False
         starts_with_heading = False
@@ -356,7 +365,13 @@ def _sections(doc: ParsedDocument) -> list[_Section]:
             if not in_fence and _HEADING.match(line):
                 if has_body:
                     sections.append(
-                        _Section(page.page, "\n".join(lines), section_heading, starts_with_heading)
+                        _Section(
+                            page.page,
+                            "\n".join(lines),
+                            section_heading,
+                            starts_with_heading,
+                            page.locator,
+                        )
                     )
                     lines, has_body = [], False
                 if not lines or not any(part.strip() for part in lines):
@@ -367,6 +382,8 @@ def _sections(doc: ParsedDocument) -> list[_Section]:
             lines.append(line)
         if any(part.strip() for part in lines):
             sections.append(
-                _Section(page.page, "\n".join(lines), section_heading, starts_with_heading)
+                _Section(
+                    page.page, "\n".join(lines), section_heading, starts_with_heading, page.locator
+                )
             )
     return sections

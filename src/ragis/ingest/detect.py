@@ -1,9 +1,10 @@
 """What an upload really is, decided from its bytes first and its name second.
 
-`detect_type` returns one of the five content types ragis reads, or raises `UnsupportedFile`
-naming what the file seems to be. The order matters: a PDF or DOCX signature wins over any name,
-known binary signatures are refused, and only then is the file read as text, where the name
-decides between Markdown and plain text and sniffing (or the name) finds HTML.
+`detect_type` returns one of the content types ragis reads, or raises `UnsupportedFile`
+naming what the file seems to be. The order matters: a PDF or ZIP signature wins over any name
+(a ZIP's parts tell DOCX, XLSX, PPTX, ODT and EPUB apart), known binary signatures are refused,
+and only then is the file read as text, where sniffing (or the name) finds HTML and the name
+decides between e-mail (with its headers), CSV, TSV, Markdown and plain text.
 
 `decode_text` is the one place that turns text bytes into `str`: BOMs first, then strict UTF-8,
 then (for mostly-UTF-8 data with a few bad bytes) UTF-8 with replacement, then cp1252, then
@@ -22,12 +23,19 @@ from ragis.errors import UnsupportedFile
 from ragis.ingest.names import sanitize_filename
 
 __all__ = [
+    "CSV",
     "DOCX",
+    "EML",
+    "EPUB",
     "HTML",
     "MARKDOWN",
+    "ODT",
     "PDF",
     "PLAIN_TEXT",
+    "PPTX",
     "SUPPORTED_TYPES",
+    "TSV",
+    "XLSX",
     "decode_text",
     "detect_type",
     "looks_binary",
@@ -38,10 +46,25 @@ MARKDOWN = "text/markdown"
 HTML = "text/html"
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-SUPPORTED_TYPES = (PLAIN_TEXT, MARKDOWN, HTML, PDF, DOCX)
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODT = "application/vnd.oasis.opendocument.text"
+EPUB = "application/epub+zip"
+CSV = "text/csv"
+TSV = "text/tab-separated-values"
+EML = "message/rfc822"
+SUPPORTED_TYPES = (PLAIN_TEXT, MARKDOWN, HTML, PDF, DOCX, PPTX, XLSX, ODT, EPUB, CSV, TSV, EML)
 
 _MARKDOWN_SUFFIXES = frozenset({"md", "markdown", "mdown", "mkd"})
 _HTML_SUFFIXES = frozenset({"html", "htm", "xhtml"})
+_ZIP_SUFFIXES = {"docx": DOCX, "docm": DOCX, "pptx": PPTX, "xlsx": XLSX, "xlsm": XLSX}
+_ZIP_SUFFIXES.update({"odt": ODT, "epub": EPUB})
+# The headers an e-mail starts with (RFC 5322 and what mail programs write when saving one).
+_EML_HEADERS = re.compile(
+    r"^(?:from|to|subject|date|received|return-path|message-id|mime-version|delivered-to|"
+    r"x-[a-z0-9-]+|reply-to|cc|content-type)[ \t]*:",
+    re.IGNORECASE,
+)
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _SAMPLE = 64 * 1024
 _MAX_CONTROL_RATIO = 0.05
@@ -110,6 +133,12 @@ def detect_type(data: bytes, filename: str) -> str:
     head = decode_text(data[:1024]).lstrip("\ufeff \t\r\n").lower()
     if _is_html(head):
         return HTML
+    if suffix == "eml" and _EML_HEADERS.match(head):
+        return EML
+    if suffix == "csv":
+        return CSV
+    if suffix == "tsv" or suffix == "tab":
+        return TSV
     if head.startswith("<") and _SVG_TAG.search(head):
         raise UnsupportedFile(name, "this looks like an SVG image, which ragis cannot read")
     if suffix in _MARKDOWN_SUFFIXES:
@@ -211,19 +240,22 @@ def _zip_type(data: bytes, name: str, suffix: str) -> str:
             names = set(archive.namelist())
             mimetype = _small_entry(archive, "mimetype") if "mimetype" in names else ""
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, ValueError, EOFError):
-        if suffix in {"docx", "docm"}:
-            return DOCX  # let the DOCX parser report the damage as a corrupt file
+        if suffix in _ZIP_SUFFIXES:
+            # let the parser of the type the name claims report the damage as a corrupt file
+            return _ZIP_SUFFIXES[suffix]
         raise UnsupportedFile(name, "this looks like a damaged ZIP archive") from None
     if "word/document.xml" in names:
         return DOCX
     if "xl/workbook.xml" in names:
-        kind = "an Excel workbook; save it as PDF or CSV"
-    elif "ppt/presentation.xml" in names:
-        kind = "a PowerPoint presentation; save it as PDF"
-    elif mimetype.startswith("application/vnd.oasis.opendocument"):
-        kind = "an OpenDocument file; save it as .docx or PDF"
-    elif mimetype == "application/epub+zip":
-        kind = "an EPUB e-book"
+        return XLSX
+    if "ppt/presentation.xml" in names:
+        return PPTX
+    if mimetype == ODT and "content.xml" in names:
+        return ODT
+    if mimetype == EPUB:
+        return EPUB
+    if mimetype.startswith("application/vnd.oasis.opendocument"):
+        kind = "an OpenDocument file other than text; save it as .odt or PDF"
     else:
         kind = "a ZIP archive; upload the documents inside it one by one"
     raise UnsupportedFile(name, f"this is {kind}")

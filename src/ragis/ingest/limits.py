@@ -27,13 +27,16 @@ class IngestLimits:
     max_chars: int = 20_000_000
     """Characters of extracted text, for every type (about 5 M tokens, 20 k chunks)."""
     max_unzipped_bytes: int = 200 * _MiB
-    """DOCX: the declared uncompressed size of all ZIP entries together, checked before reading."""
+    """DOCX, PPTX, XLSX, EPUB, ODT: the declared uncompressed size of all ZIP entries together,
+    checked before reading."""
     max_zip_ratio: int = 100
-    """DOCX: the highest uncompressed/compressed ratio allowed for an entry over 1 MiB."""
+    """ZIP-based types: the highest uncompressed/compressed ratio of an entry over 1 MiB."""
     max_zip_entries: int = 10_000
-    """DOCX: entries in the ZIP's central directory."""
+    """ZIP-based types: entries in the ZIP's central directory."""
     max_xml_bytes: int = 64 * _MiB
     """DOCX: bytes read from `word/document.xml` (the read stops there, whatever the ZIP says)."""
+    max_rows: int = 200_000
+    """XLSX, CSV, TSV: rows of all sheets together (each row costs a line of text)."""
     max_xml_depth: int = 256
     """DOCX: nesting depth of `word/document.xml` (a table in a table is about 5 levels more)."""
     ocr: OcrSettings = field(default_factory=OcrSettings)

@@ -40,10 +40,18 @@ __all__ = ["ParseSandbox", "SandboxLimits"]
 _MiB = 1024 * 1024
 # The parser modules the forkserver imports once, so that each child has them already.
 _PRELOAD = [
+    "ragis.ingest.parsers.csv",
     "ragis.ingest.parsers.docx",
+    "ragis.ingest.parsers.eml",
+    "ragis.ingest.parsers.epub",
     "ragis.ingest.parsers.html",
+    "ragis.ingest.parsers.odt",
     "ragis.ingest.parsers.pdf",
+    "ragis.ingest.parsers.pptx",
     "ragis.ingest.parsers.text",
+    "ragis.ingest.parsers.xlsx",
+    "pptx",
+    "openpyxl",
 ]
 _REJECTIONS: dict[str, type[FileRejected]] = {
     cls.__name__: cls for cls in (CorruptFile, EmptyFile, FileTooLarge, UnsupportedFile)

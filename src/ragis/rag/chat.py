@@ -517,6 +517,7 @@ def _citation(n: int, found: RetrievedChunk) -> Citation:
         score=round(found.score, 4),
         text=found.chunk.text,
         legs=found.legs,
+        locator=found.chunk.locator,
     )
 
 

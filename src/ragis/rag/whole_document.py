@@ -183,6 +183,7 @@ class DocumentContext:
                 page=s.chunk.page,
                 score=0.0,
                 text=_excerpt(s.chunk.text, CITATION_CHARS),
+                locator=s.chunk.locator,
             )
             for n, s in enumerate(self.sources(), start=1)
         )

@@ -1,4 +1,5 @@
-"""The chunk store: chunk id -> text, document id, position and page, one hash per chunk.
+"""The chunk store: chunk id -> text, document id, position, page and locator ("slide 4",
+"Sheet1, rows 2–41"), one hash per chunk; page and locator only when the chunk has them.
 
 A chunk id is `<doc_id>:<position>` (store/layout.py). Chunks live next to their vectors, in
 the shard of their document; `DocumentRegistry.write_chunks` writes both.
@@ -18,7 +19,7 @@ from ragis.store.models import ChunkContent, CollectionInfo, StoredChunk
 
 __all__ = ["ChunkStore", "chunk_id"]
 
-_FIELDS = ("text", "doc", "pos", "page")
+_FIELDS = ("text", "doc", "pos", "page", "loc")
 
 
 @speaks_redis
@@ -43,6 +44,8 @@ class ChunkStore:
                     }
                     if chunk.page is not None:
                         mapping["page"] = chunk.page
+                    if chunk.locator is not None:
+                        mapping["loc"] = chunk.locator
                     key = shard.chunk(chunk_id(doc_id, chunk.position))
                     pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
                 await pipe.execute()
@@ -89,7 +92,7 @@ class ChunkStore:
         ids: Sequence[str], replies: Sequence[list[bytes | None]]
     ) -> list[StoredChunk | None]:
         out: list[StoredChunk | None] = []
-        for cid, (text, doc, pos, page) in zip(ids, replies, strict=True):
+        for cid, (text, doc, pos, page, loc) in zip(ids, replies, strict=True):
             if text is None or doc is None:
                 out.append(None)
                 continue
@@ -100,6 +103,7 @@ class ChunkStore:
                     text=text_of(text),
                     position=int(pos) if pos is not None else 0,
                     page=int(page) if page is not None else None,
+                    locator=text_of(loc) if loc is not None else None,
                 )
             )
         return out

@@ -89,6 +89,8 @@ class ChunkContent(Protocol):
     def position(self) -> int: ...
     @property
     def page(self) -> int | None: ...
+    @property
+    def locator(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,7 @@ class ChunkText:
     text: str
     position: int
     page: int | None = None
+    locator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class StoredChunk:
     text: str
     position: int
     page: int | None = None
+    locator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +177,10 @@ class Citation:
     score: float
     text: str
     legs: tuple[str, ...] = ()
+    locator: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "n": self.n,
             "doc_id": self.doc_id,
             "filename": self.filename,
@@ -184,6 +189,9 @@ class Citation:
             "text": self.text,
             "legs": list(self.legs),
         }
+        if self.locator is not None:  # absent rather than null: older readers stay unchanged
+            data["locator"] = self.locator
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Citation:
@@ -196,6 +204,7 @@ class Citation:
             score=float(data["score"]),
             text=str(data["text"]),
             legs=tuple(str(leg) for leg in data.get("legs") or () if leg in _LEGS),
+            locator=str(data["locator"]) if data.get("locator") is not None else None,
         )
 
 

@@ -13,21 +13,48 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ragis.errors import EmptyFile, FileTooLarge
-from ragis.ingest.detect import DOCX, HTML, MARKDOWN, PDF, PLAIN_TEXT, detect_type
+from ragis.ingest.detect import (
+    CSV,
+    DOCX,
+    EML,
+    EPUB,
+    HTML,
+    MARKDOWN,
+    ODT,
+    PDF,
+    PLAIN_TEXT,
+    PPTX,
+    TSV,
+    XLSX,
+    detect_type,
+)
 from ragis.ingest.limits import IngestLimits
 from ragis.ingest.names import sanitize_filename
 
-__all__ = ["DEFAULT_LIMITS", "PageText", "ParsedDocument", "Parser", "parse_document"]
+__all__ = ["DEFAULT_LIMITS", "Attachment", "PageText", "ParsedDocument", "Parser", "parse_document"]
 
 DEFAULT_LIMITS = IngestLimits()
 
 
 @dataclass(frozen=True, slots=True)
 class PageText:
-    """The text of one page: `page` is 1-based for PDF, None for types without pages."""
+    """The text of one page or section: `page` is 1-based for PDF and slides, None for types
+    without pages; `locator` is a reader's label finer than the page ("slide 4", "Sheet1, rows
+    2–41", a chapter title), kept by every chunk of the section; `header` (a table's header row)
+    is repeated at the top of each chunk the chunker cuts from the section."""
 
     page: int | None
     text: str
+    locator: str | None = None
+    header: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file carried inside another (an e-mail's attachment), ingested as its own document."""
+
+    name: str
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +65,7 @@ class ParsedDocument:
     pages: list[PageText]
     page_count: int | None
     title: str | None
+    attachments: tuple[Attachment, ...] = ()
     warnings: tuple[str, ...] = ()
     """Sentences about text that could not be read ("pages 3–4 scanned: install tesseract-ocr
     to read it"), shown with the upload's result."""
@@ -66,7 +94,7 @@ def parse_document(
     content_type = detect_type(data, filename)
     document = _parser_for(content_type)(data, name, limits)
     pages = [page for page in document.pages if page.text]
-    if not pages:
+    if not pages and not document.attachments:
         raise EmptyFile(name, "there is no text in this file")
     chars = sum(len(page.text) for page in pages)
     if chars > limits.max_chars:
@@ -91,6 +119,30 @@ def _parser_for(content_type: str) -> Parser:
         from ragis.ingest.parsers.html import parse_html
 
         return parse_html
+    if content_type == PPTX:
+        from ragis.ingest.parsers.pptx import parse_pptx
+
+        return parse_pptx
+    if content_type == XLSX:
+        from ragis.ingest.parsers.xlsx import parse_xlsx
+
+        return parse_xlsx
+    if content_type in {CSV, TSV}:
+        from ragis.ingest.parsers.csv import parse_csv, parse_tsv
+
+        return parse_csv if content_type == CSV else parse_tsv
+    if content_type == EPUB:
+        from ragis.ingest.parsers.epub import parse_epub
+
+        return parse_epub
+    if content_type == ODT:
+        from ragis.ingest.parsers.odt import parse_odt
+
+        return parse_odt
+    if content_type == EML:
+        from ragis.ingest.parsers.eml import parse_eml
+
+        return parse_eml
     from ragis.ingest.parsers.text import parse_markdown, parse_plain_text
 
     if content_type == MARKDOWN:

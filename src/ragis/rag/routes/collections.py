@@ -234,5 +234,8 @@ async def document_passages(
         document=_document(record),
         start=start,
         total=total,
-        passages=[StoredPassage(position=c.position, page=c.page, text=c.text) for c in chunks],
+        passages=[
+            StoredPassage(position=c.position, page=c.page, locator=c.locator, text=c.text)
+            for c in chunks
+        ],
     )

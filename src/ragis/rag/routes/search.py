@@ -56,6 +56,7 @@ def _passage(n: int, found: RetrievedChunk) -> PassagePublic:
         doc_id=found.chunk.doc_id,
         filename=found.filename,
         page=found.chunk.page,
+        locator=found.chunk.locator,
         position=found.chunk.position,
         score=round(found.score, 4),
         text=found.chunk.text,
