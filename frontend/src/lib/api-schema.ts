@@ -216,7 +216,8 @@ export interface paths {
         delete: operations["delete_document_api_documents__doc_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename a document's source (a synced file moved): no re-embedding */
+        patch: operations["rename_document_api_documents__doc_id__patch"];
         trace?: never;
     };
     "/api/health": {
@@ -807,6 +808,14 @@ export interface components {
             status: string;
             /** Tags */
             tags: string[];
+        };
+        /**
+         * DocumentSourceUpdate
+         * @description A document's new `source` (a synced file renamed or moved: no re-embedding).
+         */
+        DocumentSourceUpdate: {
+            /** Source */
+            source: string;
         };
         /** DocumentsPublic */
         DocumentsPublic: {
@@ -2151,6 +2160,8 @@ export interface operations {
         parameters: {
             query?: {
                 collection?: string;
+                /** @description Only the ready document with this exact source. */
+                source?: string | null;
             };
             header?: never;
             path?: never;
@@ -2210,6 +2221,10 @@ export interface operations {
                     collection?: string;
                     /** @description One part per file: PDF, DOCX, HTML, Markdown or text. */
                     file: string[];
+                    /** @description The id of a ready document of the collection that this file replaces: answered until the new one is ready, then removed. */
+                    replaces?: string;
+                    /** @description Where the file came from (a synced folder's relative path, a URL); only with one file. A duplicate (the same bytes already ready) keeps the existing document and its source. */
+                    source?: string;
                     /** @description Comma-separated tags. */
                     tags?: string;
                 };
@@ -2452,6 +2467,79 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    rename_document_api_documents__doc_id__patch: {
+        parameters: {
+            query?: {
+                collection?: string;
+            };
+            header?: never;
+            path: {
+                doc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentSourceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentPublic"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
