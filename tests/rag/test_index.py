@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -106,3 +108,20 @@ async def test_bad_index_requests_are_refused_and_store_nothing(
 async def test_delete_with_a_bad_name_is_a_422(rag: httpx.AsyncClient) -> None:
     assert (await rag.delete("/index/default/a%3Ab")).status_code == 422
     assert (await rag.delete("/index/no%20pe/x")).status_code == 422
+
+
+async def test_the_same_bytes_indexed_twice_at_once_make_one_document(
+    rag: httpx.AsyncClient, redis: Redis, prefix: str
+) -> None:
+    # Both requests pass the duplicate check before either is ready (embedding takes a while):
+    # the one made ready second is answered as the other's duplicate and leaves nothing.
+    bodies = [index_body("volcano.md", doc_id=d) for d in ("one", "two", "three")]
+    answers = await asyncio.gather(*(rag.post("/index", json=b) for b in bodies))
+    results = [a.json() for a in answers]
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    kept = {r["document_id"] for r in results}
+    assert len(kept) == 1, results
+    assert sorted(r["duplicate"] for r in results) == [False, True, True]
+    listing = (await rag.get("/collections/default/documents")).json()["documents"]
+    assert [d["id"] for d in listing] == list(kept)
+    assert await redis.execute_command("VCARD", key(prefix, "vectors")) == 2

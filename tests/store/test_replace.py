@@ -183,3 +183,34 @@ async def test_a_forged_id_in_the_source_index_is_never_made_a_key(store: Store)
     await store.redis.hset(ck.sources, "a.pdf", "../../etc:*")
     assert await store.documents.find_by_source("docs", "a.pdf") is None
     assert (await store.documents.rename("docs", "d1", "a.pdf")).source == "a.pdf"
+
+
+async def test_of_two_writers_of_the_same_bytes_only_the_first_ready_is_kept(store: Store) -> None:
+    # Two uploads of one file at once: both passed the duplicate check before either was ready.
+    await add_document(store, "docs", "first", [unit(1)], sha256="same", ready=False)
+    await add_document(store, "docs", "second", [unit(1)], sha256="same", ready=False)
+    assert (await store.documents.flip("docs", "first")).duplicate_of is None
+    flip = await store.documents.flip("docs", "second")
+    assert flip.duplicate_of == "first"
+    second = await store.documents.get("docs", "second")
+    assert second is not None
+    assert second.status is DocumentStatus.INGESTING
+    found = await store.retriever.search("docs", unit(1), k=5, mode="vector", query="")
+    assert {c.chunk.doc_id for c in found} == {"first"}
+    # A replacement is the caller's choice: the same bytes as another document may replace.
+    await add_document(store, "docs", "third", [unit(1)], sha256="same", ready=False)
+    flip = await store.documents.flip("docs", "third", replaces="first")
+    assert flip.duplicate_of is None
+    assert flip.retired is not None
+    assert flip.retired.id == "first"
+
+
+async def test_a_forged_owner_in_the_sha_index_does_not_block_a_document(store: Store) -> None:
+    ck = store.keys.collection("docs")
+    await add_document(store, "docs", "doc", [unit(1)], sha256="forged", ready=False)
+    await store.redis.hset(ck.sha, "forged", "../../etc")
+    flip = await store.documents.flip("docs", "doc")
+    assert flip.duplicate_of is None
+    record = await store.documents.get("docs", "doc")
+    assert record is not None
+    assert record.status is DocumentStatus.READY

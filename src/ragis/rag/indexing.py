@@ -116,6 +116,22 @@ class IndexService:
                     store.documents.discard(collection, document, shards=info.shards)
                 )
             raise
+        if flip.duplicate_of is not None:
+            # The same bytes were uploaded twice at once and the other copy became ready first:
+            # this one is its duplicate, as if it had come second (never made searchable).
+            await store.documents.discard(collection, document, shards=info.shards)
+            existing = await store.documents.get(collection, flip.duplicate_of)
+            return IndexResult(
+                collection=collection,
+                document_id=flip.duplicate_of,
+                chunks=existing.chunk_count if existing is not None else 0,
+                duplicate=True,
+                replaced=False,
+                version=await store.collections.version(collection),
+                embed_ms=embed_ms,
+                write_ms=write_ms,
+                total_ms=elapsed_ms(started),
+            )
         if flip.retired is not None:
             # Already never searched; a crash before this ends is recovery's to finish.
             await store.documents.discard(collection, flip.retired, shards=info.shards)

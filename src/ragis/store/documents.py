@@ -53,6 +53,9 @@ _DELETE_BATCH = 1000
 #: The lease of a writer that does not renew it (tests, the benchmark's bulk loader).
 DEFAULT_LEASE_MS = 60_000
 
+#: How often `flip()` reads the owner of a document's bytes again when it changed meanwhile.
+_OWNER_READS = 3
+
 #: What an abandoned document's record says while recovery removes it.
 ABANDONED = "Its ingestion was interrupted (the RAG service or Redis stopped); upload it again."
 
@@ -68,9 +71,13 @@ end
 return 0
 """
 
-# KEYS: doc, sha, meta, cache, lease, ingesting, old doc, sources; ARGV: doc id, sha256, token
-# ('' = no check), old id ('' = none), source ('' = none). {version, 1 if old was retired}; -1
-# if the lease is not the caller's (or the document was taken over); -2 if there is no record.
+# KEYS: doc, sha, meta, cache, lease, ingesting, old doc, sources, the doc of the sha's owner;
+# ARGV: doc id, sha256, token ('' = no check), old id ('' = none), source ('' = none), the sha's
+# owner as the caller read it ('' = none; '-' = no duplicate check, a replacement), '1' if
+# KEYS[9] is that owner's record. {version, 1 if old was retired}; -1 if the lease is not
+# the caller's (or the document was taken over); -2 if there is no record; -3 if another ready
+# document holds these bytes (two uploads of one file at once: the later is a duplicate); -4 if
+# the sha's owner changed since the caller read it (read again).
 # The new document becomes ready and the old one retired in this one step, so a search sees
 # exactly one of the two; a retired record joins the `ingesting` set, where recovery finds it
 # if its writer dies before `discard()` removes it.
@@ -79,6 +86,10 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -2 end
 if status == 'failed' then return -1 end
 if ARGV[3] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[3] then return -1 end
+if ARGV[6] ~= '-' then
+  if (redis.call('HGET', KEYS[2], ARGV[2]) or '') ~= ARGV[6] then return -4 end
+  if ARGV[7] == '1' and redis.call('HGET', KEYS[9], 'status') == 'ready' then return -3 end
+end
 redis.call('HSET', KEYS[1], 'status', 'ready')
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 local retired = 0
@@ -153,6 +164,9 @@ class Flip:
 
     version: int
     retired: DocumentRecord | None
+    #: Set when another ready document already held these bytes: nothing was made ready, and
+    #: the caller removes what it wrote (the upload is that document's duplicate).
+    duplicate_of: str | None = None
 
 
 @speaks_redis
@@ -272,25 +286,43 @@ class DocumentRegistry:
         ck = self._keys.collection(collection)
         record = await self.require(collection, doc_id)
         old = replaces or ""
-        # Dropping `cache` in the same step: cached answers were computed on the old corpus
-        # (their answer keys expire by TTL; the version filter would skip them anyway).
-        keys = (
-            ck.doc(doc_id),
-            ck.sha,
-            ck.meta,
-            ck.cache,
-            ck.lease(doc_id),
-            ck.ingesting,
-            ck.doc(old or doc_id),
-            ck.sources,
-        )
-        args = (doc_id, record.sha256, lease or "", old, record.source or "")
-        reply = await self._redis.execute_command("EVAL", _MARK_READY, len(keys), *keys, *args)
-        if isinstance(reply, list):
-            retired = await self.get(collection, old) if int(reply[1]) == 1 else None
-            return Flip(version=int(reply[0]), retired=retired)
+        for _ in range(_OWNER_READS):
+            # Who holds these bytes, read first (a script may touch only the keys it is given)
+            # and checked again inside the script. A replacement is the caller's decision: a
+            # changed file whose new bytes another document holds still retires its old version.
+            raw = None if old else await self._redis.hget(ck.sha, record.sha256)
+            owner = "-" if old else (text_of(raw) if raw is not None else "")
+            other = owner not in ("-", "", doc_id) and _valid_id(owner)
+            # Dropping `cache` in the same step: cached answers were computed on the old corpus
+            # (their answer keys expire by TTL; the version filter would skip them anyway).
+            keys = (
+                ck.doc(doc_id),
+                ck.sha,
+                ck.meta,
+                ck.cache,
+                ck.lease(doc_id),
+                ck.ingesting,
+                ck.doc(old or doc_id),
+                ck.sources,
+                ck.doc(owner if other else doc_id),
+            )
+            args = (doc_id, record.sha256, lease or "", old, record.source or "", owner,
+                    "1" if other else "0")  # fmt: skip
+            reply = await self._redis.execute_command("EVAL", _MARK_READY, len(keys), *keys, *args)
+            if isinstance(reply, list):
+                retired = await self.get(collection, old) if int(reply[1]) == 1 else None
+                return Flip(version=int(reply[0]), retired=retired)
+            if int(reply) == -3:
+                return Flip(version=0, retired=None, duplicate_of=owner)
+            if int(reply) != -4:
+                break
         if int(reply) == -2:
             raise NotFound(f"There is no document {doc_id!r} in collection {collection!r}.")
+        if int(reply) == -4:
+            raise IndexInterrupted(
+                f"Indexing {record.filename or doc_id!r} raced with other uploads of the same "
+                "bytes; upload it again."
+            )
         raise IndexInterrupted(
             f"Indexing {record.filename or doc_id!r} lost its lease (the writer stalled or "
             "Redis restarted), so it was stopped and nothing of it is kept: upload it again."
