@@ -22,6 +22,8 @@ from ragis.client.sync.run import SyncSummary, sync_folder
 __all__ = ["watch_folder"]
 
 DEBOUNCE_MS = 1600
+#: How often the watcher's thread answers when nothing changed (only its first answer is used).
+WATCH_TICK_MS = 500
 
 
 def _not_hidden(root: Path) -> Callable[[object, str], bool]:
@@ -52,18 +54,28 @@ async def watch_folder(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    summary = SyncSummary()
+    watching = False
     try:
-        summary = await _once(client, root, collection, keep_deleted, out, on_summary, stop)
-        out.write(f"watching {root} (Ctrl-C to stop)\n")
-        out.flush()
-        async for _changes in awatch(
+        # The watcher starts with the first iteration, in a thread of its own, and says nothing
+        # when it is live: with `yield_on_timeout` its first (empty) answer comes once it is.
+        # The first sync runs then, so nothing written before it is missed, nor after.
+        async for changes in awatch(
             root,
             watch_filter=_not_hidden(await asyncio.to_thread(root.resolve)),
             debounce=DEBOUNCE_MS,
             stop_event=stop,
             recursive=True,
+            rust_timeout=WATCH_TICK_MS,
+            yield_on_timeout=True,
         ):
+            if watching and not changes:
+                continue
             summary = await _once(client, root, collection, keep_deleted, out, on_summary, stop)
+            if not watching:
+                watching = True
+                out.write(f"watching {root} (Ctrl-C to stop)\n")
+                out.flush()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
