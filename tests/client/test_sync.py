@@ -292,3 +292,16 @@ async def test_an_unreadable_file_is_a_failure_and_its_document_is_kept(
 
 def test_a_missing_folder_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
     assert cli("sync", str(tmp_path / "nope")).code == 2
+
+
+async def test_the_same_content_at_two_paths_is_one_document_and_stays_in_step(
+    cli: Cli, gateway_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    write(folder, "a.md", words("twin"))
+    write(folder, "copy/a.md", words("twin"))
+    first = await asyncio.to_thread(cli, "sync", str(folder), "-c", COLLECTION)
+    assert first.code == 0, first.err
+    assert [d["source"] for d in await documents(gateway_url)] == ["a.md"]
+    again = await asyncio.to_thread(cli, "sync", str(folder), "-c", COLLECTION)
+    assert "0 added, 0 replaced, 0 renamed, 0 deleted, 2 unchanged" in again.out

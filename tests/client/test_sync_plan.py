@@ -61,15 +61,25 @@ def test_keep_deleted_still_renames() -> None:
     assert plan.kept == []
 
 
-def test_same_content_at_two_paths_is_two_documents() -> None:
+def test_same_content_at_two_paths_is_one_document_and_the_copy_is_unchanged() -> None:
+    # The server keeps one document per content: uploading the copy would be a duplicate at
+    # every sync, so the plan does not.
     plan = make_plan([f("a.md", "X"), f("copy/a.md", "X")], [d("1", "a.md", "X")])
-    assert plan.actions == [Action("upload", "copy/a.md")]
-    assert plan.unchanged == ["a.md"]
+    assert plan.actions == []
+    assert sorted(plan.unchanged) == ["a.md", "copy/a.md"]
+    assert plan.duplicates == {"copy/a.md": "a.md"}
 
 
-def test_a_moved_document_goes_to_one_path_and_the_other_copy_is_uploaded() -> None:
+def test_two_new_paths_with_one_content_upload_it_once() -> None:
+    plan = make_plan([f("a.md", "X"), f("b.md", "X")], [])
+    assert plan.actions == [Action("upload", "a.md")]
+    assert plan.duplicates == {"b.md": "a.md"}
+
+
+def test_a_moved_document_goes_to_one_path_and_the_other_copy_is_the_same() -> None:
     plan = make_plan([f("b.md", "X"), f("c.md", "X")], [d("1", "a.md", "X")])
-    assert plan.actions == [Action("rename", "b.md", "1", "a.md"), Action("upload", "c.md")]
+    assert plan.actions == [Action("rename", "b.md", "1", "a.md")]
+    assert plan.duplicates == {"c.md": "b.md"}
 
 
 def test_a_rename_plus_a_change_is_an_upload_and_a_delete() -> None:

@@ -8,6 +8,10 @@ and so are records that are not ready (failed, or still being indexed: a re-run 
   has a source that is no longer in the folder: then `rename` it (no re-embedding);
 - a path whose sha256 differs: `replace` (upload with `replaces=<old id>`: atomic on the server);
 - a path with the same sha256: unchanged;
+- a new path whose content a document of another path in the folder already holds (or that
+  another new path of this plan uploads): unchanged too, as a duplicate. The server keeps one
+  document per content (a re-upload of the same bytes is a duplicate), so uploading it would
+  change nothing, and would again at every sync;
 - a source that is no longer in the folder (and was not renamed): `delete`, unless keep_deleted;
 - a source the scan could not read (an unreadable file, or under a folder it could not list) is
   left as it is: a file that cannot be read is not a file that was deleted;
@@ -59,6 +63,8 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # gone from the folder, kept (--keep-deleted)
+    #: new paths whose content another path's document holds: path -> that path (unchanged too)
+    duplicates: dict[str, str] = field(default_factory=dict)
 
     def of(self, kind: Kind) -> list[Action]:
         return [a for a in self.actions if a.kind == kind]
@@ -96,13 +102,16 @@ def make_plan(
     here = {f.source for f in local}
 
     # A document whose source left the folder may have moved: the first new path (in order)
-    # with its content takes it over; a second path with the same content is a new upload.
+    # with its content takes it over; a second path with the same content is its duplicate.
     movable: dict[str, list[RemoteDocument]] = {}
     for source, docs in by_source.items():
         if source not in here:
             for doc in docs:
                 movable.setdefault(doc.sha256, []).append(doc)
     moved: set[str] = set()
+    # Content the collection holds for a path that is still in the folder, or that this plan
+    # uploads: another path with it would be a duplicate.
+    held = {d.sha256: d.source for d in remote if d.source in here}
 
     for file in sorted(local, key=lambda f: f.source):
         docs = by_source.get(file.source, [])
@@ -112,8 +121,13 @@ def make_plan(
                 doc = candidates.pop(0)
                 moved.add(doc.id)
                 plan.actions.append(Action("rename", file.source, doc.id, doc.source))
+                held[file.sha256] = file.source
+            elif file.sha256 in held:
+                plan.unchanged.append(file.source)
+                plan.duplicates[file.source] = held[file.sha256]
             else:
                 plan.actions.append(Action("upload", file.source))
+                held[file.sha256] = file.source
             continue
         same = [d for d in docs if d.sha256 == file.sha256]
         if same:

@@ -68,6 +68,8 @@ async def plan_folder(
 def print_plan(scan: Scan, plan: Plan, stream: TextIO) -> None:
     for action in plan.actions:
         stream.write(action.describe() + "\n")
+    for source, holder in plan.duplicates.items():
+        stream.write(f"same    {source} (the content of {holder})\n")
     for source, why in scan.skipped:
         stream.write(f"skip    {source} ({why})\n")
     for source, why in scan.failed:
