@@ -58,3 +58,16 @@ async def test_urls_are_ingested_counted_as_duplicates_and_failures(
     assert f"{url}: duplicate" in progress.getvalue()
     assert doc["filename"] == "Kelp forests.html"
     assert doc["source"] == url
+
+
+def test_a_folder_walk_sends_every_suffix_the_detector_reads_and_no_other() -> None:
+    from ragis.client.ingest import SUPPORTED_SUFFIXES
+    from ragis.ingest import detect
+
+    read = (
+        {"txt", "text", "pdf", "eml", "csv", "tsv", "tab"}
+        | set(detect._MARKDOWN_SUFFIXES)
+        | set(detect._HTML_SUFFIXES)
+        | set(detect._ZIP_SUFFIXES)
+    )
+    assert {f".{s}" for s in read} == set(SUPPORTED_SUFFIXES)

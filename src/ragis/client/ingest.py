@@ -21,8 +21,13 @@ from ragis.client.api import GatewayClient
 
 __all__ = ["IngestSummary", "find_files", "ingest", "is_url", "split_urls"]
 
+# The files a folder walk sends (`ragis ingest DIR`, `ragis sync`): what ragis.ingest.detect
+# reads, by name (tests/client/test_ingest.py keeps the two in step; importing the detector here
+# would load the chunker's tokenizer into every CLI command).
 SUPPORTED_SUFFIXES = frozenset(
-    {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    {".txt", ".text", ".md", ".markdown", ".mdown", ".mkd", ".html", ".htm", ".xhtml", ".pdf"}
+    | {".docx", ".docm", ".pptx", ".xlsx", ".xlsm", ".odt", ".epub", ".csv", ".tsv", ".tab"}
+    | {".eml"}
 )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +28,8 @@ _BLOCK = 1 << 20
 def supported_suffixes() -> frozenset[str]:
     """The suffixes (".pdf") of the files a folder sync sends: the ingest code's own list."""
     from ragis.client.ingest import SUPPORTED_SUFFIXES
-    from ragis.ingest import detect
 
-    # The detector's list when it has one (the formats helper's); else `ragis ingest`'s.
-    suffixes: Iterable[str] = getattr(detect, "SUPPORTED_SUFFIXES", SUPPORTED_SUFFIXES)
-    return frozenset(s.lower() if s.startswith(".") else f".{s.lower()}" for s in suffixes)
+    return SUPPORTED_SUFFIXES
 
 
 @dataclass(slots=True)
