@@ -21,7 +21,7 @@ from bench.report import Section, write_report
 SECTIONS = (
     "embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory", "auth",
     "hybrid",
-    "quality", "openai",
+    "quality", "openai", "sync",
 )  # fmt: skip
 TITLES = {
     "embedding": "1. Embedding backends",
@@ -36,6 +36,7 @@ TITLES = {
     "hybrid": "10. Hybrid retrieval: latency, ingest cost and memory of the keyword index",
     "quality": "11. Retrieval quality: hybrid search and the grounded gate",
     "openai": "13. OpenAI-compatible API: what /v1 adds to the time to first token",
+    "sync": "14. Folder sync: an unchanged re-sync against the first",
 }
 
 log = logging.getLogger("bench")
@@ -108,6 +109,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         peers,
         quality,
         retrieval,
+        sync,
     )
     from bench.servers import start_stack
     from ragis.gateway.settings import GatewaySettings
@@ -125,7 +127,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
     log.info("corpus: %d chunks", len(ctx.flat_chunks))
     sections = [_section(ctx, "embedding", embedding.run)]
     if ctx.embedder is not None and wanted & {
-        "ingest", "retrieval", "chat", "peers", "auth", "openai",
+        "ingest", "retrieval", "chat", "peers", "auth", "openai", "sync",
     }:  # fmt: skip
         with LoopbackLLM() as llm:
             ctx.llm = llm
@@ -135,7 +137,7 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
                 machine.redis_version = _redis_version(stack.redis_url)
                 for key, module in (
                     ("ingest", ingest), ("retrieval", retrieval), ("chat", chat), ("peers", peers),
-                    ("auth", auth), ("openai", openai_api),
+                    ("auth", auth), ("openai", openai_api), ("sync", sync),
                 ):  # fmt: skip
                     if key in wanted:
                         sections.append(_section(ctx, key, module.run))
