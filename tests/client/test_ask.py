@@ -3,11 +3,13 @@ the sources are printed (which legs found them; the closest passages of a refusa
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 import httpx
 import pytest
+from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from support.cli import Cli
 from support.gateway_fixtures import GatewayFactory
@@ -82,3 +84,23 @@ def test_a_bad_mode_or_document_is_refused(cli: Cli) -> None:
     assert bad_doc.code == 1
     assert bad_doc.err.startswith("ragis: ")
     assert len(bad_doc.err) < 400
+
+
+def test_a_source_with_a_locator_is_named_by_it_not_by_its_page(
+    cli: Cli, ids: tuple[str, dict[str, str]], llm: OpenAIServer
+) -> None:
+    book = Workbook()
+    book.active.title = "Pumps"
+    for row in [["model", "pressure"], ["otter-3", "4 bar"], ["lynx-7", "9 bar"]]:
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    with httpx.Client(base_url=ids[0], timeout=60) as client:
+        response = client.post(
+            "/api/documents/upload", files=[("file", ("pumps.xlsx", data.getvalue()))]
+        )
+        assert response.status_code == 200, response.text
+    llm.script(Reply(tokens=["9 bar [1]."]))
+    result = cli("ask", "What pressure has the lynx-7 pump?")
+    assert result.code == 0, result.err
+    assert "[1] pumps.xlsx, Pumps, rows " in result.out

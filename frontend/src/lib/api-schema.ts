@@ -1329,6 +1329,11 @@ export interface components {
              */
             document: string;
             /**
+             * Locator
+             * @description Where the passage is, finer than the page (`slide 4`, ...).
+             */
+            locator?: string | null;
+            /**
              * N
              * @description The `[n]` of the answer.
              */

@@ -51,7 +51,11 @@ async def ask(
         grounded = meta.get("grounded", True) is not False
         out.write("\nSources:\n" if grounded else "\nClosest passages (none answers it):\n")
         for c in citations:
-            page = f", page {c['page']}" if c.get("page") else ""
+            # A locator ("slide 4", "Sheet1, rows 2-41") says more than the page it is on.
+            page = (
+                f", {c['locator']}" if c.get("locator")
+                else f", page {c['page']}" if c.get("page") else ""
+            )  # fmt: skip
             legs = "+".join(str(leg) for leg in c.get("legs") or ())
             found_by = f", {legs}" if legs else ""
             out.write(

@@ -100,6 +100,7 @@ class Backend:
                     document=str(p["filename"]),
                     doc_id=str(p["doc_id"]),
                     page=p.get("page"),
+                    locator=p.get("locator"),
                     position=int(p["position"]),
                     score=float(p["score"]),
                     text=str(p["text"]),
@@ -131,6 +132,7 @@ class Backend:
                     document=str(c["filename"]),
                     doc_id=str(c["doc_id"]),
                     page=c.get("page"),
+                    locator=c.get("locator"),
                     score=float(c["score"]),
                     text=str(c["text"]),
                 )
@@ -266,4 +268,7 @@ def _document_info(collection: str, d: dict[str, Any]) -> DocumentInfo:
 
 
 def _stored(p: dict[str, Any]) -> StoredPassage:
-    return StoredPassage(position=int(p["position"]), page=p.get("page"), text=str(p["text"]))
+    return StoredPassage(
+        position=int(p["position"]), page=p.get("page"), locator=p.get("locator"),
+        text=str(p["text"]),
+    )  # fmt: skip

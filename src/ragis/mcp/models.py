@@ -26,6 +26,11 @@ class Passage(BaseModel):
     document: str = Field(description="The document's file name.")
     doc_id: str
     page: int | None = Field(description="The page of a PDF; null for other types.")
+    locator: str | None = Field(
+        default=None,
+        description="Where the passage is, finer than the page: `slide 4`, `Sheet1, rows "
+        "2-41`, a chapter's title; null when the format has none.",
+    )
     position: int = Field(description="The passage's place in its document, from 0.")
     score: float = Field(description="Similarity of passage and query, 0..1.")
     text: str
@@ -48,6 +53,7 @@ class Citation(BaseModel):
     document: str
     doc_id: str
     page: int | None
+    locator: str | None = None
     score: float
     text: str
 
@@ -94,6 +100,7 @@ class Documents(BaseModel):
 class StoredPassage(BaseModel):
     position: int
     page: int | None
+    locator: str | None = None
     text: str
 
 

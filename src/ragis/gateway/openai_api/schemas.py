@@ -166,6 +166,9 @@ class RagisCitation(BaseModel):
     doc_id: str
     document: str = Field(description="The document's file name.")
     page: int | None
+    locator: str | None = Field(
+        default=None, description="Where the passage is, finer than the page (`slide 4`, ...)."
+    )
     score: float = Field(description="Similarity of passage and question, 0..1.")
     text: str = Field(description="The passage.")
 

@@ -119,6 +119,7 @@ class Turn:
                     doc_id=c["doc_id"],
                     document=c["filename"],
                     page=c.get("page"),
+                    locator=c.get("locator"),
                     score=c["score"],
                     text=c["text"],
                 )
@@ -183,8 +184,9 @@ def sources_block(citations: Sequence[dict[str, Any]], answer: str) -> str:
         return ""
     lines = []
     for c in shown:
-        page = c.get("page")
-        where = f", p. {page}" if page else ""
+        page, locator = c.get("page"), c.get("locator")
+        # A locator ("slide 4", "Sheet1, rows 2-41") says more than the page; one line either way.
+        where = f", {' '.join(str(locator).split())}" if locator else f", p. {page}" if page else ""
         # A file name is one line of the block, whatever it holds.
         name = " ".join(str(c.get("filename", "")).split())
         lines.append(f"[{c.get('n')}] {name}{where}")
