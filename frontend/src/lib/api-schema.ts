@@ -485,6 +485,31 @@ export interface components {
              */
             role: "assistant";
         };
+        /**
+         * AttachmentIndexed
+         * @description A file carried inside an upload (an e-mail's attachment), ingested as its own document
+         *     with the source `<the upload's source or name>#<its name>`.
+         */
+        AttachmentIndexed: {
+            /**
+             * Chunks
+             * @default 0
+             */
+            chunks: number;
+            /** Document Id */
+            document_id?: string | null;
+            /**
+             * Duplicate
+             * @default false
+             */
+            duplicate: boolean;
+            /** @description Why it was not ingested. */
+            error?: components["schemas"]["ErrorBody"] | null;
+            /** Filename */
+            filename: string;
+            /** Ok */
+            ok: boolean;
+        };
         /** AuditEventPublic */
         AuditEventPublic: {
             /** Action */
@@ -890,6 +915,11 @@ export interface components {
         };
         /** FileIndexed */
         FileIndexed: {
+            /**
+             * Attachments
+             * @description The files it carried (an e-mail's attachments of types ragis reads), each its own document.
+             */
+            attachments?: components["schemas"]["AttachmentIndexed"][];
             /** Chunks */
             chunks: number;
             /** Content Type */

@@ -19,12 +19,12 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from ragis.contract import Caller, ChunkIn, DocumentIn, IndexRequest
-from ragis.contract.documents import MAX_LOCATOR_CHARS
-from ragis.errors import EmptyFile
+from ragis.contract import Caller, ChunkIn, DocumentIn, ErrorBody, IndexRequest
+from ragis.contract.documents import MAX_LOCATOR_CHARS, MAX_SOURCE_CHARS
+from ragis.errors import EmptyFile, RagisError
 from ragis.gateway.rag_client import RagClient
-from ragis.gateway.schemas import FileIndexed, UploadTimings
-from ragis.ingest import Chunk, Chunker, ParsedDocument, sanitize_filename
+from ragis.gateway.schemas import AttachmentIndexed, FileIndexed, UploadTimings
+from ragis.ingest import Attachment, Chunk, Chunker, ParsedDocument, sanitize_filename
 from ragis.ingest.sandbox import ParseSandbox
 from ragis.timing import elapsed_ms
 
@@ -52,6 +52,7 @@ class Pipeline:
         tags: Sequence[str] = (),
         source: str | None = None,
         replaces: str | None = None,
+        attachments: bool = True,
     ) -> FileIndexed:
         """Index one file into `collection` of `caller`'s workspace; returns the upload's answer
         for it. `source` is where the file came from (a synced folder's relative path, a URL);
@@ -77,6 +78,11 @@ class Pipeline:
             caller,
         )
         index_ms = elapsed_ms(t)
+        carried = [
+            await self._attachment(a, source or name, collection=collection, caller=caller,
+                                   tags=tags)
+            for a in (parsed.attachments if attachments else ())
+        ]  # fmt: skip
         return FileIndexed(
             filename=name,
             document_id=indexed.document_id,
@@ -87,12 +93,42 @@ class Pipeline:
             duplicate=indexed.duplicate,
             retired=indexed.retired,
             warnings=list(parsed.warnings),
+            attachments=carried,
             timings=UploadTimings(
                 parse_ms=parse_ms,
                 chunk_ms=chunk_ms,
                 index_ms=index_ms,
                 total_ms=elapsed_ms(started),
             ),
+        )
+
+    async def _attachment(
+        self,
+        attachment: Attachment,
+        parent: str,
+        *,
+        collection: str,
+        caller: Caller,
+        tags: Sequence[str],
+    ) -> AttachmentIndexed:
+        """One file carried by an upload, ingested as its own document (parsed in the sandbox
+        like any upload; its own attachments are not followed: one level, no recursion)."""
+        name = sanitize_filename(attachment.name)
+        try:
+            indexed = await self.ingest(
+                attachment.data, attachment.name, collection=collection, caller=caller,
+                tags=tags, source=f"{parent}#{name}"[:MAX_SOURCE_CHARS], attachments=False,
+            )  # fmt: skip
+        except RagisError as exc:
+            return AttachmentIndexed(
+                filename=name, ok=False, error=ErrorBody(code=exc.code, message=exc.message)
+            )
+        return AttachmentIndexed(
+            filename=indexed.filename,
+            ok=True,
+            document_id=indexed.document_id,
+            chunks=indexed.chunks,
+            duplicate=indexed.duplicate,
         )
 
 

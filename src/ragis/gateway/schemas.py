@@ -71,6 +71,18 @@ class UploadTimings(BaseModel):
     total_ms: float
 
 
+class AttachmentIndexed(BaseModel):
+    """A file carried inside an upload (an e-mail's attachment), ingested as its own document
+    with the source `<the upload's source or name>#<its name>`."""
+
+    filename: str
+    ok: bool
+    document_id: str | None = None
+    chunks: int = 0
+    duplicate: bool = False
+    error: ErrorBody | None = Field(default=None, description="Why it was not ingested.")
+
+
 class FileIndexed(BaseModel):
     filename: str = Field(description="The sanitised name, for display only.")
     ok: Literal[True] = True
@@ -89,6 +101,11 @@ class FileIndexed(BaseModel):
     warnings: list[str] = Field(
         default_factory=list,
         description="What of the file could not be read, e.g. scanned PDF pages without OCR.",
+    )
+    attachments: list[AttachmentIndexed] = Field(
+        default_factory=list,
+        description="The files it carried (an e-mail's attachments of types ragis reads), each "
+        "its own document.",
     )
     timings: UploadTimings
 
