@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from redis.asyncio import Redis
 
 from ragis.client.api import GatewayClient
 from support.cli import Cli
+from support.documents import docx_bytes
 from support.gateway_fixtures import GatewayFactory
 
 COLLECTION = "sync"
@@ -305,3 +307,37 @@ async def test_the_same_content_at_two_paths_is_one_document_and_stays_in_step(
     assert [d["source"] for d in await documents(gateway_url)] == ["a.md"]
     again = await asyncio.to_thread(cli, "sync", str(folder), "-c", COLLECTION)
     assert "0 added, 0 replaced, 0 renamed, 0 deleted, 2 unchanged" in again.out
+
+
+async def test_an_emails_attachments_follow_the_mail_through_syncs(
+    cli: Cli, gateway_url: str, tmp_path: Path
+) -> None:
+    message = EmailMessage()
+    message["Subject"] = "Winter berths"
+    message.set_content("The plan is attached.\n")
+    message.add_attachment(
+        docx_bytes([("p", "The ketch Albatross takes winter berth B-17.")]),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+        filename="berths.docx",
+    )
+    folder = tmp_path / "docs"
+    write(folder, "mail.eml", message.as_string())
+
+    async def sources() -> list[object]:
+        return sorted(str(d["source"]) for d in await documents(gateway_url))
+
+    first = await asyncio.to_thread(cli, "sync", str(folder), "-c", COLLECTION)
+    assert first.code == 0, first.err
+    assert await sources() == ["mail.eml", "mail.eml#berths.docx"]
+    again = await asyncio.to_thread(cli, "sync", str(folder), "-c", COLLECTION)
+    assert "0 added, 0 replaced, 0 renamed, 0 deleted, 1 unchanged" in again.out
+    assert await sources() == ["mail.eml", "mail.eml#berths.docx"]
+    (folder / "mail.eml").rename(folder / "kept.eml")
+    moved = await asyncio.to_thread(cli, "sync", str(folder), "-c", COLLECTION)
+    assert moved.code == 0, moved.err
+    assert await sources() == ["kept.eml", "kept.eml#berths.docx"]
+    (folder / "kept.eml").unlink()
+    gone = await asyncio.to_thread(cli, "sync", str(folder), "-c", COLLECTION)
+    assert gone.code == 0, gone.err
+    assert await sources() == []

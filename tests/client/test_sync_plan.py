@@ -149,3 +149,34 @@ def test_documents_without_a_source_are_never_touched() -> None:
 def test_actions_describe_themselves() -> None:
     assert Action("rename", "b.md", "1", "a.md").describe() == "rename  a.md -> b.md"
     assert Action("upload", "b.md").describe() == "upload  b.md"
+
+
+def test_documents_a_file_carried_follow_it() -> None:
+    attachment = d("2", "mail.eml#plan.docx", "P")
+    # Unchanged mail: its attachment is left alone (it is no file of the folder).
+    plan = make_plan([f("mail.eml", "M")], [d("1", "mail.eml", "M"), attachment])
+    assert plan.actions == []
+    # A changed mail is uploaded again with its attachments: the old ones go.
+    plan = make_plan([f("mail.eml", "M2")], [d("1", "mail.eml", "M"), attachment])
+    assert plan.actions == [
+        Action("replace", "mail.eml", "1"),
+        Action("delete", "mail.eml#plan.docx", "2"),
+    ]
+    # A moved mail takes its attachments along.
+    plan = make_plan([f("old/mail.eml", "M")], [d("1", "mail.eml", "M"), attachment])
+    assert plan.actions == [
+        Action("rename", "old/mail.eml", "1", "mail.eml"),
+        Action("rename", "old/mail.eml#plan.docx", "2", "mail.eml#plan.docx"),
+    ]
+    # A deleted mail: its attachments too, unless kept.
+    plan = make_plan([], [d("1", "mail.eml", "M"), attachment])
+    assert sorted(a.doc_id or "" for a in plan.actions if a.kind == "delete") == ["1", "2"]
+    kept = make_plan([], [d("1", "mail.eml", "M"), attachment], keep_deleted=True)
+    assert kept.actions == []
+    assert sorted(kept.kept) == ["mail.eml", "mail.eml#plan.docx"]
+
+
+def test_a_file_whose_name_holds_a_hash_is_a_file_not_an_attachment() -> None:
+    plan = make_plan([f("notes#1.md", "N")], [d("1", "notes#1.md", "N")])
+    assert plan.actions == []
+    assert plan.unchanged == ["notes#1.md"]

@@ -16,7 +16,10 @@ and so are records that are not ready (failed, or still being indexed: a re-run 
 - a source the scan could not read (an unreadable file, or under a folder it could not list) is
   left as it is: a file that cannot be read is not a file that was deleted;
 - two ready documents with one source (left by a crash of an older server): the one that matches
-  the file is kept (or the newest is replaced), the others deleted.
+  the file is kept (or the newest is replaced), the others deleted;
+- a document a file carried (an e-mail's attachment, source `<file>#<name>`) follows its file:
+  left alone while the file is unchanged, deleted when the file is replaced (the new upload
+  brings the new attachments) or deleted, renamed with it when it moves.
 """
 
 from __future__ import annotations
@@ -96,6 +99,17 @@ def make_plan(
     plan = Plan()
     blind = tuple(unreadable)
     remote = [d for d in remote if not _under(d.source, blind)]
+    here_files = {f.source for f in local}
+    parents = here_files | {d.source for d in remote}
+    carried: dict[str, list[RemoteDocument]] = {}
+    own: list[RemoteDocument] = []
+    for doc in remote:
+        parent = None if doc.source in here_files else _parent(doc.source, parents)
+        if parent is None:
+            own.append(doc)
+        else:
+            carried.setdefault(parent, []).append(doc)
+    remote = own
     by_source: dict[str, list[RemoteDocument]] = {}
     for doc in sorted(remote, key=lambda d: (d.created, d.id)):
         by_source.setdefault(doc.source, []).append(doc)
@@ -148,7 +162,36 @@ def make_plan(
             plan.kept.append(source)
         else:
             plan.actions += [Action("delete", source, d.id) for d in left]
+    _follow_parents(plan, carried, here, keep_deleted)
     return plan
+
+
+def _parent(source: str, parents: set[str]) -> str | None:
+    """The file a carried document came from (`<file>#<name>`), if `source` names one."""
+    at = source.find("#")
+    while at > 0:
+        if source[:at] in parents:
+            return source[:at]
+        at = source.find("#", at + 1)
+    return None
+
+
+def _follow_parents(
+    plan: Plan, carried: Mapping[str, Sequence[RemoteDocument]], here: set[str], keep: bool
+) -> None:
+    """What happens to a file happens to the documents it carried (see the module doc)."""
+    moved_to = {a.old_source: a.source for a in plan.actions if a.kind == "rename"}
+    replaced = {a.source for a in plan.actions if a.kind == "replace"}
+    for parent, docs in sorted(carried.items()):
+        for doc in docs:
+            rest = doc.source[len(parent) :]
+            if parent in moved_to:
+                new = moved_to[parent] + rest
+                plan.actions.append(Action("rename", new, doc.id, doc.source))
+            elif parent in replaced or (parent not in here and not keep):
+                plan.actions.append(Action("delete", doc.source, doc.id))
+            elif parent not in here:
+                plan.kept.append(doc.source)
 
 
 def _under(source: str, places: Sequence[str]) -> bool:
