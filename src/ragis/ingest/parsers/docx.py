@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element, ParseError
 
@@ -29,6 +28,7 @@ from ragis.ingest.detect import DOCX
 from ragis.ingest.limits import IngestLimits
 from ragis.ingest.parsers import PageText, ParsedDocument
 from ragis.ingest.parsers.text import normalize_text
+from ragis.ingest.parsers.zipsafe import ZIP_ERRORS, check_directory, read_part
 
 __all__ = ["parse_docx"]
 
@@ -41,75 +41,33 @@ _NOT_TEXT = frozenset({_W + "pPr", _W + "rPr", _W + "del", _W + "moveFrom", _MC_
 _VAL = _W + "val"
 
 _MiB = 1024 * 1024
-_RATIO_CHECKED_FROM = _MiB
 _SMALL_PART_CAP = 8 * _MiB
 _HEADING_NAME = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 _HEADING_ID = re.compile(r"^heading([1-9])$", re.IGNORECASE)
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 _XML_ERRORS = (ParseError, DefusedXmlException, ValueError)
 
 
 def parse_docx(data: bytes, name: str, limits: IngestLimits) -> ParsedDocument:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (*_ZIP_ERRORS, ValueError) as exc:
+    except (*ZIP_ERRORS, ValueError) as exc:
         raise CorruptFile(name, "the DOCX is damaged: it is not a readable ZIP archive") from exc
     with archive:
-        _check_archive(archive, name, limits)
-        document = _read_part(archive, "word/document.xml", limits.max_xml_bytes, name)
-        styles = _read_optional(archive, "word/styles.xml", name)
-        core = _read_optional(archive, "docProps/core.xml", name)
+        check_directory(archive, name, "DOCX", limits)
+        document = read_part(archive, "word/document.xml", name, "DOCX", limits)
+        styles = _read_optional(archive, "word/styles.xml", name, limits)
+        core = _read_optional(archive, "docProps/core.xml", name, limits)
     reader = _BodyReader(_heading_levels(styles, name), limits, name)
     text = normalize_text(reader.read(document))
     return ParsedDocument(DOCX, [PageText(None, text)], None, _core_title(core) or reader.title)
 
 
-def _check_archive(archive: zipfile.ZipFile, name: str, limits: IngestLimits) -> None:
-    """Refuse a ZIP bomb from its central directory alone, before decompressing anything."""
-    entries = archive.infolist()
-    if len(entries) > limits.max_zip_entries:
-        raise FileTooLarge(
-            name, f"the DOCX holds {len(entries):,} parts; the limit is {limits.max_zip_entries:,}"
-        )
-    total = 0
-    for entry in entries:
-        total += entry.file_size
-        ratio = entry.file_size / max(entry.compress_size, 1)
-        if entry.file_size > _RATIO_CHECKED_FROM and ratio > limits.max_zip_ratio:
-            raise CorruptFile(
-                name,
-                f"the DOCX is built to expand: one part grows {ratio:,.0f}x when unpacked "
-                f"(the limit is {limits.max_zip_ratio}x)",
-            )
-    if total > limits.max_unzipped_bytes:
-        raise FileTooLarge(
-            name,
-            f"the DOCX unpacks to {total / _MiB:,.0f} MiB; "
-            f"the limit is {limits.max_unzipped_bytes / _MiB:,.0f} MiB",
-        )
-
-
-def _read_part(archive: zipfile.ZipFile, part: str, cap: int, name: str) -> bytes:
-    try:
-        entry = archive.getinfo(part)
-    except KeyError:
-        raise CorruptFile(name, f"the DOCX has no {part}") from None
-    if entry.file_size > cap:
-        raise FileTooLarge(name, f"its {part} is over the limit of {cap / _MiB:,.0f} MiB")
-    try:
-        with archive.open(entry) as handle:
-            data = handle.read(cap + 1)
-    except _ZIP_ERRORS as exc:
-        raise CorruptFile(name, f"the DOCX is damaged: {part} cannot be unpacked") from exc
-    if len(data) > cap:
-        raise FileTooLarge(name, f"its {part} is over the limit of {cap / _MiB:,.0f} MiB")
-    return data
-
-
-def _read_optional(archive: zipfile.ZipFile, part: str, name: str) -> bytes | None:
+def _read_optional(
+    archive: zipfile.ZipFile, part: str, name: str, limits: IngestLimits
+) -> bytes | None:
     if part not in archive.namelist():
         return None
-    return _read_part(archive, part, _SMALL_PART_CAP, name)
+    return read_part(archive, part, name, "DOCX", limits, cap=_SMALL_PART_CAP)
 
 
 def _parse_small(data: bytes, name: str) -> Element:

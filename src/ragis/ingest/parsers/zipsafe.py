@@ -15,7 +15,7 @@ import zlib
 from ragis.errors import CorruptFile, FileTooLarge
 from ragis.ingest.limits import IngestLimits
 
-__all__ = ["ZIP_ERRORS", "open_checked", "read_part"]
+__all__ = ["ZIP_ERRORS", "check_directory", "open_checked", "read_part"]
 
 _MiB = 1024 * 1024
 _RATIO_CHECKED_FROM = _MiB
@@ -31,7 +31,7 @@ def open_checked(data: bytes, name: str, kind: str, limits: IngestLimits) -> zip
     except (*ZIP_ERRORS, ValueError) as exc:
         raise CorruptFile(name, f"the {kind} is damaged: it is not a readable ZIP archive") from exc
     try:
-        _check_directory(archive, name, kind, limits)
+        check_directory(archive, name, kind, limits)
         for entry in archive.infolist():
             if entry.filename.lower().endswith(_XML_SUFFIXES):
                 xml = read_part(archive, entry.filename, name, kind, limits)
@@ -43,10 +43,17 @@ def open_checked(data: bytes, name: str, kind: str, limits: IngestLimits) -> zip
 
 
 def read_part(
-    archive: zipfile.ZipFile, part: str, name: str, kind: str, limits: IngestLimits
+    archive: zipfile.ZipFile,
+    part: str,
+    name: str,
+    kind: str,
+    limits: IngestLimits,
+    *,
+    cap: int | None = None,
 ) -> bytes:
-    """A part's bytes, read with a hard cap whatever the ZIP headers claim."""
-    cap = limits.max_xml_bytes
+    """A part's bytes, read with a hard cap (`cap`, else the limits' XML cap) whatever the ZIP
+    headers claim."""
+    cap = limits.max_xml_bytes if cap is None else cap
     try:
         entry = archive.getinfo(part)
     except KeyError:
@@ -63,7 +70,8 @@ def read_part(
     return data
 
 
-def _check_directory(archive: zipfile.ZipFile, name: str, kind: str, limits: IngestLimits) -> None:
+def check_directory(archive: zipfile.ZipFile, name: str, kind: str, limits: IngestLimits) -> None:
+    """Refuse a ZIP bomb from its central directory alone, before decompressing anything."""
     entries = archive.infolist()
     if len(entries) > limits.max_zip_entries:
         raise FileTooLarge(
