@@ -58,11 +58,11 @@ export function onUnauthenticated(listener: (() => void) | null): void {
   unauthenticated = listener;
 }
 
-function workspaceHeaders(): Record<string, string> {
+export function workspaceHeaders(): Record<string, string> {
   return workspace ? { [WORKSPACE_HEADER]: workspace } : {};
 }
 
-function noticeStatus(status: number): void {
+export function noticeStatus(status: number): void {
   if (status === 401) unauthenticated?.();
 }
 
@@ -99,7 +99,7 @@ export function errorFromBody(status: number, text: string, statusText = ''): Ap
   return new ApiError(`http_${status}`, `The server answered HTTP ${status}${reason}.`, status);
 }
 
-async function errorFrom(res: Response): Promise<ApiError> {
+export async function errorFrom(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
   const error = errorFromBody(res.status, text, res.statusText);
   error.retryAfter = retryAfterSeconds(res.headers.get('Retry-After'));
@@ -110,7 +110,7 @@ function isAbort(error: unknown, signal?: AbortSignal): boolean {
   return signal?.aborted === true || (error as { name?: string } | null)?.name === 'AbortError';
 }
 
-async function send(path: string, init: RequestInit): Promise<Response> {
+export async function send(path: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(path, { credentials: 'same-origin', ...init });
   } catch (error) {
@@ -119,7 +119,7 @@ async function send(path: string, init: RequestInit): Promise<Response> {
   }
 }
 
-interface RequestOptions {
+export interface RequestOptions {
   signal?: AbortSignal;
   /** false for calls that are about the user, not a workspace (so a stale choice cannot 404). */
   inWorkspace?: boolean;
@@ -127,7 +127,7 @@ interface RequestOptions {
   signedIn?: boolean;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
   const { signal, inWorkspace = true, signedIn = true } = options;
   const headers: Record<string, string> = { Accept: 'application/json', ...(inWorkspace ? workspaceHeaders() : {}) };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
