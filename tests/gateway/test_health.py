@@ -26,7 +26,20 @@ async def test_health_reports_every_part(gateway: httpx.AsyncClient) -> None:
     }
     assert body["llm"]["ok"] is True
     assert (body["provider"], body["model"]) == ("openai", "gpt-4o-mini")
-    assert body["limits"] == {"max_upload_bytes": 50 * 1024 * 1024, "max_files_per_upload": 20}
+    assert body["limits"] == {
+        "max_upload_bytes": 50 * 1024 * 1024,
+        "max_files_per_upload": 20,
+        "max_message_chars": 4000,
+    }
+
+
+async def test_health_relays_the_rag_services_message_limit(
+    start_rag: Callable[..., AbstractContextManager[str]], start_gateway: GatewayFactory
+) -> None:
+    with start_rag(max_message_chars=120) as rag_url, start_gateway(rag_urls=[rag_url]) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            body = (await client.get("/api/health")).json()
+    assert body["limits"]["max_message_chars"] == 120
 
 
 async def test_health_is_degraded_and_says_why_when_the_rag_service_is_down(
@@ -45,6 +58,9 @@ async def test_health_is_degraded_and_says_why_when_the_rag_service_is_down(
     assert f"The RAG service at {dead} does not answer" in body["rag"]["detail"]
     assert body["redis"]["ok"] is False
     assert body["provider"] is None
+    # The message limit is the RAG service's: unknown while it does not answer.
+    assert body["limits"]["max_message_chars"] is None
+    assert body["limits"]["max_upload_bytes"] == 50 * 1024 * 1024
 
 
 async def test_health_is_degraded_when_the_rag_service_reports_its_llm_down(

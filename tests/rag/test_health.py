@@ -21,6 +21,7 @@ async def test_health_reports_each_part(rag: httpx.AsyncClient) -> None:
     assert body["llm"]["ok"] is True
     assert body["provider"] == "openai"
     assert body["model"] == "gpt-4o-mini"
+    assert body["max_message_chars"] == 4000
 
 
 async def test_health_says_why_an_llm_is_not_ok(start_rag: object) -> None:

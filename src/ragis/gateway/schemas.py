@@ -129,10 +129,15 @@ class RagHealthPart(HealthPart):
 
 
 class LimitsPublic(BaseModel):
-    """What an upload may carry, so that a client can refuse a file before sending it."""
+    """What an upload or a question may carry, so that a client can refuse it before sending it."""
 
     max_upload_bytes: int
     max_files_per_upload: int
+    max_message_chars: int | None = Field(
+        default=None,
+        description="The longest question the RAG service accepts (RAGIS_MAX_MESSAGE_CHARS); "
+        "null while it does not answer.",
+    )
 
 
 class HealthPublic(BaseModel):

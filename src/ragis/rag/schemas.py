@@ -83,3 +83,6 @@ class HealthPublic(BaseModel):
     llm: HealthPart
     provider: str
     model: str | None
+    max_message_chars: int = Field(
+        description="The longest question or query accepted (RAGIS_MAX_MESSAGE_CHARS)."
+    )

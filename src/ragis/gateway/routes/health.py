@@ -1,5 +1,6 @@
 """`GET /api/health`: the gateway, the RAG service, what the RAG service says of its parts, and
-the upload limits (so that a client can refuse a file that is too large before sending it).
+the limits of an upload and of a question (so that a client can refuse what is too large before
+sending it).
 
 While sign-in is on, a caller without valid credentials gets only `{"status"}` (a load
 balancer's question): the parts, versions, model and URLs are for signed-in callers."""
@@ -22,6 +23,7 @@ from ragis.gateway.schemas import (
     LimitsPublic,
     RagHealthPart,
 )
+from ragis.gateway.settings import GatewaySettings
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -54,10 +56,6 @@ async def _signed_in(request: Request) -> bool:
 
 async def _full(rag: RagDep, settings: SettingsDep) -> HealthPublic:
     gateway = HealthPart(ok=True, detail=f"ragis gateway {__version__} answers")
-    limits = LimitsPublic(
-        max_upload_bytes=settings.max_upload_bytes,
-        max_files_per_upload=settings.max_files_per_upload,
-    )
     try:
         url, body = await rag.health()
     except (RagAnswerError, UpstreamError) as exc:
@@ -71,7 +69,7 @@ async def _full(rag: RagDep, settings: SettingsDep) -> HealthPublic:
             llm=unknown,
             provider=None,
             model=None,
-            limits=limits,
+            limits=_limits(settings, None),
         )
     redis, embedder, llm = (_part(body.get(name)) for name in PARTS)
     ok = body.get("status") == "ok" and redis.ok and embedder.ok and llm.ok
@@ -84,7 +82,7 @@ async def _full(rag: RagDep, settings: SettingsDep) -> HealthPublic:
         llm=llm,
         provider=_text(body.get("provider")),
         model=_text(body.get("model")),
-        limits=limits,
+        limits=_limits(settings, body.get("max_message_chars")),
     )
 
 
@@ -92,6 +90,16 @@ def _part(value: Any) -> HealthPart:
     if isinstance(value, dict) and isinstance(value.get("ok"), bool):
         return HealthPart(ok=value["ok"], detail=str(value.get("detail", "")))
     return HealthPart(ok=False, detail="the RAG service did not report this part")
+
+
+def _limits(settings: GatewaySettings, max_message_chars: Any) -> LimitsPublic:
+    # The message limit is the RAG service's setting: the gateway only relays what it reports.
+    valid = isinstance(max_message_chars, int) and not isinstance(max_message_chars, bool)
+    return LimitsPublic(
+        max_upload_bytes=settings.max_upload_bytes,
+        max_files_per_upload=settings.max_files_per_upload,
+        max_message_chars=max_message_chars if valid and max_message_chars > 0 else None,
+    )
 
 
 def _text(value: Any) -> str | None:

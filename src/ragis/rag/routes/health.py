@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from ragis.errors import RedisUnavailable
 from ragis.llm.select import describe_selection
-from ragis.rag.deps import ServicesDep
+from ragis.rag.deps import ServicesDep, SettingsDep
 from ragis.rag.schemas import HealthPart, HealthPublic
 
 router = APIRouter(tags=["health"])
@@ -15,7 +15,7 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/health", response_model=HealthPublic, summary="Redis, embedder and LLM: ok or why not"
 )
-async def health(services: ServicesDep) -> HealthPublic:
+async def health(services: ServicesDep, settings: SettingsDep) -> HealthPublic:
     async def redis_part() -> HealthPart:
         try:
             await services.store.ping()
@@ -39,4 +39,5 @@ async def health(services: ServicesDep) -> HealthPublic:
         llm=llm_state,
         provider=services.llm.name if services.llm else "none",
         model=services.llm.model if services.llm else None,
+        max_message_chars=settings.max_message_chars,
     )
