@@ -818,6 +818,11 @@ export interface components {
             filename: string;
             /** Id */
             id: string;
+            /**
+             * Original
+             * @description Whether its uploaded file is kept (RAGIS_KEEP_ORIGINALS_MB): `GET .../documents/{id}/original` serves it.
+             */
+            original: boolean;
             /** Pages */
             pages: number | null;
             /** Sha256 */
@@ -1102,11 +1107,16 @@ export interface components {
         };
         /**
          * LimitsPublic
-         * @description What an upload may carry, so that a client can refuse a file before sending it.
+         * @description What an upload or a question may carry, so that a client can refuse it before sending it.
          */
         LimitsPublic: {
             /** Max Files Per Upload */
             max_files_per_upload: number;
+            /**
+             * Max Message Chars
+             * @description The longest question the RAG service accepts (RAGIS_MAX_MESSAGE_CHARS); null while it does not answer.
+             */
+            max_message_chars?: number | null;
             /** Max Upload Bytes */
             max_upload_bytes: number;
         };
