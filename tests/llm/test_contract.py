@@ -331,3 +331,50 @@ async def test_health_never_raises_when_nothing_answers(pair: Pair) -> None:
     assert not health.ok
     assert url in health.detail
     assert pair.unreachable_hint in health.detail
+
+
+# --- Listing the models, and one turn's model -----------------------------------------------
+
+
+def _offered(pair: Pair, *names: str) -> list[str]:
+    """`names` as the pair's server spells them (Ollama tags a model `:latest`)."""
+    return [f"{n}:latest" if pair.name == "ollama" else n for n in names]
+
+
+async def test_list_models_names_what_the_server_offers_sorted(
+    pair: Pair, server: ScriptedLLMServer, provider: LLMProvider
+) -> None:
+    server.models = _offered(pair, "zeta", "alpha", "mid")
+    assert await provider.list_models() == _offered(pair, "alpha", "mid", "zeta")
+    assert [r.path for r in server.requests] == [
+        "/v1/models" if pair.name == "openai" else "/api/tags"
+    ]
+
+
+async def test_list_models_of_a_failing_server_is_an_llm_error_naming_it(
+    pair: Pair, server: ScriptedLLMServer, provider: LLMProvider
+) -> None:
+    server.models_status = 500
+    with pytest.raises(LLMError) as caught:
+        await provider.list_models()
+    assert pair.url(server.url) in caught.value.message
+
+
+async def test_list_models_when_nothing_answers_is_unavailable(pair: Pair) -> None:
+    url = pair.url(f"http://127.0.0.1:{unused_port()}")
+    async with pair.make(base_url=url) as llm:
+        with pytest.raises(LLMUnavailable) as caught:
+            await llm.list_models()
+    assert pair.unreachable_hint in caught.value.message
+
+
+async def test_with_model_asks_for_that_model_and_leaves_the_provider_as_it_was(
+    pair: Pair, server: ScriptedLLMServer, provider: LLMProvider
+) -> None:
+    server.models = _offered(pair, provider.model, "other")
+    other = provider.with_model("other")
+    assert other.model == "other"
+    assert provider.with_model(provider.model) is provider
+    await other.complete(MESSAGES)
+    await provider.complete(MESSAGES)
+    assert [r.json["model"] for r in server.chat_requests] == ["other", provider.model]

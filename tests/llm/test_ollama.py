@@ -12,7 +12,7 @@ import pytest
 
 from ragis.errors import LLMModelNotFound, LLMUnavailable
 from ragis.llm import ChatMessage, OllamaProvider
-from support.llm_servers import OllamaServer, Reply
+from support.llm_servers import OllamaServer, OpenAIServer, Reply
 
 MESSAGES = [ChatMessage("system", "Answer from the context."), ChatMessage("user", "What is Q8?")]
 
@@ -113,3 +113,27 @@ def test_the_server_streams_ndjson_ending_with_done(server: OllamaServer) -> Non
         lines = [json.loads(line) for line in response.iter_lines() if line]
     assert [line["message"]["content"] for line in lines] == ["a", "b", ""]
     assert [line["done"] for line in lines] == [False, False, True]
+
+
+def test_the_server_lists_tags_like_ollama(server: OllamaServer) -> None:
+    """GET /api/tags in Ollama's shape (0.6: name, model, modified_at, size, digest, details)."""
+    (model,) = httpx.get(server.url + "/api/tags").json()["models"]
+    assert sorted(model) == ["details", "digest", "model", "modified_at", "name", "size"]
+    assert model["name"] == model["model"] == "llama3.2:latest"
+    assert sorted(model["details"]) == [
+        "families", "family", "format", "parameter_size", "parent_model", "quantization_level",
+    ]  # fmt: skip
+
+
+async def test_listing_names_pulled_models_with_their_tag(
+    server: OllamaServer, provider: OllamaProvider
+) -> None:
+    server.models = ["qwen2.5:0.5b", "llama3.2:latest"]
+    assert await provider.list_models() == ["llama3.2:latest", "qwen2.5:0.5b"]
+
+
+async def test_a_server_that_is_not_ollama_lists_nothing_and_says_so(server: OllamaServer) -> None:
+    with OpenAIServer() as other:  # answers 404 to /api/tags
+        async with make(server, base_url=other.url) as llm:
+            with pytest.raises(LLMUnavailable, match="refused to list its models"):
+                await llm.list_models()

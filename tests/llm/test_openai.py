@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from ragis.errors import ConfigError, LLMModelNotFound, LLMUnavailable
+from ragis.errors import ConfigError, LLMAuthError, LLMModelNotFound, LLMUnavailable
 from ragis.llm import ChatMessage, OpenAIProvider
 from ragis.llm.openai import PLACEHOLDER_KEY
 from ragis.settings import Settings
@@ -160,3 +160,21 @@ def test_the_server_streams_sse_ending_with_done(server: OpenAIServer) -> None:
     assert '"finish_reason": "stop"' in lines[-2]
     assert '"role": "assistant"' in lines[0]
     assert '"content": "a"' in lines[1]
+
+
+def test_the_server_lists_models_like_openai(server: OpenAIServer) -> None:
+    """GET /v1/models in OpenAI's shape (api.openai.com answers exactly these four fields)."""
+    server.models = ["gpt-4o-mini", "gpt-4o"]
+    data = httpx.get(server.base_url + "/models").json()
+    assert data["object"] == "list"
+    assert [sorted(m) for m in data["data"]] == [["created", "id", "object", "owned_by"]] * 2
+    assert [m["id"] for m in data["data"]] == ["gpt-4o-mini", "gpt-4o"]
+    assert {m["object"] for m in data["data"]} == {"model"}
+
+
+async def test_listing_models_with_a_refused_key_is_an_auth_error() -> None:
+    with OpenAIServer(api_key="sk-right") as keyed:
+        async with OpenAIProvider(base_url=keyed.base_url, api_key="sk-wrong") as llm:
+            with pytest.raises(LLMAuthError, match="OPENAI_API_KEY") as caught:
+                await llm.list_models()
+    assert "sk-wrong" not in caught.value.message

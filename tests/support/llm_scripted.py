@@ -193,6 +193,9 @@ class ScriptedLLMServer:
 
     def __init__(self, *, models: Sequence[str] = ()) -> None:
         self.models: list[str] = list(models)
+        self._initial_models = list(models)
+        #: When set, listing the models answers this HTTP status (an error in the dialect).
+        self.models_status: int | None = None
         self.default_reply: Reply | None = None  # None: the echo answer
         self._script: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
@@ -262,12 +265,15 @@ class ScriptedLLMServer:
             self._script.extend(replies)
 
     def reset(self, timeout: float = 2.0) -> None:
-        """Forget script and records, once the requests being answered are done (at most
-        `timeout` s), so that a previous test's stream cannot count in the next one."""
+        """Forget script, records and changes to `models` / `models_status`, once the requests
+        being answered are done (at most `timeout` s), so that a previous test's stream cannot
+        count in the next one."""
         with self._changed:
             self._changed.wait_for(lambda: self._active == 0, timeout)
             self._script.clear()
             self._requests.clear()
+            self.models = list(self._initial_models)
+            self.models_status = None
             self._disconnects = 0
             self._completed = 0
 

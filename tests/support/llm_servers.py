@@ -36,6 +36,9 @@ waiting), `completed` (streams that reached their scripted end; counted before t
 it). `reset()` waits for requests in progress, then clears script and records: call it between
 tests that share a server.
 
+Listing the models (`GET /v1/models`, `GET /api/tags`) answers `server.models` in the real
+server's shape, or, while `server.models_status` is set, that HTTP error in the server's dialect.
+
 `unused_port()` gives a loopback port where nothing answers.
 
 Also: `OpenAIServer(api_key="sk-x")` answers 401 to any other bearer token; `OllamaServer` answers
@@ -93,6 +96,8 @@ class OpenAIServer(ScriptedLLMServer):
             f"Bearer {self.api_key}"
         ):
             ex.send_json(401, self._error_body(401, None, {}))
+        elif request.method == "GET" and request.path == "/v1/models" and self.models_status:
+            ex.send_json(self.models_status, self._error_body(self.models_status, None, {}))
         elif request.method == "GET" and request.path == "/v1/models":
             models = [
                 {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "ragis-tests"}
@@ -181,7 +186,9 @@ class OllamaServer(ScriptedLLMServer):
         super().__init__(models=models)
 
     def _route(self, ex: _Exchange, request: RecordedRequest) -> None:
-        if request.method == "GET" and request.path == "/api/tags":
+        if request.method == "GET" and request.path == "/api/tags" and self.models_status:
+            ex.send_json(self.models_status, self._error_body(self.models_status, None, {}))
+        elif request.method == "GET" and request.path == "/api/tags":
             ex.send_json(200, {"models": [_ollama_model(m) for m in self.models]})
         elif request.method == "GET" and request.path == "/api/version":
             ex.send_json(200, {"version": "0.6.5"})
@@ -253,7 +260,14 @@ def _ollama_model(name: str) -> dict[str, Any]:
         "modified_at": "2026-01-01T00:00:00Z",
         "size": 2_019_393_189,
         "digest": "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72",
-        "details": {"format": "gguf", "family": "llama", "parameter_size": "3.2B"},
+        "details": {
+            "parent_model": "",
+            "format": "gguf",
+            "family": "llama",
+            "families": ["llama"],
+            "parameter_size": "3.2B",
+            "quantization_level": "Q4_K_M",
+        },
     }
 
 

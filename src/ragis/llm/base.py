@@ -9,6 +9,8 @@ service relies on and the tests in `tests/llm` check for each backend:
   reached the caller, a failure raises `LLMStreamBroken` instead, so no answer is ever duplicated.
 - Every failure is one of the typed `LLMError` subclasses, with a sentence that names the provider,
   the URL and the model and says what to do; no key ever appears in it.
+- `list_models()` names what the server offers (OpenAI's `GET /models`, Ollama's `GET /api/tags`);
+  `with_model()` is the same provider asking another of them, for one turn.
 - Closing the generator (`aclose()`, or cancelling the task that iterates it) closes the HTTP
   response at once, so the LLM server stops generating for a client that went away.
 """
@@ -16,6 +18,7 @@ service relies on and the tests in `tests/llm` check for each backend:
 from __future__ import annotations
 
 import asyncio
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
@@ -126,6 +129,20 @@ class LLMProvider(ABC):
             if aclose is not None:
                 await aclose()
         return "".join(parts)
+
+    @abstractmethod
+    async def list_models(self) -> list[str]:
+        """The models the server offers, as a request would name them (sorted); an `LLMError`
+        when the server does not answer or refuses."""
+
+    def with_model(self, model: str) -> Self:
+        """This provider asking for `model` instead: one turn's choice. It shares this
+        provider's HTTP client (so never `aclose()` it: the original owns the client)."""
+        if model == self.model:
+            return self
+        other = copy.copy(self)
+        other.model = model
+        return other
 
     @abstractmethod
     async def health(self) -> ProviderHealth:

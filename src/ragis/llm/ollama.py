@@ -92,6 +92,31 @@ class OllamaProvider(LLMProvider):
         except httpx.HTTPError as exc:
             raise self._transport_failure(exc) from exc
 
+    async def list_models(self) -> list[str]:
+        """`GET /api/tags`: the `name` of each model pulled (`llama3.2:latest`)."""
+        try:
+            response = await self._client.get("/api/tags", timeout=min(self.timeout, 10.0))
+        except httpx.HTTPError as exc:
+            raise self._transport_failure(exc).error from exc
+        if response.status_code >= 400:
+            raise LLMUnavailable(
+                f"Ollama at {self.base_url} refused to list its models (HTTP "
+                f"{response.status_code}: {_error_text(response)}).",
+                provider=self.name,
+            )
+        try:
+            models = response.json().get("models")
+        except (ValueError, AttributeError):
+            models = None
+        if not isinstance(models, list):
+            raise LLMUnavailable(
+                f"Ollama at {self.base_url} answered GET /api/tags without a list of models: is "
+                "OLLAMA_BASE_URL an Ollama server?",
+                provider=self.name,
+            )
+        names = (m.get("name") for m in models if isinstance(m, dict))
+        return sorted({name for name in names if isinstance(name, str) and name})
+
     async def health(self) -> ProviderHealth:
         try:
             response = await self._client.get("/api/tags", timeout=min(self.timeout, 10.0))

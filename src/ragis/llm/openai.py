@@ -132,6 +132,16 @@ class OpenAIProvider(LLMProvider):
         except openai.OpenAIError as exc:
             raise self._failure(exc) from exc
 
+    async def list_models(self) -> list[str]:
+        """`GET {base_url}/models`: the ids of its `data`."""
+        import openai
+
+        try:
+            page = await self._client.models.list(timeout=min(self.timeout, 10.0))
+        except openai.OpenAIError as exc:
+            raise self._failure(exc).error from exc
+        return sorted({m.id for m in page.data if m.id})
+
     async def health(self) -> ProviderHealth:
         """Lists the models. A model the server does not list is reported, not failed: servers
         such as llama.cpp answer under any model name."""
