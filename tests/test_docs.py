@@ -36,6 +36,7 @@ async def test_every_key_the_data_layer_writes_is_documented(
 ) -> None:
     await add_document(store, "docs", "d1", [unit(1), unit(2)], pages=[1, 2])
     await add_document(store, "docs", "being-written", [unit(4)], ready=False)  # a lease
+    await store.originals.put("docs", "d1", b"%PDF-1.4", "application/pdf")
     version = await store.collections.version("docs")
     await store.cache.store(
         "docs", unit(3), question="q", answer="a", citations=[], version=version,

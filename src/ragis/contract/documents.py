@@ -23,10 +23,20 @@ from ragis.contract.fields import (
 MAX_SOURCE_CHARS = 1024
 #: The longest chunk `locator` ("slide 4", "Sheet1, rows 2-41", a chapter title).
 MAX_LOCATOR_CHARS = 200
+#: A kept original's content type: a media type with an optional charset, as ragis names a
+#: file's type (no other parameter, nothing that could split a header when it is served back).
+ORIGINAL_TYPE_PATTERN = (
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+    r"(; ?charset=[A-Za-z0-9_.:-]{1,40})?$"
+)
+#: The RAG service's answer header naming a kept original's file (percent-encoded UTF-8).
+ORIGINAL_FILENAME_HEADER = "X-Ragis-Filename"
 
 __all__ = [
     "MAX_LOCATOR_CHARS",
     "MAX_SOURCE_CHARS",
+    "ORIGINAL_FILENAME_HEADER",
+    "ORIGINAL_TYPE_PATTERN",
     "ChunkIn",
     "CollectionDeleted",
     "CollectionPublic",
@@ -171,6 +181,10 @@ class DocumentPublic(BaseModel):
     error: str | None = None
     source: str | None = Field(
         default=None, description="Where it came from: a synced folder's relative path, or a URL."
+    )
+    original: bool = Field(
+        description="Whether its uploaded file is kept (RAGIS_KEEP_ORIGINALS_MB): "
+        "`GET .../documents/{id}/original` serves it.",
     )
 
 

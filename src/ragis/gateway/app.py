@@ -40,6 +40,7 @@ from ragis.gateway.routes import (
     health,
     keys,
     openai,
+    originals,
     search,
     sessions,
     static,
@@ -146,7 +147,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # Every route under /api/ but sign-in and health needs a signed-in caller, whatever its
     # own dependencies say (a route that forgets one is still closed); resolved once a request.
     for module in (
-        documents, url, collections, chat, search, sessions, keys, users, workspaces, audit,
+        documents, url, collections, originals, chat, search, sessions, keys, users, workspaces,
+        audit,
     ):  # fmt: skip
         app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
     # OpenAI's API (`/v1`), behind sign-in too; its route class answers errors in OpenAI's shape.

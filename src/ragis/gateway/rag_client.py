@@ -26,7 +26,7 @@ import json as jsonlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import aiohttp
 from pydantic import SecretStr, ValidationError
@@ -39,9 +39,10 @@ from ragis.contract import (
     IndexRequest,
     IndexResponse,
 )
+from ragis.contract.documents import ORIGINAL_FILENAME_HEADER
 from ragis.errors import ConfigError, RagisError, UpstreamError
 
-__all__ = ["ChatStream", "JSONObject", "RagAnswerError", "RagClient", "new_session"]
+__all__ = ["ChatStream", "JSONObject", "Original", "RagAnswerError", "RagClient", "new_session"]
 
 JSONObject = dict[str, Any]
 
@@ -104,6 +105,15 @@ class ChatStream:
         self.response.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Original:
+    """A document's kept file, as the RAG service served it."""
+
+    data: bytes
+    content_type: str
+    filename: str
+
+
 class RagClient:
     def __init__(self, http: aiohttp.ClientSession, urls: Sequence[str]) -> None:
         if not urls:
@@ -162,6 +172,28 @@ class RagClient:
             f"?start={int(start)}&limit={int(limit)}"
         )
         return await self._json("GET", path, caller)
+
+    async def put_original(
+        self, collection: str, document_id: str, data: bytes, content_type: str, caller: Caller
+    ) -> None:
+        """Keep `data` (the uploaded file, of `content_type`) as the ready document's original
+        (the RAG service refuses it over RAGIS_KEEP_ORIGINALS_MB: 413)."""
+        path = f"/collections/{_seg(collection)}/documents/{_seg(document_id)}/original"
+        await self._json("PUT", path, caller, raw=(data, content_type))
+
+    async def get_original(self, collection: str, document_id: str, caller: Caller) -> Original:
+        """The document's kept file; `RagAnswerError` 404 when there is no such document or its
+        original was not kept (the message says which)."""
+        path = f"/collections/{_seg(collection)}/documents/{_seg(document_id)}/original"
+        url, response = await self._open("GET", path, caller)
+        body = await self._read(url, response)
+        if response.status >= 400:
+            _answer(url, response.status, body)
+        return Original(
+            data=body,
+            content_type=response.headers.get("content-type", "application/octet-stream"),
+            filename=unquote(response.headers.get(ORIGINAL_FILENAME_HEADER, "")),
+        )
 
     async def search(self, body: Mapping[str, Any], caller: Caller) -> JSONObject:
         """`POST /search`: the passages closest to a query (a `SearchRequest`), no answer."""
@@ -224,8 +256,9 @@ class RagClient:
         caller: Caller | None,
         *,
         json: Mapping[str, Any] | None = None,
+        raw: tuple[bytes, str] | None = None,
     ) -> JSONObject:
-        return (await self._json_from(method, path, caller, json=json))[1]
+        return (await self._json_from(method, path, caller, json=json, raw=raw))[1]
 
     async def _json_from(
         self,
@@ -235,9 +268,12 @@ class RagClient:
         *,
         json: Mapping[str, Any] | None = None,
         time_limit: float | None = None,
+        raw: tuple[bytes, str] | None = None,
     ) -> tuple[str, JSONObject]:
         """The URL that answered and its JSON object."""
-        url, response = await self._open(method, path, caller, json=json, time_limit=time_limit)
+        url, response = await self._open(
+            method, path, caller, json=json, time_limit=time_limit, raw=raw
+        )
         body = await self._read(url, response, time_limit)
         return url, _answer(url, response.status, body)
 
@@ -249,15 +285,19 @@ class RagClient:
         *,
         json: Mapping[str, Any] | None = None,
         time_limit: float | None = None,
+        raw: tuple[bytes, str] | None = None,
     ) -> tuple[str, aiohttp.ClientResponse]:
         """Send to the next URL in turn, skipping those that refuse the connection; the answer
         comes back with its headers read and its body not. `caller`: whose data (None only for
-        what is no workspace's, /health)."""
+        what is no workspace's, /health). `raw`: a body of bytes and its content type, sent
+        as they are instead of JSON."""
         data = None if json is None else _encode(json)
         headers = {
             **(caller.headers() if caller is not None else {}),
             **(_JSON_HEADERS if data is not None else {}),
         }
+        if raw is not None:
+            data, headers["Content-Type"] = raw
         timeout = self._http.timeout if time_limit is None else _timeout(time_limit)
         start = next(self._turn)
         refused: list[str] = []

@@ -88,6 +88,12 @@ class GatewaySettings(ServiceSettings):
     max_files_per_upload: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=20, validation_alias=env("RAGIS_MAX_FILES_PER_UPLOAD")
     )
+    keep_originals_mb: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        default=25,
+        validation_alias=env("RAGIS_KEEP_ORIGINALS_MB"),
+        description="Largest uploaded file (MiB) whose bytes are kept in Redis for the viewer "
+        "(a PDF's pages); 0 keeps none. Costs about the file's size in Redis memory.",
+    )
     chunk_tokens: Annotated[int, Field(ge=8, le=254)] = Field(
         default=240,
         validation_alias=env("RAGIS_CHUNK_TOKENS"),
@@ -215,6 +221,11 @@ class GatewaySettings(ServiceSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * _MiB
+
+    @property
+    def keep_originals_bytes(self) -> int:
+        """The largest file kept (RAGIS_KEEP_ORIGINALS_MB), never more than an upload carries."""
+        return min(self.keep_originals_mb * _MiB, self.max_upload_bytes)
 
     @property
     def auth_on(self) -> bool:

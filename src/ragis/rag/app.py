@@ -35,6 +35,7 @@ from ragis.rag.routes import (
     embed,
     health,
     index,
+    originals,
     search,
     sessions,
     workspace,
@@ -124,6 +125,6 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
     install_error_handlers(app)
     # Outermost: nothing of the app runs for a request without the token.
     app.add_middleware(InternalToken, token=token)
-    for module in (embed, index, collections, chat, search, sessions, workspace, health):
+    for module in (embed, index, collections, originals, chat, search, sessions, workspace, health):
         app.include_router(module.router)
     return app

@@ -98,6 +98,18 @@ class RagSettings(Settings):
         "with the answer's tokens; a longer document is summarised in parts of this size.",
     )
 
+    # --- Originals (store/originals.py) ------------------------------------------------------
+    keep_originals_mb: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        default=25,
+        validation_alias=env("RAGIS_KEEP_ORIGINALS_MB"),
+        description="Largest uploaded file (MiB) whose bytes are kept in Redis for the viewer "
+        "(a PDF's pages); 0 keeps none. Costs about the file's size in Redis memory.",
+    )
+
+    @property
+    def keep_originals_bytes(self) -> int:
+        return self.keep_originals_mb * 1024 * 1024
+
     @property
     def model_cache_dir(self) -> Path:
         return self.model_cache or self.data_dir / "models"

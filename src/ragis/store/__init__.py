@@ -47,6 +47,7 @@ from ragis.store.models import (
     VectorItem,
     VectorSearch,
 )
+from ragis.store.originals import Original, Originals
 from ragis.store.recovery import Recovery
 from ragis.store.retrieval import Retrieval, Retriever
 from ragis.store.sessions import SessionBinding, SessionStore
@@ -70,6 +71,8 @@ __all__ = [
     "Keys",
     "LexicalIndex",
     "Message",
+    "Original",
+    "Originals",
     "Recovery",
     "Retrieval",
     "RetrievedChunk",
@@ -107,6 +110,7 @@ class Store:
     lexical: LexicalIndex
     chunks: ChunkStore
     documents: DocumentRegistry
+    originals: Originals
     recovery: Recovery
     backfill: Backfill
     retriever: Retriever
@@ -182,6 +186,7 @@ class Store:
             lexical=lexical,
             chunks=chunks,
             documents=documents,
+            originals=Originals(redis, keys),
             recovery=Recovery(redis, keys, collections, documents),
             backfill=Backfill(
                 redis,

@@ -468,7 +468,7 @@ class DocumentRegistry:
         current_sha_owner = await self._redis.hget(ck.sha, record.sha256)
         source_owner = await self._redis.hget(ck.sources, record.source) if record.source else None
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.execute_command("DEL", ck.doc(doc_id), ck.lease(doc_id))
+            pipe.execute_command("DEL", ck.doc(doc_id), ck.lease(doc_id), ck.original(doc_id))
             pipe.zrem(ck.docs, doc_id)
             pipe.srem(ck.ingesting, doc_id)
             if current_sha_owner is not None and text_of(current_sha_owner) == doc_id:
@@ -518,6 +518,7 @@ def _from_hash(raw: Mapping[bytes | str, bytes | str]) -> DocumentRecord:
         tags=list(json.loads(h.get("tags", "[]"))),
         error=h.get("error"),
         source=h.get("source"),
+        original=h.get("original") == "1",
     )
 
 

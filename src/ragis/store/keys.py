@@ -215,6 +215,11 @@ class CollectionKeys:
         writes; a document whose lease is gone has lost its writer (see store/recovery.py)."""
         return f"{self.base}:lease:{doc_id}"
 
+    def original(self, doc_id: str) -> str:
+        """Hash: `data` (the uploaded file's bytes) and `type` (their content type), kept for
+        the viewer while the document is ready (store/originals.py)."""
+        return f"{self.base}:original:{doc_id}"
+
     @property
     def cache(self) -> str:
         """Vector set of the semantic cache: one element per cached question."""

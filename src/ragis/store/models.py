@@ -74,6 +74,8 @@ class DocumentRecord:
     error: str | None = None
     #: Where it came from: a synced folder's relative path, or a URL (the source index's key).
     source: str | None = None
+    #: Whether its uploaded file is kept (store/originals.py).
+    original: bool = False
 
 
 class ChunkContent(Protocol):

@@ -80,6 +80,7 @@ def _document(record: DocumentRecord) -> DocumentPublic:
         tags=record.tags,
         error=record.error,
         source=record.source,
+        original=record.original,
     )
 
 
