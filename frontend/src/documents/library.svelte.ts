@@ -11,8 +11,10 @@ import {
   listDocuments,
   updateCollection,
 } from '../lib/api';
+import { setDocumentTags } from '../lib/api/documents';
 import { inputPattern } from '../lib/patterns';
 import { COLLECTION_NAME_PATTERN, type Collection, type DocumentInfo } from '../lib/types';
+import { announceDocumentsChanged } from './events';
 
 /** For the new-collection field: the gateway's own pattern, from its OpenAPI schema. */
 export const NAME_PATTERN = inputPattern(COLLECTION_NAME_PATTERN);
@@ -96,8 +98,22 @@ export class Library {
       await deleteDocument(id, collection);
       this.documents = this.documents.filter((d) => d.id !== id);
       void this.refreshCollections(); // counts changed
+      announceDocumentsChanged(collection);
     } catch (error) {
       this.error = message(error);
+    }
+  }
+
+  /** Replaces a document's tags; false (and `error`) when the server refuses. */
+  async setTags(id: string, collection: string, tags: string[]): Promise<boolean> {
+    try {
+      const updated = await setDocumentTags(id, collection, tags);
+      this.documents = this.documents.map((d) => (d.id === id ? { ...d, ...updated } : d));
+      announceDocumentsChanged(collection);
+      return true;
+    } catch (error) {
+      this.error = message(error);
+      return false;
     }
   }
 }
