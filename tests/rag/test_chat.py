@@ -197,7 +197,7 @@ async def test_without_rewriting_a_follow_up_is_never_cached(
             assert len(llm.chat_requests) == calls + 1
 
 
-async def test_a_client_disconnect_cancels_the_llm_and_stores_nothing(
+async def test_a_client_disconnect_cancels_the_llm_and_caches_nothing(
     rag_settings: RagSettings, embedder: Embedder, llm: OpenAIServer
 ) -> None:
     finished = FinishedRequests()
@@ -219,9 +219,10 @@ async def test_a_client_disconnect_cancels_the_llm_and_stores_nothing(
             assert await llm.wait_for_disconnect_async(within=30)
             assert llm.completed == 0
             # The service is done with the turn (its stream cancelled and closed): whatever
-            # it was going to store is stored by now.
+            # it was going to store is stored by now: the turn, as stopped (issue 18, bug 3).
             assert await finished.wait_for_async("/chat/stream")
-            assert (await rag.get(f"/sessions/{session_id}")).status_code == 404
+            stored = (await rag.get(f"/sessions/{session_id}")).json()["messages"]
+            assert stored[-1]["stopped"] is True
             llm.script(Reply(tokens=["fresh"]))
             events = await ask(rag, "Where is Etna?")
             assert events[0].data["cache_hit"] is False
@@ -237,7 +238,7 @@ async def test_a_client_disconnect_cancels_the_llm_and_stores_nothing(
         (Reply(tokens=["half ", "an ", "answer"], drop_after=2), "llm_stream_broken", ""),
     ],
 )
-async def test_provider_errors_end_the_stream_with_an_error_event_and_store_nothing(
+async def test_provider_errors_end_the_stream_with_an_error_event_and_cache_nothing(
     rag: httpx.AsyncClient, llm: OpenAIServer, reply: Reply, code: str, needle: str
 ) -> None:
     await index_all(rag)
@@ -248,8 +249,10 @@ async def test_provider_errors_end_the_stream_with_an_error_event_and_store_noth
     assert needle in events[-1].data["message"]
     assert "Traceback" not in events[-1].data["message"]
     assert not by_type(events, "done")
-    assert (await rag.get("/sessions/errs")).status_code == 404
-    # Nothing was cached either.
+    # The failed turn is kept with its error (issue 18, bug 3: the chat is not lost).
+    stored = (await rag.get("/sessions/errs")).json()["messages"]
+    assert stored[-1]["error"]["code"] == code
+    # Nothing was cached.
     assert (await ask(rag, "Where is Etna?"))[0].data["cache_hit"] is False
 
 

@@ -7,11 +7,15 @@ from which the web UI's types are generated.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
+from ragis.contract.errors import ErrorBody
 from ragis.contract.fields import (
+    JsonInt,
     LongId,
     Name,
     OptionalJsonInt,
@@ -30,6 +34,9 @@ __all__ = [
     "ChatRequest",
     "CitationPublic",
     "CitationsEvent",
+    "ConversationPublic",
+    "ConversationUpdate",
+    "ConversationsPublic",
     "DoneEvent",
     "ErrorEvent",
     "HistoryMessage",
@@ -38,6 +45,7 @@ __all__ = [
     "SessionDeleted",
     "SessionPublic",
     "TokenEvent",
+    "TruncateRequest",
 ]
 
 
@@ -192,6 +200,31 @@ class MessagePublic(BaseModel):
     grounded: bool | None = Field(
         default=None, description="An answer's `grounded` (meta event); None for a question."
     )
+    # An answer's details, as its stream told them (None for a question, and for answers
+    # stored before they were kept).
+    stopped: bool | None = Field(
+        default=None,
+        description="True: the answer was stopped (the client went away or cancelled); "
+        "`content` is what was streamed until then.",
+    )
+    error: ErrorBody | None = Field(
+        default=None,
+        description="The answer failed with this error (its `error` event); `content` is "
+        "what was streamed before it.",
+    )
+    timings: dict[str, float] | None = Field(
+        default=None, description="Milliseconds, as the `done` event's (so far, when stopped)."
+    )
+    retrieval: RetrievalMode | None = Field(
+        default=None, description="The mode that found the sources (meta event)."
+    )
+    best_score: float | None = Field(
+        default=None, description="The best passage's similarity, 0..1 (meta event)."
+    )
+    scope: Literal["passages", "document"] | None = Field(
+        default=None, description="`document`: the answer read one whole document."
+    )
+    model: str | None = Field(default=None, description="The LLM model that answered.")
 
 
 class SessionPublic(BaseModel):
@@ -203,3 +236,55 @@ class SessionPublic(BaseModel):
 class SessionDeleted(BaseModel):
     deleted: Literal[True]
     session_id: str
+
+
+# --- Conversations ---------------------------------------------------------------------------
+
+#: A renamed conversation's title, in characters (after whitespace is collapsed).
+MAX_TITLE_CHARS = 120
+_SPACES = re.compile(r"\s+")
+
+
+class ConversationPublic(BaseModel):
+    session_id: str
+    title: str = Field(
+        description="The first question (whitespace collapsed, cut at 80 characters on a word "
+        "boundary, then `…`), or the title it was renamed to."
+    )
+    collection: str = Field(description="The collection the conversation is bound to.")
+    created: float = Field(description="Unix time of its first message.")
+    updated: float = Field(description="Unix time of its last message.")
+    messages: int = Field(description="Messages in its transcript (0 after a truncation to 0).")
+    ttl: int = Field(description="Seconds until it expires without a new message.")
+
+
+class ConversationsPublic(BaseModel):
+    conversations: list[ConversationPublic] = Field(description="The newest `updated` first.")
+
+
+class ConversationUpdate(Strict):
+    title: Text = Field(
+        description=f"The new title: 1 to {MAX_TITLE_CHARS} characters once whitespace is "
+        "collapsed and trimmed; no control characters."
+    )
+
+    @field_validator("title")
+    @classmethod
+    def _clean_title(cls, value: str) -> str:
+        title = _SPACES.sub(" ", value).strip()
+        if any(unicodedata.category(ch) == "Cc" for ch in title):
+            raise ValueError("a title cannot hold control characters")
+        if not title:
+            raise ValueError("a title needs at least one visible character")
+        if len(title) > MAX_TITLE_CHARS:
+            raise ValueError(f"a title has at most {MAX_TITLE_CHARS} characters")
+        return title
+
+
+class TruncateRequest(Strict):
+    keep: JsonInt = Field(
+        ge=0, le=1_000_000,
+        description="How many of the first messages to keep: retry an answer by keeping those "
+        "before its question and asking it again with the same session_id; edit a question by "
+        "keeping those before it and asking the new text.",
+    )  # fmt: skip

@@ -3,10 +3,9 @@ service answers about collections and documents (which the gateway passes throug
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field
 
 from ragis.contract.fields import (
     JsonInt,
@@ -24,8 +23,6 @@ from ragis.contract.fields import (
 MAX_SOURCE_CHARS = 1024
 #: The longest chunk `locator` ("slide 4", "Sheet1, rows 2-41", a chapter title).
 MAX_LOCATOR_CHARS = 200
-#: The most tags a document carries.
-MAX_TAGS = 32
 #: A kept original's content type: a media type with an optional charset, as ragis names a
 #: file's type (no other parameter, nothing that could split a header when it is served back).
 ORIGINAL_TYPE_PATTERN = (
@@ -38,7 +35,6 @@ ORIGINAL_FILENAME_HEADER = "X-Ragis-Filename"
 __all__ = [
     "MAX_LOCATOR_CHARS",
     "MAX_SOURCE_CHARS",
-    "MAX_TAGS",
     "ORIGINAL_FILENAME_HEADER",
     "ORIGINAL_TYPE_PATTERN",
     "ChunkIn",
@@ -50,12 +46,10 @@ __all__ = [
     "DocumentIn",
     "DocumentPublic",
     "DocumentSourceUpdate",
-    "DocumentUpdate",
     "DocumentsPublic",
     "IndexRequest",
     "IndexResponse",
     "IndexTimings",
-    "tag_problem",
 ]
 
 
@@ -69,7 +63,7 @@ class DocumentIn(Strict):
     sha256: Sha256
     size: JsonInt = Field(ge=0)
     pages: OptionalJsonInt = Field(default=None, ge=0)
-    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    tags: list[Tag] = Field(default_factory=list, max_length=32)
     source: Text | None = Field(
         default=None,
         min_length=1,
@@ -198,56 +192,6 @@ class DocumentSourceUpdate(Strict):
     """A document's new `source` (a synced file renamed or moved: no re-embedding)."""
 
     source: Text = Field(min_length=1, max_length=MAX_SOURCE_CHARS)
-
-
-def tag_problem(tag: str) -> str | None:
-    """Why `tag` cannot be a tag, or None. A search filters by tags with Redis' FILTER
-    expressions, which cannot spell a text with a backslash or with both quote kinds (store/
-    filters.py): such a tag would never be found, so it is refused where tags come in."""
-    if any(unicodedata.category(c) == "Cc" for c in tag):
-        return f"the tag {tag[:20]!r} holds a control character"
-    if "\\" in tag or ('"' in tag and "'" in tag):
-        return (
-            f"the tag {tag[:20]!r} holds a backslash, or both ' and \", which a filter cannot match"
-        )
-    return None
-
-
-class DocumentUpdate(Strict):
-    """What `PATCH` changes of a ready document, without re-embedding: its `source` (a synced
-    file renamed or moved) and/or its `tags` (the whole new list). At least one of the two."""
-
-    source: Text | None = Field(default=None, min_length=1, max_length=MAX_SOURCE_CHARS)
-    tags: list[Tag] | None = Field(
-        default=None,
-        max_length=MAX_TAGS,
-        description=f"The document's tags from now on (at most {MAX_TAGS}, each 1 to 64 "
-        "characters without control characters; spaces around a tag are dropped, and so is a "
-        "repeat): a search's `filter.tags` finds it by them at once. `[]` removes them all.",
-    )
-
-    @field_validator("tags")
-    @classmethod
-    def _clean_tags(cls, tags: list[str] | None) -> list[str] | None:
-        if tags is None:
-            return None
-        kept: list[str] = []
-        for raw in tags:
-            tag = raw.strip()
-            if not tag:
-                raise ValueError("a tag is empty (or only spaces)")
-            problem = tag_problem(tag)
-            if problem:
-                raise ValueError(problem)
-            if tag not in kept:
-                kept.append(tag)
-        return kept
-
-    @model_validator(mode="after")
-    def _something(self) -> DocumentUpdate:
-        if self.source is None and self.tags is None:
-            raise ValueError("send `source`, `tags` or both: there is nothing to change")
-        return self
 
 
 class DocumentsPublic(BaseModel):

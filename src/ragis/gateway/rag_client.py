@@ -35,9 +35,11 @@ from ragis import __version__
 from ragis.contract import (
     Caller,
     CollectionUpdate,
+    ConversationUpdate,
     DocumentSourceUpdate,
     IndexRequest,
     IndexResponse,
+    TruncateRequest,
 )
 from ragis.contract.documents import ORIGINAL_FILENAME_HEADER
 from ragis.errors import ConfigError, RagisError, UpstreamError
@@ -220,6 +222,38 @@ class RagClient:
 
     async def delete_session(self, session_id: str, caller: Caller) -> JSONObject:
         return await self._json("DELETE", f"/sessions/{_seg(session_id)}", caller)
+
+    async def list_conversations(
+        self,
+        caller: Caller,
+        *,
+        collection: str | None = None,
+        query: str | None = None,
+        limit: int | None = None,
+    ) -> JSONObject:
+        """The caller's conversations, newest first (`GET /sessions`)."""
+        params = {"collection": collection, "q": query, "limit": limit}
+        given = "&".join(
+            f"{name}={quote(str(value), safe='')}"
+            for name, value in params.items()
+            if value is not None
+        )
+        return await self._json("GET", "/sessions" + (f"?{given}" if given else ""), caller)
+
+    async def rename_conversation(
+        self, session_id: str, update: ConversationUpdate, caller: Caller
+    ) -> JSONObject:
+        """Give the caller's conversation a title; the conversation after."""
+        path = f"/sessions/{_seg(session_id)}"
+        return await self._json("PATCH", path, caller, json=update.model_dump(mode="json"))
+
+    async def truncate_session(
+        self, session_id: str, request: TruncateRequest, caller: Caller
+    ) -> JSONObject:
+        """Keep the first `request.keep` messages of the caller's session; the conversation
+        after."""
+        path = f"/sessions/{_seg(session_id)}/truncate"
+        return await self._json("POST", path, caller, json=request.model_dump(mode="json"))
 
     async def delete_workspace(self, caller: Caller) -> JSONObject:
         """Remove every key of `caller.workspace` (collections, documents, cache, sessions)."""

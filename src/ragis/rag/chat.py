@@ -7,8 +7,12 @@ VSIM top-k -> prompt with numbered sources -> stream the LLM -> store the turn i
 cache the answer. `prepare()` does the checks that can still become an HTTP 4xx; `events()` runs
 the rest after the response has started, so its failures become `error` events.
 
-Nothing partial is kept: the session and the cache are written only after the answer is complete.
-A client that disconnects cancels the generator, which closes the LLM stream at once.
+Every turn of a session is kept in it, with its answer's details (meta's model, retrieval,
+best_score, scope, grounded; the timings): a complete answer; a stopped one (the client went
+away: the generator is cancelled, which closes the LLM stream at once, and the turn is stored
+with what was streamed so far and `stopped`, in a write the cancellation cannot interrupt); a
+failed one (an `error` event), with its error and any partial text, so that a conversation whose
+first answer broke still exists. Only a complete answer enters the semantic cache.
 
 Every turn works in the caller's workspace (its store: every key, the cache's included, is that
 workspace's) and as the caller's user. What crosses a boundary is refused: a session belongs to
@@ -36,8 +40,10 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+import anyio
 
 from ragis.contract.caller import DEFAULT_WORKSPACE, LOCAL_USER, Caller
 from ragis.embedding import Embedder
@@ -111,6 +117,18 @@ class ChatTurn:
     temperature: float | None = None
     #: Fewer answer tokens than RAGIS_MAX_ANSWER_TOKENS; None: that limit.
     max_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class _Told:
+    """What a turn's stream has told so far: what the turn is stored with, however it ends."""
+
+    meta: dict[str, Any] | None = None
+    citations: tuple[Citation, ...] = ()
+    parts: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    #: The turn is in its session (a later failure must not store it twice).
+    stored: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,30 +247,43 @@ class ChatService:
             max_tokens=max_tokens if max_tokens is not None and max_tokens < cap else None,
         )
 
-    async def events(self, turn: ChatTurn) -> AsyncIterator[ChatEvent]:
-        """The turn's events; an error ends the stream with an `error` event."""
+    async def events(self, turn: ChatTurn) -> AsyncGenerator[ChatEvent, None]:
+        """The turn's events; an error ends the stream with an `error` event. A failed or
+        stopped turn is stored as far as it went (the error before its event is sent)."""
         started = time.perf_counter()
+        told = _Told()
+        error: dict[str, str]
         try:
-            async for event in self._run(turn, started):
-                yield event
+            async with contextlib.aclosing(self._run(turn, started, told)) as run:
+                async for event in run:
+                    yield event
+            return
         except RagisError as exc:
             if isinstance(exc, RedisUnavailable):
                 log.warning("Redis failed during a chat turn: %s", exc.__cause__ or exc)
-            yield "error", {"code": exc.code, "message": exc.message}
+            error = {"code": exc.code, "message": exc.message}
+        except (asyncio.CancelledError, GeneratorExit):
+            # The client went away. Shielded: the cancellation repeats at every await of the
+            # cancelled scope, and would cut the write short.
+            with anyio.CancelScope(shield=True):
+                await self._remember_quietly(turn, told, stopped=True)
+            raise
         except Exception:
             log.exception("chat turn failed")
-            yield (
-                "error",
-                {
-                    "code": "internal_error",
-                    "message": "ragis hit an unexpected error while answering; see the log.",
-                },
-            )
+            error = {
+                "code": "internal_error",
+                "message": "ragis hit an unexpected error while answering; see the log.",
+            }
+        await self._remember_quietly(turn, told, error=error)
+        yield "error", error
 
-    async def _run(self, turn: ChatTurn, started: float) -> AsyncIterator[ChatEvent]:
-        """Find the answer (the cache's or a search's), then tell it: one path for both."""
+    async def _run(
+        self, turn: ChatTurn, started: float, told: _Told
+    ) -> AsyncGenerator[ChatEvent, None]:
+        """Find the answer (the cache's or a search's), then tell it: one path for both.
+        `told` follows what was told, for a turn that ends before its end."""
         settings = self._settings
-        timings: dict[str, float] = {}
+        timings = told.timings
         # A new session has no history: no read (on a cluster its slot may even be down).
         history: Sequence[Message] = (
             turn.history
@@ -274,9 +305,11 @@ class ChatService:
         vector = embedded[0]
         answer = await self._find(turn, query, vector, history, timings)
 
-        yield "meta", self._meta(turn, answer)
+        told.meta = self._meta(turn, answer)
+        told.citations = answer.citations
+        yield "meta", told.meta
         yield "citations", {"citations": [c.to_dict() for c in answer.citations]}
-        parts: list[str] = []
+        parts = told.parts
         async with _closing(answer.tokens) as tokens:
             async for text in tokens:
                 if not parts:
@@ -286,10 +319,8 @@ class ChatService:
         if not parts:
             timings["first_token"] = elapsed_ms(started)
         text = "".join(parts)
-        await self._remember(
-            turn, text, answer.citations, cache_hit=answer.cache_hit,
-            grounded=answer.grounding.grounded if answer.grounding else True,
-        )  # fmt: skip
+        timings["total"] = elapsed_ms(started)  # what is stored is what `done` tells
+        await self._remember(turn, told)
         if answer.cache_in is not None and text.strip():
             scope = answer.cache_in
             await turn.store.cache.store(
@@ -297,7 +328,6 @@ class ChatService:
                 citations=answer.citations, version=scope.version, model=scope.model,
                 prompt_version=scope.prompt_version, retrieval=scope.retrieval, terms=scope.terms,
             )  # fmt: skip
-        timings["total"] = elapsed_ms(started)
         yield "done", {"timings": timings, "cache_hit": answer.cache_hit}
 
     async def _find(
@@ -449,34 +479,53 @@ class ChatService:
     async def _remember(
         self,
         turn: ChatTurn,
-        answer: str,
-        citations: tuple[Citation, ...],
+        told: _Told,
         *,
-        cache_hit: bool,
-        grounded: bool = True,
+        stopped: bool = False,
+        error: dict[str, str] | None = None,
     ) -> None:
-        if turn.session_id is None:  # stateless: the client keeps the conversation
+        """Store the turn in its session: the question, and the answer as far as it was told,
+        with its details (and `stopped` or `error` when it did not end)."""
+        if turn.session_id is None or told.stored:  # stateless: the client keeps it
             return
+        told.stored = True
         now = time.time()
+        meta = told.meta or {}
+        details: dict[str, Any] = {
+            key: meta[key]
+            for key in ("cache_hit", "model", "grounded", "retrieval", "best_score", "scope")
+            if key in meta
+        }
+        details["timings"] = dict(told.timings)
+        if stopped:
+            details["stopped"] = True
+        if error is not None:
+            details["error"] = error
         try:
             await turn.store.sessions.append(
                 turn.session_id,
                 [
                     Message("user", turn.message, now),
-                    Message(
-                        "assistant", answer, now, citations,
-                        extra={
-                            "cache_hit": cache_hit, "model": self.model_name, "grounded": grounded,
-                        },
-                    ),
+                    Message("assistant", "".join(told.parts), now, told.citations, extra=details),
                 ],
                 collection=turn.collection.name,
                 user=turn.user,
-            )  # fmt: skip
+                collection_created=turn.collection.created,
+            )
         except RedisUnavailable as exc:
             # The answer was delivered; losing its place in the history must not turn it into
             # an error (on a cluster, the session's node may be the one that is down).
             log.warning("could not store session %s: %s", turn.session_id, exc.__cause__ or exc)
+
+    async def _remember_quietly(
+        self, turn: ChatTurn, told: _Told, *, stopped: bool = False,
+        error: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        """`_remember` for a turn that is ending anyway: a refusal is logged, not raised."""
+        try:
+            await self._remember(turn, told, stopped=stopped, error=error)
+        except RagisError as exc:
+            log.warning("could not store the turn of session %s: %s", turn.session_id, exc)
 
 
 async def _timed(work: Awaitable[T]) -> tuple[T, float]:

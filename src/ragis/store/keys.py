@@ -270,3 +270,13 @@ class Keys:
         """List of JSON messages (each naming its collection and owner), with a TTL refreshed on
         every write."""
         return f"{self.base}:session:{check_name(session_id, 'session id', long=True)}"
+
+    def conversation(self, session_id: str) -> str:
+        """Hash: a conversation's `owner`, `collection`, `title`, `created`, `updated` (its
+        session's list is the transcript), with the session's TTL (store/conversations.py)."""
+        return f"{self.base}:conversation:{check_name(session_id, 'session id', long=True)}"
+
+    def conversations(self, user: str) -> str:
+        """Sorted set: the session ids of `user`'s conversations in this workspace, scored by
+        the time of their last message (the list the sidebar shows)."""
+        return f"{self.base}:conversations:{check_name(user, 'user name')}"

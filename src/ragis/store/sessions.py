@@ -14,17 +14,24 @@ A session also belongs to the user who started it: every message records its `ow
 every read, write and delete by another user finds nothing (`NotFound`, as if the session did
 not exist), even in the same workspace. A message without an owner was written before sessions
 had one, by the local user (`local`), whose sessions they remain.
+
+Every session written since conversations exist also has a conversation (store/conversations.py:
+its owner, collection, title and times, and its place in its user's list), which is written
+first and claims the session: it is what tells a session's owner and collection when it is there
+(a transcript truncated to nothing still has one); the last message tells them otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragis.contract.caller import LOCAL_USER
 from ragis.db.client import RedisClient
-from ragis.errors import NotFound, SessionMismatch
+from ragis.errors import NotFound, RagisError, SessionMismatch
+from ragis.store.conversations import Conversations, title_of
 from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
 from ragis.store.models import Message
@@ -64,6 +71,21 @@ if owner ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 """
 
+# KEYS[1] the session; ARGV: owner, keep. The length after keeping the first `keep` messages;
+# -2 when the session is another user's (nothing changed). Keeping none deletes the list.
+_TRUNCATE = """
+local last = redis.call('LINDEX', KEYS[1], -1)
+if not last then return 0 end
+local ok, msg = pcall(cjson.decode, last)
+local owner = 'local'
+if ok and type(msg) == 'table' and type(msg['owner']) == 'string' then owner = msg['owner'] end
+if owner ~= ARGV[1] then return -2 end
+local keep = tonumber(ARGV[2])
+if keep == 0 then redis.call('DEL', KEYS[1]) return 0 end
+redis.call('LTRIM', KEYS[1], 0, keep - 1)
+return redis.call('LLEN', KEYS[1])
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class SessionBinding:
@@ -91,6 +113,7 @@ class SessionStore:
         self._keys = keys
         self.ttl = ttl
         self.max_messages = max_messages
+        self.conversations = Conversations(redis, keys, ttl=ttl)
 
     async def append(
         self,
@@ -99,13 +122,36 @@ class SessionStore:
         *,
         collection: str,
         user: str = LOCAL_USER,
+        collection_created: float | None = None,
     ) -> int:
         """Append messages of `user`'s turn in `collection`; returns the session's length after
         trimming. A session bound to another collection raises `SessionMismatch`; another
-        user's session `NotFound`."""
+        user's session `NotFound`. The conversation is claimed first, then the messages are
+        written, then the conversation goes first in `user`'s list (three keys: three slots on
+        a cluster). `collection_created`: the collection's `created`, recorded at its first
+        turn (a collection made again under the same name does not inherit it)."""
         key = self._keys.session(session_id)
         if not messages:
             return int(await self._redis.llen(key))
+        now = time.time()
+        question = next((m.content for m in messages if m.role == "user"), "")
+        made = await self.conversations.claim(
+            session_id, user=user, collection=collection, title=title_of(question), now=now,
+            collection_created=collection_created,
+        )  # fmt: skip
+        try:
+            length = await self._push(session_id, messages, collection=collection, user=user)
+        except RagisError:
+            if made:  # the transcript refused this user: the conversation is not theirs either
+                await self.conversations.release(session_id, user=user)
+            raise
+        await self.conversations.index(session_id, user=user, now=now)
+        return length
+
+    async def _push(
+        self, session_id: str, messages: Sequence[Message], *, collection: str, user: str
+    ) -> int:
+        key = self._keys.session(session_id)
         payload = [
             json.dumps({**m.to_dict(), "collection": collection, OWNER: user}, ensure_ascii=False)
             for m in messages
@@ -122,7 +168,11 @@ class SessionStore:
         return length
 
     async def binding(self, session_id: str) -> SessionBinding | None:
-        """The session's collection and owner; None when there is no such session."""
+        """The session's collection and owner (its conversation's, else its last message's);
+        None when there is no such session."""
+        claimed = await self.conversations.binding(session_id)
+        if claimed is not None:
+            return SessionBinding(claimed[1], claimed[0])
         raw = await self._redis.lindex(self._keys.session(session_id), -1)
         if raw is None:
             return None
@@ -161,7 +211,26 @@ class SessionStore:
         """Seconds left (-2: no such session)."""
         return int(await self._redis.ttl(self._keys.session(session_id)))
 
-    async def delete(self, session_id: str, *, user: str = LOCAL_USER) -> bool:
-        """Forget `user`'s session; False when `user` has no such session."""
+    async def truncate(self, session_id: str, keep: int, *, user: str = LOCAL_USER) -> int:
+        """Keep the first `keep` messages of `user`'s session (a retry or an edit asks again
+        from there); returns its length. Its conversation stays, with its TTL. Another user's
+        session: `NotFound`."""
+        if keep < 0:
+            raise ValueError("keep must be >= 0")
+        binding = await self.binding(session_id)
+        if binding is None or binding.owner != user:
+            raise _no_session(session_id)
         key = self._keys.session(session_id)
-        return bool(int(await self._redis.eval(_DELETE, 1, key, user)))
+        length = int(await self._redis.eval(_TRUNCATE, 1, key, user, keep))
+        if length == -2:
+            raise _no_session(session_id)
+        return length
+
+    async def delete(self, session_id: str, *, user: str = LOCAL_USER) -> bool:
+        """Forget `user`'s session and its conversation; False when `user` has neither."""
+        key = self._keys.session(session_id)
+        binding = await self.conversations.binding(session_id)
+        if binding is not None and binding[0] != user:
+            return False
+        listed = await self.conversations.forget(session_id, user=user)
+        return bool(int(await self._redis.eval(_DELETE, 1, key, user))) or listed

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
@@ -68,5 +69,8 @@ async def chat_stream(body: ChatRequest, chat: ChatDep, caller: CallerDep) -> Ev
 
 
 async def _encode(chat: ChatService, turn: ChatTurn) -> AsyncIterator[bytes]:
-    async for event, data in chat.events(turn):
-        yield encode_event(event, data)
+    # Closed with this stream, not whenever it is collected: a turn the client left is stored
+    # (as stopped) before the response ends.
+    async with contextlib.aclosing(chat.events(turn)) as events:
+        async for event, data in events:
+            yield encode_event(event, data)
