@@ -111,6 +111,26 @@ export interface paths {
         patch: operations["update_collection_api_collections__name__patch"];
         trace?: never;
     };
+    "/api/collections/{name}/documents/{doc_id}/original": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A document's original file
+         * @description The file as it was uploaded, when it was kept (at most RAGIS_KEEP_ORIGINALS_MB; the document's `original` says whether). Served inline with its type, `X-Content-Type-Options: nosniff` and a `sandbox` Content-Security-Policy.
+         */
+        get: operations["document_original_api_collections__name__documents__doc_id__original_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/collections/{name}/documents/{doc_id}/passages": {
         parameters: {
             query?: never;
@@ -292,6 +312,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The LLM provider's models (kept 30 s); the default alone, with `error`, while it does not answer */
+        get: operations["list_models_api_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your preferences (all null and false until you save some) */
+        get: operations["get_preferences_api_preferences_get"];
+        /** Replace your preferences (the whole set: what is left out goes back to its default) */
+        put: operations["put_preferences_api_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/search": {
         parameters: {
             query?: never;
@@ -312,6 +367,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's conversations in this workspace, newest first
+         * @description Conversations whose collection was deleted are left out (and forgotten); expired ones
+         *     leave by themselves (RAGIS_SESSION_TTL after their last message).
+         */
+        get: operations["list_conversations_api_sessions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions/{session_id}": {
         parameters: {
             query?: never;
@@ -323,8 +399,30 @@ export interface paths {
         get: operations["get_session_api_sessions__session_id__get"];
         put?: never;
         post?: never;
-        /** Forget a chat session */
+        /** Forget a chat session (and take it out of the list) */
         delete: operations["delete_session_api_sessions__session_id__delete"];
+        options?: never;
+        head?: never;
+        /** Rename a conversation */
+        patch: operations["rename_conversation_api_sessions__session_id__patch"];
+        trace?: never;
+    };
+    "/api/sessions/{session_id}/truncate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep a conversation's first messages (to retry an answer or edit a question)
+         * @description Keep the first `keep` messages; continue with the same session_id. A conversation
+         *     truncated to 0 keeps its title and collection.
+         */
+        post: operations["truncate_session_api_sessions__session_id__truncate_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -616,6 +714,11 @@ export interface components {
             /** Message */
             message: string;
             /**
+             * Model
+             * @description The LLM model to answer with, one that GET /api/models lists (else 422 `unknown_model`); leave out for the default. It keys the semantic cache.
+             */
+            model?: string | null;
+            /**
              * Retrieval
              * @description How to find the passages: `hybrid` (meaning and words, fused), `vector` (meaning) or `lexical` (words, BM25); leave out for the service's RAGIS_RETRIEVAL.
              */
@@ -762,6 +865,57 @@ export interface components {
         CollectionsPublic: {
             /** Collections */
             collections: components["schemas"]["CollectionPublic"][];
+        };
+        /** ConversationPublic */
+        ConversationPublic: {
+            /**
+             * Collection
+             * @description The collection the conversation is bound to.
+             */
+            collection: string;
+            /**
+             * Created
+             * @description Unix time of its first message.
+             */
+            created: number;
+            /**
+             * Messages
+             * @description Messages in its transcript (0 after a truncation to 0).
+             */
+            messages: number;
+            /** Session Id */
+            session_id: string;
+            /**
+             * Title
+             * @description The first question (whitespace collapsed, cut at 80 characters on a word boundary, then `…`), or the title it was renamed to.
+             */
+            title: string;
+            /**
+             * Ttl
+             * @description Seconds until it expires without a new message.
+             */
+            ttl: number;
+            /**
+             * Updated
+             * @description Unix time of its last message.
+             */
+            updated: number;
+        };
+        /** ConversationUpdate */
+        ConversationUpdate: {
+            /**
+             * Title
+             * @description The new title: 1 to 120 characters once whitespace is collapsed and trimmed; no control characters.
+             */
+            title: string;
+        };
+        /** ConversationsPublic */
+        ConversationsPublic: {
+            /**
+             * Conversations
+             * @description The newest `updated` first.
+             */
+            conversations: components["schemas"]["ConversationPublic"][];
         };
         /** DocumentDeleted */
         DocumentDeleted: {
@@ -1209,21 +1363,55 @@ export interface components {
         };
         /** MessagePublic */
         MessagePublic: {
+            /**
+             * Best Score
+             * @description The best passage's similarity, 0..1 (meta event).
+             */
+            best_score?: number | null;
             /** Cache Hit */
             cache_hit?: boolean | null;
             /** Citations */
             citations?: components["schemas"]["CitationPublic"][];
             /** Content */
             content: string;
+            /** @description The answer failed with this error (its `error` event); `content` is what was streamed before it. */
+            error?: components["schemas"]["ErrorBody"] | null;
             /**
              * Grounded
              * @description An answer's `grounded` (meta event); None for a question.
              */
             grounded?: boolean | null;
+            /**
+             * Model
+             * @description The LLM model that answered.
+             */
+            model?: string | null;
+            /**
+             * Retrieval
+             * @description The mode that found the sources (meta event).
+             */
+            retrieval?: ("hybrid" | "vector" | "lexical") | null;
             /** Role */
             role: ("user" | "assistant") | string;
+            /**
+             * Scope
+             * @description `document`: the answer read one whole document.
+             */
+            scope?: ("passages" | "document") | null;
+            /**
+             * Stopped
+             * @description True: the answer was stopped (the client went away or cancelled); `content` is what was streamed until then.
+             */
+            stopped?: boolean | null;
             /** Time */
             time: number;
+            /**
+             * Timings
+             * @description Milliseconds, as the `done` event's (so far, when stopped).
+             */
+            timings?: {
+                [key: string]: number;
+            } | null;
         };
         /** MetaEvent */
         MetaEvent: {
@@ -1314,6 +1502,29 @@ export interface components {
              */
             owned_by: "ragis";
         };
+        /** ModelsPublic */
+        ModelsPublic: {
+            /**
+             * Default
+             * @description The model a question gets when it names none (RAGIS_LLM_MODEL).
+             */
+            default: string | null;
+            /**
+             * Error
+             * @description Why the provider listed nothing (it does not answer, refused the key...).
+             */
+            error: string | null;
+            /**
+             * Models
+             * @description What the provider lists (OpenAI-compatible `GET /v1/models`, Ollama `GET /api/tags`), kept for 30 s; just the default while it does not answer.
+             */
+            models: string[];
+            /**
+             * Provider
+             * @description `openai`, `ollama` or `none` (retrieval-only).
+             */
+            provider: string;
+        };
         /** PassagePublic */
         PassagePublic: {
             /** Doc Id */
@@ -1349,6 +1560,30 @@ export interface components {
             score: number;
             /** Text */
             text: string;
+        };
+        /** Preferences */
+        Preferences: {
+            /**
+             * Answer Length
+             * @description `short`, `medium`, `long`: the UI asks for max_tokens 300 / 800 / 2000; null: the service's RAGIS_MAX_ANSWER_TOKENS.
+             */
+            answer_length?: ("short" | "medium" | "long") | null;
+            /**
+             * Model
+             * @description The LLM model (not checked here: a question naming one the provider does not list is refused with `unknown_model`); null: the provider's default.
+             */
+            model?: string | null;
+            /**
+             * Retrieval Only Seen
+             * @description The UI has explained once that answers quote passages (no LLM).
+             * @default false
+             */
+            retrieval_only_seen: boolean;
+            /**
+             * Top K
+             * @description Passages per answer; null: the service's.
+             */
+            top_k?: number | null;
         };
         /** RagHealthPart */
         RagHealthPart: {
@@ -1528,6 +1763,14 @@ export interface components {
              * @enum {string}
              */
             type: "token";
+        };
+        /** TruncateRequest */
+        TruncateRequest: {
+            /**
+             * Keep
+             * @description How many of the first messages to keep: retry an answer by keeping those before its question and asking it again with the same session_id; edit a question by keeping those before it and asking the new text.
+             */
+            keep: number;
         };
         /** UploadPublic */
         UploadPublic: {
@@ -2124,6 +2367,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    document_original_api_collections__name__documents__doc_id__original_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                doc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The uploaded file's bytes, with their content type. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description No such collection or document in the workspace, or its original was not kept (the message says which). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Service Unavailable */
@@ -2853,6 +3155,142 @@ export interface operations {
             };
         };
     };
+    list_models_api_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsPublic"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    get_preferences_api_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    put_preferences_api_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Preferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description A body over 4096 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
     search_api_search_post: {
         parameters: {
             query?: never;
@@ -2922,6 +3360,60 @@ export interface operations {
             };
         };
     };
+    list_conversations_api_sessions_get: {
+        parameters: {
+            query?: {
+                /** @description Only this collection's conversations. */
+                collection?: string | null;
+                /** @description Only titles holding this (any case). */
+                q?: string | null;
+                /** @description At most this many. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationsPublic"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
     get_session_api_sessions__session_id__get: {
         parameters: {
             query?: never;
@@ -2960,13 +3452,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
             /** @description Service Unavailable */
@@ -3025,6 +3517,130 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    rename_conversation_api_sessions__session_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPublic"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    truncate_session_api_sessions__session_id__truncate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TruncateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPublic"];
+                };
+            };
+            /** @description No valid session or API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
             /** @description Service Unavailable */
