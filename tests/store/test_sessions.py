@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from redis.asyncio import Redis
 
-from ragis.errors import InvalidName, SessionMismatch
+from ragis.errors import InvalidName, NotFound, SessionMismatch
 from ragis.settings import Settings
 from ragis.store import Citation, Message, Store
 from ragis.store.keys import Keys
@@ -127,3 +128,47 @@ async def test_a_message_cannot_forge_the_binding(store: Store) -> None:
     assert await store.sessions.collection_of("s1") == "a"
     with pytest.raises(SessionMismatch):
         await store.sessions.append("s1", [msg("user", "x")], collection="b")
+
+
+async def test_truncate_keeps_the_first_messages(store: Store) -> None:
+    await store.sessions.append("s1", [msg("user", f"m{i}") for i in range(6)], collection="docs")
+    assert await store.sessions.truncate("s1", 4) == 4
+    assert [m.content for m in await store.sessions.history("s1")] == ["m0", "m1", "m2", "m3"]
+    # Keeping more than there is changes nothing.
+    assert await store.sessions.truncate("s1", 100) == 4
+    assert len(await store.sessions.history("s1")) == 4
+
+
+async def test_truncate_to_nothing_keeps_the_session_bound_and_owned(store: Store) -> None:
+    await store.sessions.append("s1", [msg("user", "q")], collection="docs", user="alice")
+    assert await store.sessions.truncate("s1", 0, user="alice") == 0
+    binding = await store.sessions.binding("s1")
+    assert binding is not None
+    assert (binding.collection, binding.owner) == ("docs", "alice")
+    assert await store.sessions.collection_of("s1", user="alice") == "docs"
+    assert await store.sessions.collection_of("s1", user="bob") is None
+
+
+async def test_another_users_session_cannot_be_truncated(store: Store) -> None:
+    await store.sessions.append("s1", [msg("user", "a"), msg("user", "b")], collection="docs")
+    with pytest.raises(NotFound):
+        await store.sessions.truncate("s1", 0, user="mallory")
+    with pytest.raises(NotFound):
+        await store.sessions.truncate("never", 0)
+    assert len(await store.sessions.history("s1")) == 2
+
+
+async def test_a_session_from_before_conversations_keeps_working(
+    store: Store, redis: Redis
+) -> None:
+    """A transcript written before conversations existed has no conversation hash: its owner
+    and collection still come from its last message."""
+    old = {"role": "user", "content": "x", "time": 1.0, "citations": [], "collection": "docs"}
+    await redis.rpush(store.keys.session("legacy"), json.dumps(old))
+    binding = await store.sessions.binding("legacy")
+    assert binding is not None
+    assert (binding.collection, binding.owner) == ("docs", "local")
+    await store.sessions.append("legacy", [msg("user", "y")], collection="docs")
+    assert [m.content for m in await store.sessions.history("legacy")] == ["x", "y"]
+    assert await store.sessions.delete("legacy")
+    assert await store.sessions.history("legacy") == []
