@@ -14,6 +14,7 @@
     │   ├── TooLarge                a request over a count or size limit (413)
     │   │   └── PageTooLarge        a fetched web page over the upload limit (413)
     │   ├── SessionMismatch         a session continued in another collection than its own (409)
+    │   ├── UnknownModel            a chat turn asks for an LLM model the provider does not list
     │   ├── UrlRefused              a URL ragis will not fetch: its scheme, credentials, or an
     │   │                           address the SSRF guard refuses (422)
     │   └── FileRejected            an uploaded file ragis will not ingest (carries the file name)
@@ -79,6 +80,7 @@ __all__ = [
     "TooLarge",
     "TooManyAttempts",
     "Unauthenticated",
+    "UnknownModel",
     "UnsupportedFile",
     "UpstreamError",
     "UrlRefused",
@@ -157,6 +159,12 @@ class SessionMismatch(InvalidInput):
             f"This session belongs to another collection, not {collection!r}: start a new "
             "conversation (leave out session_id) to ask this collection."
         )
+
+
+class UnknownModel(InvalidInput):
+    """A chat turn named an LLM model the provider does not list (GET /api/models lists them)."""
+
+    code = "unknown_model"
 
 
 class NotFound(RagisError):

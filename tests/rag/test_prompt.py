@@ -12,7 +12,7 @@ import unicodedata
 import httpx
 import pytest
 
-from ragis.rag.prompt import answer_messages, format_sources
+from ragis.rag.prompt import NO_LLM_NOTICE, answer_messages, format_sources, retrieval_only_answer
 from ragis.store import RetrievedChunk, StoredChunk
 from support.http import collect_events
 from support.llm_servers import OpenAIServer
@@ -100,3 +100,16 @@ async def test_an_indexed_document_cannot_break_out_of_its_source(
     sources = len(PAYLOADS)
     assert user.count(INJECTION) == sources
     assert delimiters(user) == 2 + 2 * sources
+
+
+def test_a_retrieval_only_answer_says_why_only_when_asked() -> None:
+    passages = [chunk("Etna is in Sicily.", "volcano.md")]
+    first = retrieval_only_answer(passages)
+    later = retrieval_only_answer(passages, notice=False)
+    assert first.startswith(NO_LLM_NOTICE)
+    assert NO_LLM_NOTICE not in later
+    assert later == first.removeprefix(NO_LLM_NOTICE + "\n\n")
+    assert "**[1]** volcano.md" in later
+    assert retrieval_only_answer([], notice=False) == (
+        "No passage of your documents matches this question."
+    )

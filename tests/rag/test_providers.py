@@ -70,3 +70,36 @@ async def test_auto_selection_without_any_llm_runs_retrieval_only(start_rag: obj
         async with rag_client(url, timeout=30) as rag:
             health = (await rag.get("/health")).json()
     assert health["provider"] == "none"
+
+
+async def test_without_an_llm_only_a_conversations_first_answer_carries_the_notice(
+    start_rag: object,
+) -> None:
+    """Retrieval-only: the notice explains the first answer; follow-ups are the passages alone
+    (issue 18: it sat at the top of every answer)."""
+    with start_rag(llm_provider="none") as url:  # type: ignore[operator]
+        async with rag_client(url, timeout=30) as rag:
+            await index_all(rag)
+            first = await collect_events(rag, "/chat/stream", {"message": "Where is Etna?"})
+            session = {"session_id": first[0].data["session_id"]}
+            follow = await collect_events(
+                rag, "/chat/stream", {"message": "Is it in Sicily?", **session}
+            )
+            stateless_first = await collect_events(
+                rag, "/chat/stream", {"message": "Where is Etna?", "history": []}
+            )
+            history = [
+                {"role": "user", "content": "Where is Etna?"},
+                {"role": "assistant", "content": "In Sicily."},
+            ]
+            stateless_follow = await collect_events(
+                rag, "/chat/stream", {"message": "Is it high?", "history": history}
+            )
+    texts = [
+        "".join(e.data["text"] for e in events if e.type == "token")
+        for events in (first, follow, stateless_first, stateless_follow)
+    ]
+    notice = "No language model is connected"
+    assert [notice in text for text in texts] == [True, False, True, False]
+    # The follow-ups are still answered with the passages.
+    assert all("**[1]**" in text for text in texts)

@@ -6,6 +6,7 @@
     chat.py       the chat request, the answer stream's events, sessions
     documents.py  indexing a document, and collections and documents as the RAG service answers
     health.py     a part of a health answer
+    llm.py        the LLM models a turn may ask for
 
 It imports pydantic only: neither service's code, nor the store, nor redis-py, so the gateway's
 process loads none of them (tests/gateway/test_imports.py proves it).
@@ -71,6 +72,7 @@ from ragis.contract.fields import (
     Text,
 )
 from ragis.contract.health import HealthPart
+from ragis.contract.llm import MODEL_PATTERN, ModelName, ModelsPublic
 from ragis.contract.search import (
     DocumentPassages,
     PassagePublic,
@@ -83,6 +85,7 @@ __all__ = [
     "DEFAULT_WORKSPACE",
     "ID_PATTERN",
     "LOCAL_USER",
+    "MODEL_PATTERN",
     "NAME_PATTERN",
     "USERNAME_PATTERN",
     "USER_HEADER",
@@ -121,6 +124,8 @@ __all__ = [
     "LongId",
     "MessagePublic",
     "MetaEvent",
+    "ModelName",
+    "ModelsPublic",
     "Name",
     "OptionalJsonInt",
     "OptionalJsonNumber",

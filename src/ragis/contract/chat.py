@@ -24,6 +24,7 @@ from ragis.contract.fields import (
     Tag,
     Text,
 )
+from ragis.contract.llm import ModelName
 
 RetrievalMode = Literal["hybrid", "vector", "lexical"]
 Leg = Literal["vector", "lexical"]
@@ -93,6 +94,11 @@ class ChatRequest(Strict):
         default=None, ge=1, le=1_000_000,
         description="At most this many answer tokens (never more than RAGIS_MAX_ANSWER_TOKENS).",
     )  # fmt: skip
+    model: ModelName | None = Field(
+        default=None,
+        description="The LLM model to answer with, one that GET /api/models lists (else 422 "
+        "`unknown_model`); leave out for the default. It keys the semantic cache.",
+    )
     collection: Name | None = None
     top_k: OptionalJsonInt = Field(default=None, ge=1, le=50)
     filter: ChatFilter | None = None

@@ -35,6 +35,7 @@ from ragis.rag.routes import (
     embed,
     health,
     index,
+    models,
     originals,
     search,
     sessions,
@@ -127,4 +128,5 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
     app.add_middleware(InternalToken, token=token)
     for module in (embed, index, collections, originals, chat, search, sessions, workspace, health):
         app.include_router(module.router)
+    app.include_router(models.router)
     return app

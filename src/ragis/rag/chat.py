@@ -29,7 +29,9 @@ may also ask for a `temperature` (the answer's sampling only: the rewrite stays 
 `max_tokens` than RAGIS_MAX_ANSWER_TOKENS. An answer cut shorter is not another turn's answer:
 such a cap is part of the cache scope. The temperature is not: a cached answer is one sample of
 the model's answers, and serving it to a turn that asked for another temperature is what the
-cache does for every repeated question.
+cache does for every repeated question. A turn may name another `model` the provider lists
+(rag/models.py): its rewrite and answer come from that model, which keys its cache entries and
+is the answer's `meta.model`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from ragis.llm.base import LLMProvider
 from ragis.rag import whole_document
 from ragis.rag.cache_scope import retrieval_signature
 from ragis.rag.grounding import Grounding, ground_cited
+from ragis.rag.models import ModelCatalog
 from ragis.rag.prompt import (
     PROMPT_VERSION,
     answer_messages,
@@ -117,6 +120,8 @@ class ChatTurn:
     temperature: float | None = None
     #: Fewer answer tokens than RAGIS_MAX_ANSWER_TOKENS; None: that limit.
     max_tokens: int | None = None
+    #: Another LLM model than the provider's (checked against its list); None: its own.
+    model: str | None = None
 
 
 @dataclass(slots=True)
@@ -171,6 +176,7 @@ class ChatService:
         self._embedder = embedder
         self._llm = llm
         self._settings = settings
+        self.catalog = ModelCatalog(llm)
 
     @property
     def provider_name(self) -> str:
@@ -193,6 +199,7 @@ class ChatService:
         history: Sequence[Message] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        model: str | None = None,
     ) -> ChatTurn:
         """Check the request before any byte of the answer is sent (errors become 4xx).
 
@@ -200,6 +207,7 @@ class ChatService:
         Its last RAGIS_HISTORY_MESSAGES are used, each cut to RAGIS_MAX_MESSAGE_CHARS, as a
         session's would be. `temperature` goes to the answer's LLM call; `max_tokens` lowers
         RAGIS_MAX_ANSWER_TOKENS for this answer (and then keys its cache entry), never raises it.
+        `model` must be one the provider lists (`UnknownModel`); it keys the cache too.
         """
         settings = self._settings
         if history is not None and session_id:
@@ -229,6 +237,12 @@ class ChatService:
             if bound is not None and bound.collection != info.name:
                 raise SessionMismatch.for_collection(info.name)
         document = await whole_document.whole_document_of(store, info, flt, text)
+        # The provider's own model by name is the turn that names none (same cache entries).
+        chosen = (
+            await self.catalog.check(model)
+            if model is not None and (self._llm is None or model != self._llm.model)
+            else None
+        )
         cap = settings.max_answer_tokens
         return ChatTurn(
             message=text,
@@ -245,6 +259,7 @@ class ChatService:
             temperature=temperature,
             # At the limit, the turn is answered as one that asked for nothing (same cache).
             max_tokens=max_tokens if max_tokens is not None and max_tokens < cap else None,
+            model=chosen,
         )
 
     async def events(self, turn: ChatTurn) -> AsyncGenerator[ChatEvent, None]:
@@ -298,7 +313,9 @@ class ChatService:
         if history and self._llm is not None and settings.rewrite_followups and not turn.document:
             rewrite = rewrite_messages(turn.message, history)
             rewritten, timings["rewrite"] = await _timed(
-                self._llm.complete(rewrite, temperature=0.0, max_tokens=200)
+                self._llm.with_model(turn.model or self._llm.model).complete(
+                    rewrite, temperature=0.0, max_tokens=200
+                )
             )
             query = _clean_rewrite(rewritten) or turn.message
         embedded, timings["embed"] = await _timed(self._embedder.embed([query]))
@@ -414,7 +431,7 @@ class ChatService:
             )
         )
         tokens = whole_document.answer(
-            self._llm, context, turn.message, history,
+            self._llm_of(turn), context, turn.message, history,
             max_tokens=self._answer_tokens(turn), timings=timings, temperature=turn.temperature,
         )  # fmt: skip
         # The user picked the document: the grounded gate does not apply.
@@ -427,8 +444,14 @@ class ChatService:
     def _answer_tokens(self, turn: ChatTurn) -> int:
         return turn.max_tokens or self._settings.max_answer_tokens
 
+    def _llm_of(self, turn: ChatTurn) -> LLMProvider | None:
+        """The provider, asking for the model the turn chose."""
+        if self._llm is None or turn.model is None:
+            return self._llm
+        return self._llm.with_model(turn.model)
+
     def _cache_scope(self, turn: ChatTurn, terms: str) -> _CacheScope:
-        llm = self._llm
+        llm = self._llm_of(turn)
         model = f"{llm.name}:{llm.model}" if llm else "none"
         # A shorter answer is made under a tighter limit: it keys its entry (the model's
         # attribute, so that entries made without a limit keep their key and stay valid).
@@ -445,10 +468,12 @@ class ChatService:
         self, turn: ChatTurn, found: Sequence[RetrievedChunk], history: Sequence[Message]
     ) -> AsyncIterator[str]:
         """The answer from the passages found: the LLM's, streamed, or the passages themselves."""
-        if self._llm is None:
-            yield retrieval_only_answer(found)
+        llm = self._llm_of(turn)
+        if llm is None:
+            # The notice says why there is no written answer: once, in a conversation's first.
+            yield retrieval_only_answer(found, notice=not history)
             return
-        stream = self._llm.stream(
+        stream = llm.stream(
             answer_messages(turn.message, found, history),
             temperature=turn.temperature,
             max_tokens=self._answer_tokens(turn),
@@ -462,7 +487,7 @@ class ChatService:
             "session_id": turn.session_id,
             "collection": turn.collection.name,
             "provider": self.provider_name,
-            "model": self.model_name,
+            "model": turn.model or self.model_name,
             "cache_hit": answer.cache_hit,
             "query": answer.query,
             "partial": answer.partial,

@@ -116,10 +116,13 @@ def rewrite_messages(question: str, history: Sequence[Message]) -> list[ChatMess
     ]
 
 
-def retrieval_only_answer(sources: Sequence[RetrievedChunk]) -> str:
+def retrieval_only_answer(sources: Sequence[RetrievedChunk], *, notice: bool = True) -> str:
+    """The passages quoted, as the answer when there is no LLM; `notice`: after the notice that
+    says why (a conversation's first answer: repeated on every answer, it buried the passages)."""
+    head = [NO_LLM_NOTICE] if notice else []
     if not sources:
-        return NO_LLM_NOTICE + "\n\nNo passage of your documents matches this question."
-    return "\n\n".join([NO_LLM_NOTICE, *_quoted(sources)])
+        return "\n\n".join([*head, "No passage of your documents matches this question."])
+    return "\n\n".join([*head, *_quoted(sources)])
 
 
 def not_found_answer(

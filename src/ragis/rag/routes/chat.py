@@ -37,7 +37,9 @@ or `error` {code, message} at any point, after which the stream ends."""
         409: json_error("The session belongs to another collection.", ErrorPublic),
         413: json_error("The message is over RAGIS_MAX_MESSAGE_CHARS.", ErrorPublic),
         422: json_error(
-            "The request is invalid (e.g. both `history` and `session_id`).", ErrorPublic
+            "The request is invalid (e.g. both `history` and `session_id`; a `model` the "
+            "provider does not list: `unknown_model`).",
+            ErrorPublic,
         ),
     },
     summary="Answer a question from the collection, streamed",
@@ -64,6 +66,7 @@ async def chat_stream(body: ChatRequest, chat: ChatDep, caller: CallerDep) -> Ev
         ),
         temperature=body.temperature,
         max_tokens=body.max_tokens,
+        model=body.model,
     )
     return EventStreamResponse(_encode(chat, turn))
 
