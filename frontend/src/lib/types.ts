@@ -68,3 +68,11 @@ export type Member = Schemas['MemberPublic'];
  */
 export const WORKSPACE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,31}$';
+
+// --- Settings: the LLM models and the user's preferences ----------------------------------------
+
+/** GET /api/models: the provider's models, its default, and why it listed none. */
+export type Models = Schemas['ModelsPublic'];
+/** GET/PUT /api/preferences: the user's, in every workspace (null: the server's default). */
+export type Preferences = Schemas['Preferences'];
+export type AnswerLength = NonNullable<Preferences['answer_length']>;
