@@ -297,6 +297,7 @@ def test_code_blocks_are_coloured_lazily_and_copied(
         expect(copy).to_have_accessible_name("Copy the code")
         copy.click()
         expect(copy).to_have_text("Copied")
+        expect(copy).to_have_accessible_name("Copied the code")
         assert page.evaluate("navigator.clipboard.readText()") == CODE
         ARTIFACTS.mkdir(exist_ok=True)
         answer.screenshot(path=str(ARTIFACTS / "code-block.png"))
