@@ -6,9 +6,9 @@ failed sign-in lockout and the audit trail.
     ensure_first_admin  the first admin from RAGIS_ADMIN_USER / RAGIS_ADMIN_PASSWORD
 
 Each part is one module: `users`, `workspaces`, `apikeys`, `logins` (sign-in sessions),
-`credentials` (a key or a cookie resolved per request), `passwords`, `lockout`, `signin`,
-`audit`, `bootstrap`; `layout` names every Redis key. Redis failures leave every part as
-`RedisUnavailable` (`ragis.db.failures.speaks_redis`).
+`credentials` (a key or a cookie resolved per request), `preferences` (the web UI's, per
+user), `passwords`, `lockout`, `signin`, `audit`, `bootstrap`; `layout` names every Redis key.
+Redis failures leave every part as `RedisUnavailable` (`ragis.db.failures.speaks_redis`).
 """
 
 from ragis.accounts.apikeys import KEY_PREFIX, MAX_KEYS_PER_USER

@@ -14,6 +14,7 @@ from ragis.accounts.lockout import Lockout
 from ragis.accounts.logins import Logins
 from ragis.accounts.passwords import Passwords
 from ragis.accounts.policy import LoginPolicy
+from ragis.accounts.preferences import UserPreferences
 from ragis.accounts.signin import SignIn
 from ragis.accounts.users import Users
 from ragis.accounts.workspaces import Workspaces
@@ -44,6 +45,7 @@ class Accounts:
         self.lockout = Lockout(redis, keys, self.policy)
         self.audit = Audit(redis, keys)
         self.credentials = Credentials(redis, keys)
+        self.preferences = UserPreferences(redis, keys)
         self.sign_in = SignIn(
             self.users, self.passwords, self.logins, self.lockout, self.audit, self.policy
         )

@@ -8,6 +8,7 @@ Redis Cluster and a transaction or a script may touch any of them together.
     user:<name>:ws              hash: workspace -> role (the user's memberships, for /api/me)
     user:<name>:keys            set: ids of the user's API keys
     user:<name>:logins          set: digests of the user's sign-in sessions
+    user:<name>:prefs           string: the user's preferences for the web UI (JSON, <= 4 KiB)
     admins                      set: usernames of role admin (the last one cannot go)
     workspaces                  sorted set: workspace -> created
     ws:<name>                   hash: created, personal (its user's name, or "" if shared)
@@ -53,6 +54,9 @@ class AuthKeys:
 
     def user_logins(self, name: str) -> str:
         return f"{self.base}:user:{name}:logins"
+
+    def user_preferences(self, name: str) -> str:
+        return f"{self.base}:user:{name}:prefs"
 
     @property
     def admins(self) -> str:

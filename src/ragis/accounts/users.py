@@ -115,9 +115,9 @@ class Users:
         return sorted(users, key=lambda u: u.name)
 
     async def delete(self, name: str, *, actor: str) -> User:
-        """Remove a user with their API keys, sign-in sessions, memberships and personal
-        workspace record (its data is the RAG service's to delete). `Conflict` for oneself and
-        for the last admin; `NotFound` for an unknown user."""
+        """Remove a user with their API keys, sign-in sessions, preferences, memberships and
+        personal workspace record (its data is the RAG service's to delete). `Conflict` for
+        oneself and for the last admin; `NotFound` for an unknown user."""
         k = self._keys
         if name == actor:
             raise Conflict("You cannot delete yourself: ask another admin.")
@@ -147,6 +147,7 @@ class Users:
                 k.user_keys(name),
                 k.user_logins(name),
                 k.user_workspaces(name),
+                k.user_preferences(name),
             )
             pipe.zrem(k.users, name)
             pipe.srem(k.admins, name)

@@ -10,13 +10,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from ragis.accounts import Accounts, LoginPolicy, ensure_first_admin
+from ragis.accounts.layout import AuthKeys
+from ragis.accounts.preferences import UserPreferences
 from ragis.db import connect
 from ragis.db.format import check_format, read_format
-from ragis.errors import ConfigError, InvalidInput
+from ragis.errors import ConfigError, InvalidInput, RedisUnavailable
 from ragis.gateway.auth_mode import AuthMode, binds_loopback
 from ragis.gateway.settings import GatewaySettings
 
-__all__ = ["login_policy", "open_gateway_accounts"]
+__all__ = ["login_policy", "open_gateway_accounts", "open_gateway_preferences"]
 
 log = logging.getLogger("ragis.gateway")
 
@@ -53,6 +55,31 @@ async def open_gateway_accounts(settings: GatewaySettings) -> AsyncIterator[Acco
         accounts = Accounts(redis, settings.key_prefix, login_policy(settings))
         await _first_admin(accounts, settings)
         yield accounts
+    finally:
+        await redis.aclose()
+
+
+@asynccontextmanager
+async def open_gateway_preferences(
+    settings: GatewaySettings, accounts: Accounts | None
+) -> AsyncIterator[UserPreferences | None]:
+    """The users' preferences: the accounts' with sign-in on; with it off, the local user's
+    in the same keys over a client of its own (REDIS_URL), or None when there is no Redis to
+    reach (the gateway still starts: only preferences answer 503)."""
+    if accounts is not None:
+        yield accounts.preferences
+        return
+    if settings.redis_url is None:
+        yield None
+        return
+    try:
+        redis = await connect(settings.redis_url)
+    except RedisUnavailable as exc:
+        log.warning("preferences are off: %s", exc.message)
+        yield None
+        return
+    try:
+        yield UserPreferences(redis, AuthKeys(settings.key_prefix))
     finally:
         await redis.aclose()
 

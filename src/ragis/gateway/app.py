@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from ragis import __version__
-from ragis.gateway.accounts_setup import open_gateway_accounts
+from ragis.gateway.accounts_setup import open_gateway_accounts, open_gateway_preferences
 from ragis.gateway.deps import GatewayServices
 from ragis.gateway.identity import require_identity
 from ragis.gateway.limits import BodyLimit
@@ -39,8 +39,10 @@ from ragis.gateway.routes import (
     documents,
     health,
     keys,
+    models,
     openai,
     originals,
+    preferences,
     search,
     sessions,
     static,
@@ -82,6 +84,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await asyncio.to_thread(sandbox.start)
         async with (
             open_gateway_accounts(settings) as accounts,
+            open_gateway_preferences(settings, accounts) as preferences,
             new_session(settings.rag_timeout, settings.internal_token) as http,
             contextlib.aclosing(sandbox),
         ):
@@ -91,6 +94,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 rag=rag,
                 pipeline=Pipeline(rag, chunker, sandbox),
                 accounts=accounts,
+                preferences=preferences,
             )
             log.info(
                 "RAG service: %s; web UI: %s",
@@ -147,8 +151,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # Every route under /api/ but sign-in and health needs a signed-in caller, whatever its
     # own dependencies say (a route that forgets one is still closed); resolved once a request.
     for module in (
-        documents, url, collections, originals, chat, search, sessions, keys, users, workspaces,
-        audit,
+        documents, url, collections, originals, chat, models, search, sessions, preferences, keys,
+        users, workspaces, audit,
     ):  # fmt: skip
         app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
     # OpenAI's API (`/v1`), behind sign-in too; its route class answers errors in OpenAI's shape.

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ragis.accounts import Accounts
-from ragis.errors import Conflict
+from ragis.accounts.preferences import UserPreferences
+from ragis.errors import Conflict, RedisUnavailable
 from ragis.gateway.pipeline import Pipeline
 from ragis.gateway.rag_client import RagClient
 from ragis.gateway.settings import GatewaySettings
@@ -18,6 +19,7 @@ __all__ = [
     "AuthOff",
     "GatewayServices",
     "PipelineDep",
+    "PreferencesDep",
     "RagDep",
     "SettingsDep",
     "services_of",
@@ -43,6 +45,8 @@ class GatewayServices:
     pipeline: Pipeline
     #: The accounts in Redis; None while RAGIS_AUTH is off.
     accounts: Accounts | None = None
+    #: The users' preferences (the accounts', or the local user's); None without Redis.
+    preferences: UserPreferences | None = None
 
 
 def services_of(request: Request) -> GatewayServices:
@@ -71,7 +75,18 @@ async def _accounts(request: Request) -> Accounts:
     return accounts
 
 
+async def _preferences(request: Request) -> UserPreferences:
+    preferences = services_of(request).preferences
+    if preferences is None:
+        raise RedisUnavailable(
+            "Preferences are kept in Redis, and this gateway does not reach it: set REDIS_URL "
+            "to the Redis of the RAG service (`ragis up` sets it)."
+        )
+    return preferences
+
+
 SettingsDep = Annotated[GatewaySettings, Depends(_settings)]
 RagDep = Annotated[RagClient, Depends(_rag)]
 PipelineDep = Annotated[Pipeline, Depends(_pipeline)]
 AccountsDep = Annotated[Accounts, Depends(_accounts)]
+PreferencesDep = Annotated[UserPreferences, Depends(_preferences)]

@@ -259,6 +259,10 @@ class RagClient:
         """Remove every key of `caller.workspace` (collections, documents, cache, sessions)."""
         return await self._json("DELETE", "/workspace", caller)
 
+    async def models(self) -> JSONObject:
+        """The LLM models a chat turn may name (`GET /models`, no workspace's)."""
+        return await self._json("GET", "/models", None)
+
     async def health(self) -> tuple[str, JSONObject]:
         """The RAG service's `/health` and the URL that answered it (short timeout)."""
         return await self._json_from("GET", "/health", None, time_limit=HEALTH_TIMEOUT)
