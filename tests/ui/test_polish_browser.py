@@ -136,6 +136,16 @@ def test_the_composer_takes_its_limit_from_the_server(
         expect(page.get_by_test_id("char-count")).to_have_count(0)
         box_.fill("  " + "y" * 100 + "  ")  # counted as the server counts: trimmed
         expect(page.get_by_test_id("char-count")).to_have_text("100 / 120")
+        box_.fill("\U0001f600" * 121)  # and in characters, not UTF-16 units (242 here)
+        expect(page.get_by_test_id("char-count")).to_have_text("121 / 120")
+        box_.fill("\U0001f600" * 120)
+        expect(page.get_by_test_id("char-count")).to_have_text("120 / 120")
+        expect(page.get_by_test_id("send")).to_be_enabled()
+        box_.fill("z" * 200_000)  # a huge paste: counted, refused, kept
+        expect(page.get_by_test_id("char-count")).to_have_text("200,000 / 120")
+        box_.press("Enter")
+        expect(page.get_by_test_id("message-user")).to_have_count(0)
+        assert len(box_.input_value()) == 200_000
         assert posted == []
 
 
