@@ -2,6 +2,13 @@
 import { getHealth } from '../lib/api';
 import type { Health } from '../lib/types';
 
+/**
+ * The server's limits as last reported, for the components that check input before sending it
+ * (the composer's question length). One per page, like the server they describe; null: not known
+ * (yet), the server checks anyway.
+ */
+export const serverLimits = $state<{ maxMessageChars: number | null }>({ maxMessageChars: null });
+
 export class HealthMonitor {
   health = $state<Health | null>(null);
   failure = $state<string | null>(null);
@@ -11,7 +18,10 @@ export class HealthMonitor {
     try {
       this.health = await getHealth();
       this.failure = null;
+      serverLimits.maxMessageChars = this.health.limits?.max_message_chars ?? serverLimits.maxMessageChars;
     } catch (error) {
+      // What the gateway said before it stopped answering is no longer known to be true.
+      this.health = null;
       this.failure = error instanceof Error ? error.message : String(error);
     }
   }

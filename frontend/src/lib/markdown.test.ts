@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
+import { hasCodeBlock, loadHighlighter } from './highlight';
 import { renderMarkdown } from './markdown';
 
 /** Parse the output like the browser will and list everything that could run code. */
@@ -92,5 +93,68 @@ describe('renderMarkdown', () => {
     const root = document.createElement('div');
     root.innerHTML = renderMarkdown('<a data-cite="1" data-testid="citation-link" href="#x">1</a>', [1]);
     expect(root.querySelector('a')).toBeNull();
+  });
+});
+
+function parse(html: string): HTMLElement {
+  const root = document.createElement('div');
+  root.innerHTML = html;
+  return root;
+}
+
+// Plain first: the highlighter, once loaded, stays loaded for the rest of the file.
+describe('code blocks', () => {
+  const HOSTILE = '```python\nprint("<script>alert(1)</script>")  # <img src=x onerror=alert(2)>\n```';
+
+  it('come in a block headed by their language, the code as text, before colouring is loaded', () => {
+    const root = parse(renderMarkdown('```python\nx = 1 < 2\n```'));
+    expect(root.querySelector('.code-block .code-head .code-lang')?.textContent).toBe('python');
+    const code = root.querySelector('.code-block pre > code');
+    expect(code?.className).toBe('hljs language-python');
+    expect(code?.textContent).toBe('x = 1 < 2');
+    expect(code?.querySelector('span')).toBeNull();
+  });
+
+  it.each([
+    '```"><img src=x onerror=alert(1)>\nx\n```',
+    '```py" onmouseover="alert(1)\nx\n```',
+    '```' + 'a'.repeat(200) + '\nx\n```',
+  ])('take no language from a forged fence %#', (source) => {
+    const root = parse(renderMarkdown(source));
+    expect(dangers(root.innerHTML)).toEqual([]);
+    expect(root.querySelector('.code-lang')?.textContent).toBe('code');
+    expect(root.querySelector('pre > code')?.className).toBe('hljs');
+  });
+
+  it('are found in Markdown, fenced or indented, and not in prose', () => {
+    expect(hasCodeBlock('Run:\n\n```sh\nls\n```')).toBe(true);
+    expect(hasCodeBlock('Run:\n\n    ls -la')).toBe(true);
+    expect(hasCodeBlock('Use `ls` to list [1].')).toBe(false);
+  });
+
+  it('are coloured once highlight.js is loaded, with spans only, the code unchanged as text', async () => {
+    await loadHighlighter();
+    const root = parse(renderMarkdown('```python\ndef f(x):\n    return "a" if x else None\n```'));
+    const code = root.querySelector('pre > code') as HTMLElement;
+    expect(code.querySelector('.hljs-keyword')?.textContent).toBe('def');
+    expect(code.querySelector('.hljs-string')?.textContent).toBe('"a"');
+    expect(code.textContent).toBe('def f(x):\n    return "a" if x else None');
+    expect([...code.querySelectorAll('*')].every((el) => el.tagName === 'SPAN')).toBe(true);
+  });
+
+  it('stay text when coloured: markup inside code never becomes elements', async () => {
+    await loadHighlighter();
+    const root = parse(renderMarkdown(HOSTILE));
+    expect(dangers(root.innerHTML)).toEqual([]);
+    expect(root.querySelector('pre > code')?.textContent).toContain('<script>alert(1)</script>');
+    expect(root.querySelector('pre > code')?.textContent).toContain('<img src=x onerror=alert(2)>');
+  });
+
+  it('leave an unknown language and a huge block plain', async () => {
+    await loadHighlighter();
+    const unknown = parse(renderMarkdown('```klingon\nqapla if else\n```'));
+    expect(unknown.querySelector('pre > code span')).toBeNull();
+    const huge = parse(renderMarkdown('```js\n' + 'let a = 1;\n'.repeat(3000) + '```'));
+    expect(huge.querySelector('pre > code span')).toBeNull();
   });
 });

@@ -7,12 +7,17 @@
  * with `rel="noopener noreferrer"`, and DOMPurify cleans the result again as a second line.
  * Citations like `[2]` or `[1, 3]` that match a known source become `citation-link` anchors that
  * carry `data-cite`; the view opens the sources panel when one is clicked.
+ * Code blocks come in a `.code-block` with a head naming the language (the view adds a copy
+ * button there), coloured when ./highlight has been loaded.
  */
 import DOMPurify from 'dompurify';
 import { Marked, type Tokens } from 'marked';
+import { highlighter } from './highlight';
 
 const ALLOWED_URI = /^(?:(?:https?|mailto):|#)/i;
 const CITE = /^\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\](?!\()/;
+/** A fence's language as a class name may carry it: anything else is no language. */
+const LANGUAGE = /^[A-Za-z0-9_+#.-]{1,32}$/;
 
 let known: ReadonlySet<number> | null = null; // set for the duration of one synchronous parse
 
@@ -27,6 +32,16 @@ function citeAnchor(n: number): string {
   );
 }
 
+function codeBlock({ text, lang }: Tokens.Code): string {
+  const word = (lang ?? '').trim().split(/\s+/)[0].toLowerCase();
+  const language = LANGUAGE.test(word) ? word : null;
+  const coloured = highlighter()?.(text, language) ?? null;
+  const body = coloured ?? escapeHtml(text);
+  const label = language ? `<span class="code-lang">${escapeHtml(language)}</span>` : '<span class="code-lang">code</span>';
+  const cls = `hljs${language ? ` language-${escapeHtml(language)}` : ''}`;
+  return `<div class="code-block"><div class="code-head">${label}</div><pre><code class="${cls}">${body}</code></pre></div>`;
+}
+
 function build(): Marked {
   return new Marked({
     gfm: true,
@@ -34,6 +49,7 @@ function build(): Marked {
     async: false,
     renderer: {
       html: ({ text }) => escapeHtml(text),
+      code: codeBlock,
       image: ({ text }) => (text ? `<span class="md-image">[image: ${escapeHtml(text)}]</span>` : ''),
     },
     extensions: [

@@ -69,6 +69,11 @@ export type Member = Schemas['MemberPublic'];
 export const WORKSPACE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,31}$';
 
+// --- The cited-document viewer: a document's passages, in order -----------------------------------
+
+export type DocumentPassages = Schemas['DocumentPassages'];
+export type StoredPassage = Schemas['StoredPassage'];
+
 // --- Settings: the LLM models and the user's preferences ----------------------------------------
 
 /** GET /api/models: the provider's models, its default, and why it listed none. */

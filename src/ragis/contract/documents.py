@@ -3,9 +3,20 @@ service answers about collections and documents (which the gateway passes throug
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+import unicodedata
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from ragis.contract.fields import (
     JsonInt,
@@ -17,12 +28,15 @@ from ragis.contract.fields import (
     Strict,
     Tag,
     Text,
+    _whole_characters,
 )
 
 #: The longest `source` (a path relative to a synced folder, or a URL).
 MAX_SOURCE_CHARS = 1024
 #: The longest chunk `locator` ("slide 4", "Sheet1, rows 2-41", a chapter title).
 MAX_LOCATOR_CHARS = 200
+#: The most tags a document carries.
+MAX_TAGS = 32
 #: A kept original's content type: a media type with an optional charset, as ragis names a
 #: file's type (no other parameter, nothing that could split a header when it is served back).
 ORIGINAL_TYPE_PATTERN = (
@@ -35,8 +49,10 @@ ORIGINAL_FILENAME_HEADER = "X-Ragis-Filename"
 __all__ = [
     "MAX_LOCATOR_CHARS",
     "MAX_SOURCE_CHARS",
+    "MAX_TAGS",
     "ORIGINAL_FILENAME_HEADER",
     "ORIGINAL_TYPE_PATTERN",
+    "TAG_PATTERN",
     "ChunkIn",
     "CollectionDeleted",
     "CollectionPublic",
@@ -46,10 +62,12 @@ __all__ = [
     "DocumentIn",
     "DocumentPublic",
     "DocumentSourceUpdate",
+    "DocumentUpdate",
     "DocumentsPublic",
     "IndexRequest",
     "IndexResponse",
     "IndexTimings",
+    "tag_problem",
 ]
 
 
@@ -63,7 +81,7 @@ class DocumentIn(Strict):
     sha256: Sha256
     size: JsonInt = Field(ge=0)
     pages: OptionalJsonInt = Field(default=None, ge=0)
-    tags: list[Tag] = Field(default_factory=list, max_length=32)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
     source: Text | None = Field(
         default=None,
         min_length=1,
@@ -192,6 +210,73 @@ class DocumentSourceUpdate(Strict):
     """A document's new `source` (a synced file renamed or moved: no re-embedding)."""
 
     source: Text = Field(min_length=1, max_length=MAX_SOURCE_CHARS)
+
+
+#: A tag of an edit: no control character nor backslash (Redis' FILTER cannot spell one:
+#: store/filters.py), and at least one visible character.
+TAG_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\\]*[^\s\x00-\x1f\x7f-\x9f\\][^\x00-\x1f\x7f-\x9f\\]*$"
+_TAG = re.compile(TAG_PATTERN)
+# The constraints first: after `Text`'s validator they would not show in the JSON schema.
+EditTag = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=TAG_PATTERN),
+    BeforeValidator(_whole_characters),
+]
+
+
+def tag_problem(tag: str) -> str | None:
+    """Why `tag` cannot be a tag, or None (`TAG_PATTERN`, said in words). A search filters by
+    tags with Redis' FILTER expressions, which cannot spell a backslash (store/filters.py): such
+    a tag would never be found, so it is refused where tags come in."""
+    if _TAG.match(tag):
+        return None
+    if any(unicodedata.category(c) == "Cc" for c in tag):
+        return f"the tag {tag[:20]!r} holds a control character"
+    if "\\" in tag:
+        return f"the tag {tag[:20]!r} holds a backslash, which a filter cannot match"
+    return "a tag is empty (or only spaces)"
+
+
+class DocumentUpdate(Strict):
+    """What `PATCH` changes of a ready document, without re-embedding: its `source` (a synced
+    file renamed or moved) and/or its `tags` (the whole new list). At least one of the two."""
+
+    # Either may be left out, never sent as null (which would say nothing to change).
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["source"]}, {"required": ["tags"]}]}
+    )
+
+    source: (
+        Annotated[Text, StringConstraints(min_length=1, max_length=MAX_SOURCE_CHARS)]
+        | SkipJsonSchema[None]
+    ) = None
+    tags: Annotated[list[EditTag], Field(max_length=MAX_TAGS)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description=f"The document's tags from now on (at most {MAX_TAGS}, each 1 to 64 "
+        "characters, no control character nor backslash; spaces around a tag are dropped, and "
+        "so is a repeat): a search's `filter.tags` finds it by them at once. `[]` removes them "
+        "all.",
+    )
+
+    @field_validator("source", "tags", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave the field out instead of sending null")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _clean_tags(cls, tags: list[str] | None) -> list[str] | None:
+        if tags is None:
+            return None
+        return list(dict.fromkeys(tag.strip() for tag in tags))
+
+    @model_validator(mode="after")
+    def _something(self) -> DocumentUpdate:
+        if self.source is None and self.tags is None:
+            raise ValueError("send `source`, `tags` or both: there is nothing to change")
+        return self
 
 
 class DocumentsPublic(BaseModel):

@@ -10,6 +10,10 @@ If the writer itself dies midway (`kill -9`, a crash), nobody is left to remove 
 document is written under a lease that a heartbeat renews (rag/lease.py), and once the lease
 lapses recovery removes the document (store/recovery.py). Each request first sweeps its
 collection, so a re-upload of a file whose first ingest was interrupted meets no half of it.
+
+A caller may follow the work: `progress(written, total)` is called after each batch is written
+(the `/index` stream's `progress` lines). A cancelled caller (a client that left) gets the same
+cleanup as a failure: nothing of the document is kept.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from ragis.store import ChunkContent, DocumentRecord, Store
 from ragis.store.models import CollectionInfo, Vector
 from ragis.timing import elapsed_ms
 
-__all__ = ["IndexResult", "IndexService"]
+__all__ = ["IndexResult", "IndexService", "Progress"]
+
+#: Told `(chunks written so far, chunks of the document)` after each written batch.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,7 @@ class IndexService:
         *,
         workspace: str = DEFAULT_WORKSPACE,
         replaces: str | None = None,
+        progress: Progress | None = None,
     ) -> IndexResult:
         """Index `document` into `workspace`'s `collection`. With `replaces`, the ready document
         of that id is answered until this one is ready, retired in the same step, then removed
@@ -102,7 +110,7 @@ class IndexService:
                 label=document.filename,
             ) as heartbeat:  # fmt: skip
                 embed_ms, write_ms = await self._embed_and_write(
-                    store, info, document, chunks, heartbeat.check
+                    store, info, document, chunks, heartbeat.check, progress
                 )
                 flip = await store.documents.flip(
                     collection, document.id, lease=lease, replaces=replaces
@@ -155,15 +163,20 @@ class IndexService:
         document: DocumentRecord,
         chunks: Sequence[ChunkContent],
         check_lease: Callable[[], None],
+        progress: Progress | None = None,
     ) -> tuple[float, float]:
         embed_ms = 0.0
         write_ms = [0.0]
+        written = [0]
         writing: asyncio.Task[None] | None = None
 
         async def write(batch: Sequence[ChunkContent], vectors: Vector) -> None:
             t = time.perf_counter()
             await store.documents.write_chunks(info, document, batch, vectors)
             write_ms[0] += elapsed_ms(t)
+            written[0] += len(batch)
+            if progress is not None:
+                progress(written[0], len(chunks))
 
         try:
             for start in range(0, len(chunks), self._batch):

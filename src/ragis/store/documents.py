@@ -41,6 +41,7 @@ from ragis.store.models import (
     Vector,
     VectorItem,
 )
+from ragis.store.tags import write_tags
 from ragis.store.vectors import VectorIndex
 
 __all__ = ["DocumentRegistry", "Flip"]
@@ -134,10 +135,14 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 return 1
 """
 
-# KEYS: meta. Bump the version of a collection that (still) exists.
+# KEYS: meta, doc. Bump the version of a collection that (still) exists, unless the document
+# removed was never searchable (`ingesting`, or `failed` by recovery): no search and no cached
+# answer ever saw it, so an upload cancelled or failed midway leaves the version as it was.
 _BUMP_VERSION = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HINCRBY', KEYS[1], 'version', 1) end
-return 0
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local status = redis.call('HGET', KEYS[2], 'status')
+if status == 'ingesting' or status == 'failed' then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'version', 1)
 """
 
 # KEYS: doc, lease, ingesting; ARGV: doc id, error. 1 if the caller now owns the removal of an
@@ -353,6 +358,13 @@ class DocumentRegistry:
                 raise NotFound(f"There is no document {doc_id!r} in collection {collection!r}.")
         raise Conflict("The source index kept changing while renaming; try again.")
 
+    async def set_tags(self, collection: str, doc_id: str, tags: Sequence[str]) -> DocumentRecord:
+        """Give a ready document new tags everywhere a tag filter reads them (store/tags.py):
+        found by them at once, no re-embedding. `NotFound` if it is not a ready document."""
+        record = await self.require(collection, doc_id)
+        await write_tags(self._redis, self._keys.collection(collection), record, tags)
+        return await self.require(collection, doc_id)
+
     async def find_by_source(self, collection: str, source: str) -> DocumentRecord | None:
         """The ready document whose source is `source`, if any."""
         ck = self._keys.collection(collection)
@@ -468,6 +480,9 @@ class DocumentRegistry:
         current_sha_owner = await self._redis.hget(ck.sha, record.sha256)
         source_owner = await self._redis.hget(ck.sources, record.source) if record.source else None
         async with self._redis.pipeline(transaction=True) as pipe:
+            # Before the record goes: the script reads its status. Not HINCRBY: after the
+            # collection was deleted it would leave a meta of only a version, no collection.
+            pipe.execute_command("EVAL", _BUMP_VERSION, 2, ck.meta, ck.doc(doc_id))
             pipe.execute_command("DEL", ck.doc(doc_id), ck.lease(doc_id), ck.original(doc_id))
             pipe.zrem(ck.docs, doc_id)
             pipe.srem(ck.ingesting, doc_id)
@@ -475,9 +490,6 @@ class DocumentRegistry:
                 pipe.hdel(ck.sha, record.sha256)
             if record.source and source_owner is not None and text_of(source_owner) == doc_id:
                 pipe.hdel(ck.sources, record.source)
-            # Not HINCRBY: after the collection was deleted it would leave a meta of only a
-            # version, which is no collection.
-            pipe.execute_command("EVAL", _BUMP_VERSION, 1, ck.meta)
             pipe.execute_command("DEL", ck.cache)
             await pipe.execute()
 

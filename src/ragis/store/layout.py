@@ -9,6 +9,7 @@ spells them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "SOURCE",
     "TAGS",
     "attributes",
+    "attributes_json",
     "chunk_id",
     "document_of",
     "document_of_chunk",
@@ -43,6 +45,12 @@ def chunk_id(doc_id: str, position: int) -> str:
 def attributes(document: DocumentRecord, position: int) -> dict[str, Any]:
     """The attributes of the element of `document`'s chunk at `position`."""
     return {DOC: document.id, SOURCE: document.filename, POSITION: position, TAGS: document.tags}
+
+
+def attributes_json(attrs: Mapping[str, Any]) -> str:
+    """Attributes as `SETATTR` takes them: UTF-8 JSON, never `\\u` escapes, which FILTER does
+    not decode (a tag `Qualität` stored as `Qualit\\u00e4t` is never found by its name)."""
+    return json.dumps(attrs, ensure_ascii=False, separators=(",", ":"))
 
 
 def document_of(element: str, attrs: Mapping[str, Any]) -> str:

@@ -25,7 +25,7 @@ from ragis.errors import RedisUnavailable
 from ragis.store.codec import as_vector, text_of, to_blob
 from ragis.store.failures import speaks_redis
 from ragis.store.keys import Keys
-from ragis.store.layout import document_of
+from ragis.store.layout import attributes_json, document_of
 from ragis.store.models import CollectionInfo, Vector, VectorHit, VectorItem, VectorSearch
 
 __all__ = ["VectorIndex", "parse_vsim"]
@@ -66,7 +66,7 @@ class VectorIndex:
                     pipe.execute_command(
                         "VADD", ck.shard_for(doc, info.shards).vectors, "FP32", blob, item.id,
                         info.quantization, "M", info.m,
-                        "SETATTR", json.dumps(item.attributes, separators=(",", ":")),
+                        "SETATTR", attributes_json(item.attributes),
                     )  # fmt: skip
                 replies = await pipe.execute()
             added += sum(1 for r in replies if int(r) == 1)

@@ -22,8 +22,8 @@ from ragis.contract import (
     CollectionUpdate,
     DocumentPassages,
     DocumentPublic,
-    DocumentSourceUpdate,
     DocumentsPublic,
+    DocumentUpdate,
     ErrorPublic,
     OptionalJsonInt,
     StoredPassage,
@@ -176,16 +176,24 @@ async def list_documents(
     "/collections/{name}/documents/{doc_id}",
     response_model=DocumentPublic,
     responses={404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
-    summary="Rename a ready document's source (no re-embedding)",
+    summary="Change a ready document's source and/or tags (no re-embedding)",
+    description="A source another ready document has is refused (409 `source_taken`). New "
+    "tags replace the old ones in the record and in every chunk's filter attributes, and the "
+    "collection's version is bumped (its cached answers were filtered by the old tags).",
 )
-async def rename_document(
-    body: DocumentSourceUpdate,
+async def update_document(
+    body: DocumentUpdate,
     store: WorkspaceStoreDep,
     name: str = Path(pattern=NAME),
     doc_id: str = Path(pattern=LONG_ID),
 ) -> DocumentPublic:
     await store.collections.require(name)
-    return _document(await store.documents.rename(name, doc_id, body.source))
+    record = await store.documents.require(name, doc_id)
+    if body.source is not None:
+        record = await store.documents.rename(name, doc_id, body.source)
+    if body.tags is not None:
+        record = await store.documents.set_tags(name, doc_id, body.tags)
+    return _document(record)
 
 
 @router.get(

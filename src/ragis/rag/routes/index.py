@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from typing import Any
+
+from fastapi import APIRouter, Header, Path
+from starlette.responses import Response
 
 from ragis.errors import TooLarge
 from ragis.rag.deps import CallerDep, IndexDep, SettingsDep, WorkspaceStoreDep
+from ragis.rag.index_stream import NDJSON, NdjsonResponse, index_lines, wants_stream
+from ragis.rag.indexing import IndexResult, Progress
 from ragis.rag.schemas import ErrorPublic, IndexRequest, IndexResponse, IndexTimings
 from ragis.store import DocumentRecord
 from ragis.store.keys import ID_PATTERN as LONG_ID
@@ -11,16 +16,31 @@ from ragis.store.keys import NAME_PATTERN as NAME
 
 router = APIRouter(tags=["index"])
 
+INDEX_DOC = """With `Accept: application/x-ndjson`, the answer streams one JSON object per line:
+`{"type": "progress", "embedded": n, "total": N}` after each written batch, then `{"type":
+"result", ...IndexResponse}` or `{"type": "error", "status": int, "error": {code, message}}`.
+A client that closes the stream cancels the indexing: nothing of the document is kept. The
+request's own checks (limits, a malformed body) still answer JSON errors before any line."""
+
 
 @router.post(
     "/index",
     response_model=IndexResponse,
-    responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    responses={
+        200: {"content": {NDJSON: {"schema": {"type": "object"}}}},
+        413: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
     summary="Embed and index one document's chunks (replaces a document with the same id)",
+    description=INDEX_DOC,
 )
 async def index_document(
-    body: IndexRequest, indexer: IndexDep, settings: SettingsDep, caller: CallerDep
-) -> IndexResponse:
+    body: IndexRequest,
+    indexer: IndexDep,
+    settings: SettingsDep,
+    caller: CallerDep,
+    accept: str | None = Header(None, include_in_schema=False),
+) -> IndexResponse | Response:
     if len(body.chunks) > settings.index_max_chunks:
         raise TooLarge(
             f"{len(body.chunks)} chunks in one document; the limit is "
@@ -33,22 +53,33 @@ async def index_document(
                 f"{settings.max_text_chars} (RAGIS_MAX_TEXT_CHARS)."
             )
     doc = body.document
-    result = await indexer.index(
-        body.collection,
-        DocumentRecord(
-            id=doc.id,
-            filename=doc.filename,
-            content_type=doc.content_type,
-            size=doc.size,
-            sha256=doc.sha256,
-            pages=doc.pages,
-            tags=list(doc.tags),
-            source=doc.source,
-        ),
-        body.chunks,
-        workspace=caller.workspace,
-        replaces=body.replaces,
+    record = DocumentRecord(
+        id=doc.id,
+        filename=doc.filename,
+        content_type=doc.content_type,
+        size=doc.size,
+        sha256=doc.sha256,
+        pages=doc.pages,
+        tags=list(doc.tags),
+        source=doc.source,
     )
+
+    async def run(progress: Progress | None = None) -> IndexResult:
+        return await indexer.index(
+            body.collection, record, body.chunks, workspace=caller.workspace,
+            replaces=body.replaces, progress=progress,
+        )  # fmt: skip
+
+    if wants_stream(accept):
+
+        async def answer(progress: Progress) -> dict[str, Any]:
+            return _response(await run(progress)).model_dump(mode="json")
+
+        return NdjsonResponse(index_lines(answer))
+    return _response(await run())
+
+
+def _response(result: IndexResult) -> IndexResponse:
     return IndexResponse(
         collection=result.collection,
         document_id=result.document_id,
