@@ -27,10 +27,10 @@ describe('groupSources', () => {
 
 describe('relevance', () => {
   it('says how close a passage is in words, not as a number', () => {
-    expect(relevance(0.733)).toEqual({ label: 'Very close match', level: 4 });
-    expect(relevance(0.5).label).toBe('Close match');
-    expect(relevance(0.35).label).toBe('Related');
-    expect(relevance(0.1).label).toBe('Loosely related');
+    expect(relevance(0.86)).toEqual({ label: 'Very close match', level: 4 });
+    expect(relevance(0.733).label).toBe('Close match');
+    expect(relevance(0.67).label).toBe('Related');
+    expect(relevance(0.55).label).toBe('Loosely related');
     expect(relevance(0.733).label).not.toMatch(/\d/);
   });
 });

@@ -42,15 +42,20 @@ export interface Relevance {
 }
 
 /**
- * Similarity (0..1) as words. The steps fit the embedding model's scale (all-MiniLM-L6-v2): a
- * passage that answers the question usually scores above 0.6, one on its topic 0.4 to 0.6.
+ * Similarity as words. The score is VSIM's `(1 + cosine) / 2` (0.5: unrelated), and the steps fit
+ * the embedding model's scale (all-MiniLM-L6-v2): the grounded gate's default, 0.66, is where
+ * the documents stop holding an answer (rag/grounding.py); a passage that answers the question
+ * usually scores above 0.8.
  */
 export function relevance(score: number): Relevance {
-  if (score >= 0.6) return { label: 'Very close match', level: 4 };
-  if (score >= 0.45) return { label: 'Close match', level: 3 };
-  if (score >= 0.3) return { label: 'Related', level: 2 };
+  if (score >= 0.8) return { label: 'Very close match', level: 4 };
+  if (score >= 0.72) return { label: 'Close match', level: 3 };
+  if (score >= 0.66) return { label: 'Related', level: 2 };
   return { label: 'Loosely related', level: 1 };
 }
+
+/** The bar's scale: from unrelated (0.5) to identical (1). */
+export const BAR = { min: 0.5, max: 1, low: 0.66, high: 0.8 } as const;
 
 /** Where a passage is, for a reader: its locator, else its page. */
 export function placeOf(citation: Pick<Citation, 'locator' | 'page'>): string | null {
