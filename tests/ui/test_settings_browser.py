@@ -175,7 +175,8 @@ def test_a_phone_opens_the_drawer_across_the_screen_and_closes_it(open_ui: OpenU
     drawer = open_settings(page)
     box = drawer.bounding_box()
     assert box is not None
-    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"] + 1
     for testid in ("settings-top-k", "settings-model", "settings-save", "settings-reset"):
         target = drawer.get_by_test_id(testid)
         target.scroll_into_view_if_needed()
