@@ -61,6 +61,9 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
   const keys = new Map();
   /** @type {Map<string, { count: number, until: number }>} recent wrong passwords per username */
   const failures = new Map();
+  /** @type {Map<string, Record<string, unknown>>} username -> their preferences (every workspace's) */
+  const preferences = new Map();
+  const NO_PREFERENCES = { top_k: null, model: null, answer_length: null, retrieval_only_seen: false };
   let seq = 0;
   // The workspace of the request being answered (set by `route` before any data is touched).
   let collections = space('default').collections;
@@ -270,6 +273,16 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
     const caller = who(req);
     if (!caller) return refuse(401, 'unauthenticated', 'Sign in or send an API key.');
     if (path === '/api/me' && method === 'GET') return send(200, 'MePublic', me(req, caller));
+    if (path === '/api/preferences' && method === 'GET') return send(200, 'Preferences', preferences.get(caller.username) ?? NO_PREFERENCES);
+    if (path === '/api/preferences' && method === 'PUT') {
+      const saved = { ...NO_PREFERENCES, ...(await jsonOf(req)) };
+      preferences.set(caller.username, saved);
+      return send(200, 'Preferences', saved);
+    }
+    if (path === '/api/models' && method === 'GET') {
+      const none = process.env.MOCK_PROVIDER === 'none';
+      return send(200, 'ModelsPublic', none ? { provider: 'none', default: null, models: [], error: null } : { provider: 'openai', default: 'mock-gpt', models: ['mock-gpt', 'mock-gpt-large'], error: null });
+    }
     const manage = /^\/api\/(keys|users|workspaces)(\/|$)/.test(path);
     if (manage && auth === 'off') return refuse(409, 'auth_off', 'Accounts are off: there is one local user.');
     const admin = users.get(caller.username)?.role === 'admin';

@@ -167,6 +167,13 @@ describe('the mock gateway answers as the schema says', () => {
     await call('DELETE', '/api/collections/other', 404);
   });
 
+  it('models and preferences', async () => {
+    expect((await call('GET', '/api/models', 200)).models.length).toBeGreaterThan(0);
+    expect((await call('GET', '/api/preferences', 200)).top_k).toBeNull();
+    await call('PUT', '/api/preferences', 200, jsonBody({ top_k: 3, model: 'mock-gpt', answer_length: 'short', retrieval_only_seen: true }));
+    expect((await call('GET', '/api/preferences', 200)).top_k).toBe(3);
+  });
+
   it('refuses the collection names the gateway refuses, with an error body', async () => {
     for (const name of ['', '-lead', '../etc', 'a b', 'x'.repeat(65), 'ａｂｃ', 'a\nb', 'a/b', '😀']) {
       const error = await call('POST', '/api/collections', 422, jsonBody({ name }));
