@@ -38,6 +38,7 @@ class Action(StrEnum):
     MEMBER_REMOVED = "member_removed"
     DOCUMENT_DELETED = "document_deleted"
     DOCUMENT_RENAMED = "document_renamed"
+    DOCUMENT_TAGS_CHANGED = "document_tags_changed"
     COLLECTION_DELETED = "collection_deleted"
     COLLECTION_UPDATED = "collection_updated"
 

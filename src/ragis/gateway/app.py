@@ -92,7 +92,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             app.state.services = GatewayServices(
                 settings=settings,
                 rag=rag,
-                pipeline=Pipeline(rag, chunker, sandbox),
+                pipeline=Pipeline(
+                    rag, chunker, sandbox, keep_originals_bytes=settings.keep_originals_bytes
+                ),
                 accounts=accounts,
                 preferences=preferences,
             )

@@ -9,15 +9,25 @@
 Every stage is timed. Anything that goes wrong raises a ragis error and stores nothing: the RAG
 service removes a half-indexed document itself. The display name is sanitised here and used only
 as a label; the document id is a fresh uuid4 hex, so no client-chosen text becomes a key.
+
+A caller may watch an ingest (`IngestWatcher`: each stage as it starts, then the chunks embedded
+so far, from the streaming form of `/index`). Cancelled (the client left), the parse child is
+killed or the `/index` request closed, and the RAG service keeps nothing of the document.
+
+Once a new document is ready, its uploaded file is kept as its original when it is at most
+`keep_originals_bytes` (RAGIS_KEEP_ORIGINALS_MB): for the viewer. Failing to keep it is logged;
+the upload still succeeded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Literal, Protocol
 
 from ragis.contract import Caller, ChunkIn, DocumentIn, ErrorBody, IndexRequest
 from ragis.contract.documents import MAX_LOCATOR_CHARS, MAX_SOURCE_CHARS
@@ -28,14 +38,35 @@ from ragis.ingest import Attachment, Chunk, Chunker, ParsedDocument, sanitize_fi
 from ragis.ingest.sandbox import ParseSandbox
 from ragis.timing import elapsed_ms
 
-__all__ = ["Pipeline"]
+__all__ = ["IngestWatcher", "Pipeline", "Stage"]
+
+log = logging.getLogger("ragis.gateway")
+
+#: Where an ingest is: received, parsed, chunked, embedded (and written), finished.
+Stage = Literal["upload", "parse", "chunk", "embed", "done"]
+
+
+class IngestWatcher(Protocol):
+    """Told how one file's ingest goes (the SSE form of an upload)."""
+
+    def stage(self, stage: Stage) -> None: ...
+
+    def embedded(self, done: int, total: int) -> None: ...
 
 
 class Pipeline:
-    def __init__(self, rag: RagClient, chunker: Chunker, sandbox: ParseSandbox) -> None:
+    def __init__(
+        self,
+        rag: RagClient,
+        chunker: Chunker,
+        sandbox: ParseSandbox,
+        *,
+        keep_originals_bytes: int = 0,
+    ) -> None:
         self._rag = rag
         self._chunker = chunker
         self._sandbox = sandbox
+        self._keep_originals = keep_originals_bytes
 
     @property
     def chunker(self) -> Chunker:
@@ -53,6 +84,7 @@ class Pipeline:
         source: str | None = None,
         replaces: str | None = None,
         attachments: bool = True,
+        watch: IngestWatcher | None = None,
     ) -> FileIndexed:
         """Index one file into `collection` of `caller`'s workspace; returns the upload's answer
         for it. `source` is where the file came from (a synced folder's relative path, a URL);
@@ -61,23 +93,33 @@ class Pipeline:
         when the RAG service refuses or fails."""
         started = time.perf_counter()
         name = sanitize_filename(filename)
+        if watch is not None:
+            watch.stage("parse")
         # Untrusted bytes are parsed in a child process only: the gateway never runs a parser.
         parsed = await self._sandbox.parse(data, name)
         sha256 = await asyncio.to_thread(_sha256, data)
         parse_ms = elapsed_ms(started)
 
         t = time.perf_counter()
+        if watch is not None:
+            watch.stage("chunk")
         chunks = await asyncio.to_thread(self._chunker.chunk, parsed)
         chunk_ms = elapsed_ms(t)
         if not chunks:
             raise EmptyFile(name, "there is no text in this file")
 
         t = time.perf_counter()
-        indexed = await self._rag.index(
-            _index_request(collection, name, data, sha256, parsed, chunks, tags, source, replaces),
-            caller,
+        request = _index_request(
+            collection, name, data, sha256, parsed, chunks, tags, source, replaces
         )
+        if watch is None:
+            indexed = await self._rag.index(request, caller)
+        else:
+            watch.stage("embed")
+            indexed = await self._rag.index_stream(request, caller, watch.embedded)
         index_ms = elapsed_ms(t)
+        if not indexed.duplicate:
+            await self._keep_original(collection, indexed.document_id, data, parsed, caller)
         carried = [
             await self._attachment(a, source or name, collection=collection, caller=caller,
                                    tags=tags)
@@ -101,6 +143,21 @@ class Pipeline:
                 total_ms=elapsed_ms(started),
             ),
         )
+
+    async def _keep_original(
+        self, collection: str, doc_id: str, data: bytes, parsed: ParsedDocument, caller: Caller
+    ) -> None:
+        """Keep the uploaded bytes for the viewer, if small enough; a failure costs the viewer
+        its page view of this document, never the upload (logged, not raised)."""
+        if len(data) > self._keep_originals:
+            return
+        try:
+            await self._rag.put_original(collection, doc_id, data, parsed.content_type, caller)
+        except Exception as exc:
+            log.warning(
+                "could not keep the original of %s/%s (%d bytes): %s",
+                collection, doc_id, len(data), getattr(exc, "message", type(exc).__name__),
+            )  # fmt: skip
 
     async def _attachment(
         self,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import json as jsonlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
@@ -36,7 +36,7 @@ from ragis.contract import (
     Caller,
     CollectionUpdate,
     ConversationUpdate,
-    DocumentSourceUpdate,
+    DocumentUpdate,
     IndexRequest,
     IndexResponse,
     TruncateRequest,
@@ -58,6 +58,7 @@ KEEPALIVE_SECONDS = 4.0
 # What breaks a request after it was sent (aiohttp's timeouts are TimeoutErrors).
 _TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, ConnectionError)
 _JSON_HEADERS = {"Content-Type": "application/json"}
+_NDJSON = "application/x-ndjson"
 
 
 def new_session(read_timeout: float, token: SecretStr | str | None) -> aiohttp.ClientSession:
@@ -131,16 +132,51 @@ class RagClient:
         without a page carries no `page`)."""
         body = request.model_dump(mode="json", exclude_unset=True)
         url, answer = await self._json_from("POST", "/index", caller, json=body)
+        return _index_response(url, answer)
+
+    async def index_stream(
+        self, request: IndexRequest, caller: Caller, progress: Callable[[int, int], None]
+    ) -> IndexResponse:
+        """`index` in its streaming form (`Accept: application/x-ndjson`): `progress(embedded,
+        total)` after each batch the RAG service wrote, then its answer. Cancelled (the client
+        left), it closes the request at once: the RAG service cancels the indexing and keeps
+        nothing of the document."""
+        body = request.model_dump(mode="json", exclude_unset=True)
+        url, response = await self._open("POST", "/index", caller, json=body, accept=_NDJSON)
         try:
-            return IndexResponse.model_validate(answer)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "the answer"
+            if response.status >= 400 or _NDJSON not in response.headers.get("content-type", ""):
+                return _index_response(
+                    url, _answer(url, response.status, await self._read(url, response))
+                )
+            try:
+                async for raw in response.content:
+                    line = _ndjson_line(url, raw)
+                    if line is None:
+                        continue
+                    kind = line.get("type")
+                    if kind == "progress":
+                        progress(int(line["embedded"]), int(line["total"]))
+                    elif kind == "result":
+                        response.release()
+                        return _index_response(url, line)
+                    elif kind == "error":
+                        error = line.get("error") or {}
+                        raise RagAnswerError(
+                            int(line["status"]), str(error["code"]), str(error["message"])
+                        )
+            except _TRANSPORT_ERRORS as exc:
+                raise self._failure(url, exc, None) from None
+            except (KeyError, TypeError, ValueError) as exc:
+                raise UpstreamError(
+                    f"The RAG service at {url} streamed /index lines the gateway cannot read "
+                    f"({type(exc).__name__}): are both services the same ragis version?"
+                ) from None
             raise UpstreamError(
-                f"The RAG service at {url} answered /index with a body the gateway cannot read "
-                f"({where}: {first['msg']}): are the gateway and the RAG service the same "
-                "ragis version?"
-            ) from None
+                f"The RAG service at {url} ended the /index stream before its result."
+            )
+        except BaseException:
+            response.close()
+            raise
 
     async def delete_document(self, collection: str, doc_id: str, caller: Caller) -> JSONObject:
         return await self._json("DELETE", f"/index/{_seg(collection)}/{_seg(doc_id)}", caller)
@@ -154,12 +190,13 @@ class RagClient:
             path += f"?source={quote(source, safe='')}"
         return await self._json("GET", path, caller)
 
-    async def rename_document(
-        self, collection: str, doc_id: str, update: DocumentSourceUpdate, caller: Caller
+    async def update_document(
+        self, collection: str, doc_id: str, update: DocumentUpdate, caller: Caller
     ) -> JSONObject:
-        """Set a document's `source` (`PATCH`); the document after."""
+        """Set a document's `source` and/or `tags` (`PATCH`); the document after."""
         path = f"/collections/{_seg(collection)}/documents/{_seg(doc_id)}"
-        return await self._json("PATCH", path, caller, json=update.model_dump(mode="json"))
+        body = update.model_dump(mode="json", exclude_none=True)
+        return await self._json("PATCH", path, caller, json=body)
 
     async def get_document(self, collection: str, doc_id: str, caller: Caller) -> JSONObject:
         path = f"/collections/{_seg(collection)}/documents/{_seg(doc_id)}"
@@ -324,6 +361,7 @@ class RagClient:
         json: Mapping[str, Any] | None = None,
         time_limit: float | None = None,
         raw: tuple[bytes, str] | None = None,
+        accept: str | None = None,
     ) -> tuple[str, aiohttp.ClientResponse]:
         """Send to the next URL in turn, skipping those that refuse the connection; the answer
         comes back with its headers read and its body not. `caller`: whose data (None only for
@@ -336,6 +374,8 @@ class RagClient:
         }
         if raw is not None:
             data, headers["Content-Type"] = raw
+        if accept is not None:
+            headers["Accept"] = accept
         timeout = self._http.timeout if time_limit is None else _timeout(time_limit)
         start = next(self._turn)
         refused: list[str] = []
@@ -416,6 +456,29 @@ def _answer(url: str, status: int, content: bytes) -> JSONObject:
             "RAGIS_RAG_URL really the RAG service?"
         )
     return body
+
+
+def _index_response(url: str, answer: JSONObject) -> IndexResponse:
+    try:
+        return IndexResponse.model_validate(answer)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the answer"
+        raise UpstreamError(
+            f"The RAG service at {url} answered /index with a body the gateway cannot read "
+            f"({where}: {first['msg']}): are the gateway and the RAG service the same "
+            "ragis version?"
+        ) from None
+
+
+def _ndjson_line(url: str, raw: bytes) -> JSONObject | None:
+    """One line of an NDJSON stream as its object; None for a blank line."""
+    if not raw.strip():
+        return None
+    value = jsonlib.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"a line of {url} is not a JSON object")
+    return value
 
 
 def _encode(body: Mapping[str, Any]) -> bytes:

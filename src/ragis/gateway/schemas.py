@@ -9,9 +9,9 @@ them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 from ragis.contract import (
     ChatEvent,
@@ -63,7 +63,12 @@ __all__ = [
     "SessionDeleted",
     "SessionPublic",
     "TokenEvent",
+    "UploadDoneEvent",
+    "UploadEvent",
+    "UploadFileEvent",
+    "UploadProgressEvent",
     "UploadPublic",
+    "UploadStageEvent",
     "UploadTimings",
 ]
 
@@ -126,6 +131,54 @@ class UploadPublic(BaseModel):
     error: ErrorBody | None = Field(
         default=None, description="Only when every file failed: the first failure."
     )
+
+
+# --- The SSE form of an upload (`Accept: text/event-stream`) ------------------------------
+
+
+class UploadStageEvent(BaseModel):
+    type: Literal["stage"]
+    index: int = Field(description="The file's place in the upload, from 0.")
+    file: str = Field(description="The file's sanitised name.")
+    stage: Literal["upload", "parse", "chunk", "embed", "done"] = Field(
+        description="`upload`: received; `parse`: text being extracted; `chunk`: being split; "
+        "`embed`: being embedded and written (`progress` events follow); `done`: indexed."
+    )
+
+
+class UploadProgressEvent(BaseModel):
+    type: Literal["progress"]
+    index: int
+    file: str
+    embedded: int = Field(description="Chunks embedded and written so far.")
+    total: int = Field(description="Chunks of the file.")
+    eta_ms: int | None = Field(
+        description="An estimate of the milliseconds left, from the pace so far; null until "
+        "there is a pace to go by."
+    )
+
+
+class UploadFileEvent(BaseModel):
+    type: Literal["file"]
+    index: int
+    result: FileIndexed | FileFailed = Field(description="As in the JSON answer's `results`.")
+
+
+class UploadDoneEvent(BaseModel):
+    type: Literal["done"]
+    upload: UploadPublic = Field(description="The JSON answer, `error` set if every file failed.")
+
+
+class UploadEvent(
+    RootModel[
+        Annotated[
+            UploadStageEvent | UploadProgressEvent | UploadFileEvent | UploadDoneEvent,
+            Field(discriminator="type"),
+        ]
+    ]
+):
+    """The JSON of one upload stream event's `data:` line; its `type` is also the `event:`
+    name."""
 
 
 class RagHealthPart(HealthPart):

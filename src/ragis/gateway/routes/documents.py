@@ -13,13 +13,14 @@ from pydantic import ValidationError
 
 from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.contract import NAME_PATTERN as NAME
-from ragis.contract import DocumentSourceUpdate
+from ragis.contract import DocumentSourceUpdate, DocumentUpdate
 from ragis.contract.documents import MAX_SOURCE_CHARS
 from ragis.errors import InvalidInput, InvalidName, RagisError
 from ragis.gateway import audit_trail
 from ragis.gateway.audit_trail import Action
 from ragis.gateway.deps import PipelineDep, RagDep, SettingsDep
 from ragis.gateway.identity import EditorDep, ViewerDep
+from ragis.gateway.pipeline import IngestWatcher
 from ragis.gateway.rag_client import RagAnswerError
 from ragis.gateway.schemas import (
     DocumentDeleted,
@@ -28,12 +29,20 @@ from ragis.gateway.schemas import (
     ErrorBody,
     ErrorPublic,
     FileFailed,
+    UploadEvent,
     UploadPublic,
 )
-from ragis.gateway.uploads import read_upload
+from ragis.gateway.upload_stream import (
+    Outcome,
+    upload_answer,
+    upload_events,
+    wants_events,
+)
+from ragis.gateway.uploads import UploadedFile, read_upload
 from ragis.ingest import sanitize_filename
 from ragis.web.errors import status_for
 from ragis.web.openapi import json_answer
+from ragis.web.sse import EventStreamResponse
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
@@ -81,13 +90,32 @@ UPLOAD_DOC = """Each file is read, chunked and indexed on its own: a file that f
 nothing and does not stop the others. Status 200 when at least one file was indexed (look at
 each result's `ok`); when every file failed, the status of the first failure (413, 415 or 422)
 with a top-level `error`. A request over RAGIS_MAX_UPLOAD_MB or RAGIS_MAX_FILES_PER_UPLOAD is
-refused with 413 as soon as that is known, before the rest of the body is read."""
+refused with 413 as soon as that is known, before the rest of the body is read.
+
+With `Accept: text/event-stream` (after the same checks, which still answer JSON errors), the
+answer is a 200 stream of Server-Sent Events for each file in turn: `stage` (upload, parse,
+chunk, embed, done), `progress` after each embedded batch (chunks embedded, total, an estimate
+of the time left), `file` (its result), then `done` with the whole answer; a comment `: ping`
+every RAGIS_SSE_HEARTBEAT seconds of quiet. Closing the stream cancels the file in progress:
+nothing of it is stored."""
 
 
 @router.post(
     "/upload",
-    response_model=UploadPublic,
+    response_class=EventStreamResponse,
+    response_model=None,
     responses={
+        # The events' model goes to the response class's media type (the stream's).
+        200: {
+            "model": UploadEvent,
+            "description": "The upload's answer (JSON); with `Accept: text/event-stream`, its "
+            "events, each `data:` line an UploadEvent.",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/UploadPublic"}},
+                # Each event's `data:` line (FastAPI would say "string", the stream's type).
+                "text/event-stream": {"schema": {"type": "object"}},
+            },
+        },
         # A refused request (too large, not a form, a bad field) is an ErrorPublic; every file
         # refused one by one is an UploadPublic with its results and a top-level `error`.
         413: json_answer("Too large, or every file too large", UploadPublic, ErrorPublic),
@@ -101,7 +129,7 @@ refused with 413 as soon as that is known, before the rest of the body is read."
 )
 async def upload(
     request: Request, settings: SettingsDep, pipeline: PipelineDep, access: EditorDep
-) -> JSONResponse:
+) -> JSONResponse | EventStreamResponse:
     form = await read_upload(
         request, max_bytes=settings.max_upload_bytes, max_files=settings.max_files_per_upload
     )
@@ -114,35 +142,29 @@ async def upload(
     if (source is not None or replaces is not None) and len(form.files) > 1:
         raise InvalidInput("`source` and `replaces` name one file: send one `file` part with them.")
 
-    # One file after the other: files of one request never race each other (a file sent twice
-    # in one request is a duplicate the second time), and memory holds one parse at a time.
-    answer = UploadPublic(collection=collection, results=[])
-    first_failure = 0
-    for upload in form.files:
+    async def ingest(index: int, upload: UploadedFile, watch: IngestWatcher | None) -> Outcome:
         try:
             indexed = await pipeline.ingest(
                 upload.data, upload.filename, collection=collection, caller=access.caller,
-                tags=tags, source=source, replaces=replaces,
+                tags=tags, source=source, replaces=replaces, watch=watch,
             )  # fmt: skip
         except Exception as exc:
             status, error = _failure(exc)
-            answer.results.append(
-                FileFailed(filename=sanitize_filename(upload.filename), ok=False, error=error)
-            )
-            first_failure = first_failure or status
-            continue
-        answer.results.append(indexed)
-    status = 200
-    if not any(r.ok for r in answer.results):
-        status = first_failure
-        first = answer.results[0]
-        assert isinstance(first, FileFailed)
-        message = first.error.message
-        if len(answer.results) > 1:
-            message = (
-                f"None of the {len(answer.results)} files could be added. The first: {message}"
-            )
-        answer.error = ErrorBody(code=first.error.code, message=message)
+            return FileFailed(
+                filename=sanitize_filename(upload.filename), ok=False, error=error
+            ), status
+        return indexed, 200
+
+    if wants_events(request.headers.get("accept")):
+        # The request's own checks above answered JSON; from here on, events.
+        names = [sanitize_filename(f.filename) for f in form.files]
+        return EventStreamResponse(
+            upload_events(collection, form.files, names, ingest, heartbeat=settings.sse_heartbeat)
+        )
+    # One file after the other: files of one request never race each other (a file sent twice
+    # in one request is a duplicate the second time), and memory holds one parse at a time.
+    outcomes = [await ingest(i, upload, None) for i, upload in enumerate(form.files)]
+    answer, status = upload_answer(collection, outcomes)
     return JSONResponse(
         answer.model_dump(mode="json", exclude={"error"} if status == 200 else None),
         status_code=status,
@@ -233,27 +255,39 @@ async def delete_document(
         200: {"model": DocumentPublic},
         404: {"model": ErrorPublic},
         409: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
         503: {"model": ErrorPublic},
     },
-    summary="Rename a document's source (a synced file moved): no re-embedding",
+    summary="Change a document's source and/or tags: no re-embedding",
+    description="`source`: a synced file moved (409 `source_taken` if another ready document "
+    "has it). `tags`: the document's whole new list (as an upload's: at most 32, 1 to 64 "
+    "characters each); a search's `filter.tags` finds it by them at once and by the old ones "
+    "no more. At least one of the two. Audited as `document_renamed` / "
+    "`document_tags_changed`.",
 )
-async def rename_document(
+async def update_document(
     request: Request,
-    body: DocumentSourceUpdate,
+    body: DocumentUpdate,
     rag: RagDep,
     access: EditorDep,
     doc_id: str = Path(pattern=LONG_ID),
     collection: str = Query("default", pattern=NAME),
 ) -> dict[str, Any]:
-    renamed = await rag.rename_document(collection, doc_id, body, access.caller)
-    await audit_trail.record(
-        request,
-        Action.DOCUMENT_RENAMED,
-        access.identity,
-        f"{collection}/{doc_id}",
-        workspace=access.workspace,
-    )
-    return renamed
+    updated = await rag.update_document(collection, doc_id, body, access.caller)
+    target = f"{collection}/{doc_id}"
+    if body.source is not None:
+        await audit_trail.record(
+            request, Action.DOCUMENT_RENAMED, access.identity, target, workspace=access.workspace
+        )
+    if body.tags is not None:
+        await audit_trail.record(
+            request,
+            Action.DOCUMENT_TAGS_CHANGED,
+            access.identity,
+            target,
+            workspace=access.workspace,
+        )
+    return updated
 
 
 def _failure(exc: Exception) -> tuple[int, ErrorBody]:
