@@ -187,6 +187,13 @@ export interface paths {
          *     each result's `ok`); when every file failed, the status of the first failure (413, 415 or 422)
          *     with a top-level `error`. A request over RAGIS_MAX_UPLOAD_MB or RAGIS_MAX_FILES_PER_UPLOAD is
          *     refused with 413 as soon as that is known, before the rest of the body is read.
+         *
+         *     With `Accept: text/event-stream` (after the same checks, which still answer JSON errors), the
+         *     answer is a 200 stream of Server-Sent Events for each file in turn: `stage` (upload, parse,
+         *     chunk, embed, done), `progress` after each embedded batch (chunks embedded, total, an estimate
+         *     of the time left), `file` (its result), then `done` with the whole answer; a comment `: ping`
+         *     every RAGIS_SSE_HEARTBEAT seconds of quiet. Closing the stream cancels the file in progress:
+         *     nothing of it is stored.
          */
         post: operations["upload_api_documents_upload_post"];
         delete?: never;
@@ -236,8 +243,11 @@ export interface paths {
         delete: operations["delete_document_api_documents__doc_id__delete"];
         options?: never;
         head?: never;
-        /** Rename a document's source (a synced file moved): no re-embedding */
-        patch: operations["rename_document_api_documents__doc_id__patch"];
+        /**
+         * Change a document's source and/or tags: no re-embedding
+         * @description `source`: a synced file moved (409 `source_taken` if another ready document has it). `tags`: the document's whole new list (as an upload's: at most 32, 1 to 64 characters each); a search's `filter.tags` finds it by them at once and by the old ones no more. At least one of the two. Audited as `document_renamed` / `document_tags_changed`.
+         */
+        patch: operations["update_document_api_documents__doc_id__patch"];
         trace?: never;
     };
     "/api/health": {
@@ -905,7 +915,7 @@ export interface components {
         ConversationUpdate: {
             /**
              * Title
-             * @description The new title: 1 to 120 characters once whitespace is collapsed and trimmed; no control characters.
+             * @description The new title: 1 to 120 characters, at least one of them not a space, no control characters (tabs and newlines included); spaces around it are trimmed and runs of spaces collapsed.
              */
             title: string;
         };
@@ -994,13 +1004,19 @@ export interface components {
             tags: string[];
         };
         /**
-         * DocumentSourceUpdate
-         * @description A document's new `source` (a synced file renamed or moved: no re-embedding).
+         * DocumentUpdate
+         * @description What `PATCH` changes of a ready document, without re-embedding: its `source` (a synced
+         *     file renamed or moved) and/or its `tags` (the whole new list). At least one of the two.
          */
-        DocumentSourceUpdate: {
+        DocumentUpdate: {
             /** Source */
-            source: string;
-        };
+            source?: string;
+            /**
+             * Tags
+             * @description The document's tags from now on (at most 32, each 1 to 64 characters, no control character nor backslash; spaces around a tag are dropped, and so is a repeat): a search's `filter.tags` finds it by them at once. `[]` removes them all.
+             */
+            tags?: string[];
+        } | unknown | unknown;
         /** DocumentsPublic */
         DocumentsPublic: {
             /** Collection */
@@ -1772,6 +1788,64 @@ export interface components {
              */
             keep: number;
         };
+        /** UploadDoneEvent */
+        UploadDoneEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "done";
+            /** @description The JSON answer, `error` set if every file failed. */
+            upload: components["schemas"]["UploadPublic"];
+        };
+        /**
+         * UploadEvent
+         * @description The JSON of one upload stream event's `data:` line; its `type` is also the `event:`
+         *     name.
+         */
+        UploadEvent: components["schemas"]["UploadStageEvent"] | components["schemas"]["UploadProgressEvent"] | components["schemas"]["UploadFileEvent"] | components["schemas"]["UploadDoneEvent"];
+        /** UploadFileEvent */
+        UploadFileEvent: {
+            /** Index */
+            index: number;
+            /**
+             * Result
+             * @description As in the JSON answer's `results`.
+             */
+            result: components["schemas"]["FileIndexed"] | components["schemas"]["FileFailed"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "file";
+        };
+        /** UploadProgressEvent */
+        UploadProgressEvent: {
+            /**
+             * Embedded
+             * @description Chunks embedded and written so far.
+             */
+            embedded: number;
+            /**
+             * Eta Ms
+             * @description An estimate of the milliseconds left, from the pace so far; null until there is a pace to go by.
+             */
+            eta_ms: number | null;
+            /** File */
+            file: string;
+            /** Index */
+            index: number;
+            /**
+             * Total
+             * @description Chunks of the file.
+             */
+            total: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "progress";
+        };
         /** UploadPublic */
         UploadPublic: {
             /** Collection */
@@ -1783,6 +1857,30 @@ export interface components {
              * @description One per file, in upload order.
              */
             results: (components["schemas"]["FileIndexed"] | components["schemas"]["FileFailed"])[];
+        };
+        /** UploadStageEvent */
+        UploadStageEvent: {
+            /**
+             * File
+             * @description The file's sanitised name.
+             */
+            file: string;
+            /**
+             * Index
+             * @description The file's place in the upload, from 0.
+             */
+            index: number;
+            /**
+             * Stage
+             * @description `upload`: received; `parse`: text being extracted; `chunk`: being split; `embed`: being embedded and written (`progress` events follow); `done`: indexed.
+             * @enum {string}
+             */
+            stage: "upload" | "parse" | "chunk" | "embed" | "done";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stage";
         };
         /** UploadTimings */
         UploadTimings: {
@@ -2578,13 +2676,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The upload's answer (JSON); with `Accept: text/event-stream`, its events, each `data:` line an UploadEvent. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UploadPublic"];
+                    "text/event-stream": components["schemas"]["UploadEvent"];
                 };
             };
             /** @description No valid session or API key */
@@ -2611,7 +2710,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UploadPublic"];
+                    "text/event-stream": components["schemas"]["UploadPublic"];
                 };
             };
             /** @description Every file corrupt or empty; a bad form */
@@ -2629,7 +2728,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorPublic"];
+                    "text/event-stream": components["schemas"]["ErrorPublic"];
                 };
             };
         };
@@ -2841,7 +2940,7 @@ export interface operations {
             };
         };
     };
-    rename_document_api_documents__doc_id__patch: {
+    update_document_api_documents__doc_id__patch: {
         parameters: {
             query?: {
                 collection?: string;
@@ -2854,7 +2953,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DocumentSourceUpdate"];
+                "application/json": components["schemas"]["DocumentUpdate"];
             };
         };
         responses: {
@@ -2894,13 +2993,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
             /** @description Service Unavailable */
