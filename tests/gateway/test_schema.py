@@ -34,7 +34,7 @@ async def test_a_known_api_path_with_another_method_is_a_405(gateway: httpx.Asyn
         ("PUT", "/api/collections", "GET, POST"),
         ("PATCH", "/api/health", "GET"),
         ("OPTIONS", "/api/documents/upload", "POST"),
-        ("POST", "/api/sessions/abc", "DELETE, GET"),
+        ("POST", "/api/sessions/abc", "DELETE, GET, PATCH"),
     ]:
         response = await gateway.request(method, path)
         assert response.status_code == 405, (method, path, response.text)

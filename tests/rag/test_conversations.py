@@ -201,7 +201,7 @@ async def test_rename_truncate_and_delete(rag: httpx.AsyncClient, llm: OpenAISer
     assert conversation["collection"] == "default"
     assert 0 < conversation["ttl"] <= 86_400
 
-    renamed = await rag.patch(f"/sessions/{sid}", json={"title": "  Volcanoes\t"})
+    renamed = await rag.patch(f"/sessions/{sid}", json={"title": "  Volcanoes  "})
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["title"] == "Volcanoes"
     assert (await listed(rag))[0]["title"] == "Volcanoes"

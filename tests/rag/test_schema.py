@@ -24,7 +24,7 @@ def test_the_rag_service_answers_as_its_schema_says(start_rag: RagFactory, tmp_p
 async def test_a_405_names_every_method_of_the_path(rag: httpx.AsyncClient) -> None:
     for method, path, allowed in [
         ("OPTIONS", "/collections", "GET, POST"),
-        ("PUT", "/sessions/abc", "DELETE, GET"),
+        ("PUT", "/sessions/abc", "DELETE, GET, PATCH"),
         ("GET", "/embed", "POST"),
     ]:
         response = await rag.request(method, path)

@@ -246,9 +246,11 @@ class SessionDeleted(BaseModel):
 
 # --- Conversations ---------------------------------------------------------------------------
 
-#: A renamed conversation's title, in characters (after whitespace is collapsed).
+#: The longest title a conversation may be renamed to, in characters.
 MAX_TITLE_CHARS = 120
 _SPACES = re.compile(r"\s+")
+# No control character (Unicode Cc), and one character at least that is not a space.
+_TITLE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 
 
 class ConversationPublic(BaseModel):
@@ -270,20 +272,23 @@ class ConversationsPublic(BaseModel):
 
 class ConversationUpdate(Strict):
     title: Text = Field(
-        description=f"The new title: 1 to {MAX_TITLE_CHARS} characters once whitespace is "
-        "collapsed and trimmed; no control characters."
+        min_length=1,
+        max_length=MAX_TITLE_CHARS,
+        # What the validator checks, for the schema's readers (the UI, schemathesis).
+        json_schema_extra={"pattern": _TITLE_PATTERN},
+        description=f"The new title: 1 to {MAX_TITLE_CHARS} characters, at least one of them "
+        "not a space, no control characters (tabs and newlines included); spaces around it "
+        "are trimmed and runs of spaces collapsed.",
     )
 
     @field_validator("title")
     @classmethod
     def _clean_title(cls, value: str) -> str:
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise ValueError("a title cannot hold control characters (tabs and newlines too)")
         title = _SPACES.sub(" ", value).strip()
-        if any(unicodedata.category(ch) == "Cc" for ch in title):
-            raise ValueError("a title cannot hold control characters")
         if not title:
-            raise ValueError("a title needs at least one visible character")
-        if len(title) > MAX_TITLE_CHARS:
-            raise ValueError(f"a title has at most {MAX_TITLE_CHARS} characters")
+            raise ValueError("a title needs at least one character that is not a space")
         return title
 
 
