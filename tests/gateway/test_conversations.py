@@ -4,13 +4,15 @@ service sees it."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
 
 from support.gateway_fixtures import GatewayFactory
-from support.http import collect_events
-from support.llm_servers import OpenAIServer, Reply
+from support.http import collect_events, read_events
+from support.llm_servers import Gate, OpenAIServer, Reply
 from support.signin import ADMIN, ADMIN_PASSWORD, PASSWORD, auth_gateway, make_user, signed_in
 
 NOTE = b"The harbour office opens at seven; the ferry leaves at nine.\n"
@@ -180,4 +182,37 @@ async def test_forged_session_ids_are_404_not_someone_else_s(
         assert renamed.status_code == 404
         cut = await gateway.post(f"/api/sessions/{forged}/truncate", json={"keep": 0})
         assert cut.status_code == 404
+    assert await titles(gateway) == ["When does the ferry leave?"]
+
+
+async def test_an_answer_the_browser_stops_is_kept_as_stopped(
+    gateway: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    """Bug 3, as the web UI meets it: Stop closes the gateway's stream, the gateway closes the
+    RAG service's, and the turn is kept with what had arrived."""
+    await upload(gateway)
+    gate = Gate()
+    llm.script(Reply(tokens=["At ", "nine ", "[1]."], gate=gate))
+    sid = ""
+    async with gateway.stream(
+        "POST", "/api/chat/stream", json={"message": "When does the ferry leave?"}
+    ) as response:
+        gate.open()
+        async for event in read_events(response):
+            if event.type == "meta":
+                sid = str(event.data["session_id"])
+            if event.type == "token":
+                break
+    assert await llm.wait_for_disconnect_async(within=30)
+    # The RAG service stores the turn as it closes its stream: wait for it (a bound against a
+    # hang, not a speed to meet).
+    deadline = time.monotonic() + 30
+    answer = await gateway.get(f"/api/sessions/{sid}")
+    while answer.status_code == 404 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        answer = await gateway.get(f"/api/sessions/{sid}")
+    assert answer.status_code == 200, answer.text
+    question, stopped = answer.json()["messages"]
+    assert question["content"] == "When does the ferry leave?"
+    assert (stopped["content"], stopped["stopped"]) == ("At ", True)
     assert await titles(gateway) == ["When does the ferry leave?"]
