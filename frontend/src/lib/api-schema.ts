@@ -2710,7 +2710,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["UploadPublic"];
+                    "application/json": components["schemas"]["UploadPublic"];
                 };
             };
             /** @description Every file corrupt or empty; a bad form */
@@ -2722,13 +2722,13 @@ export interface operations {
                     "application/json": components["schemas"]["UploadPublic"] | components["schemas"]["ErrorPublic"];
                 };
             };
-            /** @description Service Unavailable */
+            /** @description The RAG service does not answer */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ErrorPublic"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };

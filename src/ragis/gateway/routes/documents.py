@@ -119,9 +119,10 @@ nothing of it is stored."""
         # A refused request (too large, not a form, a bad field) is an ErrorPublic; every file
         # refused one by one is an UploadPublic with its results and a top-level `error`.
         413: json_answer("Too large, or every file too large", UploadPublic, ErrorPublic),
-        415: {"model": UploadPublic, "description": "Every file of a type ragis cannot read"},
+        # JSON, whatever the route's response class (the stream's) would say.
+        415: json_answer("Every file of a type ragis cannot read", UploadPublic),
         422: json_answer("Every file corrupt or empty; a bad form", UploadPublic, ErrorPublic),
-        503: {"model": ErrorPublic},
+        503: json_answer("The RAG service does not answer", ErrorPublic),
     },
     openapi_extra={"requestBody": UPLOAD_BODY},
     summary="Upload one or more documents into a collection",
