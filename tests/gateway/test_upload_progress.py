@@ -149,10 +149,14 @@ async def test_an_upload_over_the_limit_is_a_json_413_before_any_event(
                 "/api/documents/upload", headers=SSE,
                 **upload_files(("a.txt", b"text"), tags=",".join(f"t{i}" for i in range(33))),
             )  # fmt: skip
+            bad_tag = await c.post(
+                "/api/documents/upload", headers=SSE,
+                **upload_files(("a.txt", b"text"), tags="ok,back\\slash"),
+            )  # fmt: skip
     assert big.status_code == 413
     assert big.headers["content-type"].startswith("application/json")
     assert big.json()["error"]["code"] == "too_large"
-    for refused in (bad_form, too_many_tags):
+    for refused in (bad_form, too_many_tags, bad_tag):
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"].startswith("application/json")
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.contract import NAME_PATTERN as NAME
 from ragis.contract import DocumentSourceUpdate, DocumentUpdate
-from ragis.contract.documents import MAX_SOURCE_CHARS
+from ragis.contract.documents import MAX_SOURCE_CHARS, tag_problem
 from ragis.errors import InvalidInput, InvalidName, RagisError
 from ragis.gateway import audit_trail
 from ragis.gateway.audit_trail import Action
@@ -323,6 +323,10 @@ def _tags(value: str | None) -> list[str]:
     for tag in tags:
         if len(tag) > MAX_TAG_CHARS:
             raise InvalidInput(f"The tag {tag[:20]!r}… is over {MAX_TAG_CHARS} characters.")
+        # As an edit's tags: one a search's filter could never find is refused here too.
+        problem = tag_problem(tag)
+        if problem:
+            raise InvalidInput(problem[0].upper() + problem[1:] + ".")
     return tags
 
 
