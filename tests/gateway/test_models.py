@@ -81,5 +81,9 @@ async def test_models_need_a_signed_in_caller_and_a_viewer_may_list_them(base: s
         await make_user(admin, "vic")
     async with signed_in_as(base, "vic", PASSWORD) as vic:
         answer = await vic.get("/api/models")
+        # A workspace that is not theirs is as if it did not exist, as for every data route.
+        foreign = await vic.get("/api/models", headers={"X-Ragis-Workspace": ADMIN})
     assert answer.status_code == 200
     assert answer.json()["provider"] == "openai"
+    assert foreign.status_code == 404
+    assert foreign.json()["error"]["code"] == "not_found"
