@@ -116,6 +116,8 @@ async def test_a_turn_is_answered_by_the_model_it_names(
     events = await ask(rag, model="gpt-4o")
     assert events[0].data["model"] == "gpt-4o"
     assert llm.chat_requests[-1].json["model"] == "gpt-4o"
+    stored = (await rag.get(f"/sessions/{events[0].data['session_id']}")).json()["messages"]
+    assert stored[-1]["model"] == "gpt-4o"
     # The next turn that names none gets the provider's own model again.
     await ask(rag, "What is a starter in bread?")
     assert llm.chat_requests[-1].json["model"] == "gpt-4o-mini"
