@@ -291,7 +291,7 @@ async def test_a_summary_asked_in_a_conversation_reads_the_document_without_a_re
     assert session["messages"][-1]["grounded"] is True
 
 
-async def test_a_failure_while_summarising_a_part_is_an_error_event_and_stores_nothing(
+async def test_a_failure_while_summarising_a_part_is_an_error_event_kept_with_its_error(
     start_rag: RagFactory, llm: OpenAIServer
 ) -> None:
     with start_rag(document_context_chars=4_000) as url:
@@ -305,7 +305,9 @@ async def test_a_failure_while_summarising_a_part_is_an_error_event_and_stores_n
             assert [e.type for e in events] == ["meta", "citations", "error"]
             assert events[-1].data["code"] == "llm_unavailable"
             assert len(llm.chat_requests) == 2  # no part after the failed one, no answer
-            assert (await rag.get("/sessions/parts")).status_code == 404
+            # The turn is kept with its error and no answer (issue 18, bug 3).
+            stored = (await rag.get("/sessions/parts")).json()["messages"]
+            assert (stored[-1]["content"], stored[-1]["error"]["code"]) == ("", "llm_unavailable")
 
 
 async def test_without_the_filter_or_without_a_summary_question_the_turn_is_top_k(
