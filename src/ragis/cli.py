@@ -214,6 +214,22 @@ def _cmd_collection(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _cmd_tag(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragis.client import tags
+    from ragis.client.collections import check_collection
+
+    check_collection(args.collection)
+    wanted = tags.parse_tags(args.tags)
+
+    async def run() -> int:
+        async with _client(args.workspace) as client:
+            return await tags.tag_document(client, args.doc_id, args.collection, wanted)
+
+    return asyncio.run(run())
+
+
 def _cmd_admin_create(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -496,6 +512,20 @@ def _add_collection_commands(commands: argparse._SubParsersAction[_Parser]) -> N
     )
     change.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
     collection.set_defaults(handler=_cmd_collection)
+
+    tag = commands.add_parser(
+        "tag",
+        help="give a document a new list of tags",
+        description="Give the document DOC_ID of a collection the comma-separated TAGS (they "
+        "replace its tags; '' removes them all), without re-embedding it: a question or search "
+        "filtered by a tag finds it by the new tags at once. Needs editor rights. " + _AUTH_HELP,
+    )
+    tag.add_argument("doc_id", metavar="DOC_ID", help="the document's id (`ragis ingest` and "
+                     "the web UI show it)")  # fmt: skip
+    tag.add_argument("tags", metavar="TAGS", help="comma-separated, e.g. manuals,2024")
+    tag.add_argument("-c", "--collection", default="default", help="its collection (default)")
+    tag.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
+    tag.set_defaults(handler=_cmd_tag)
 
 
 def _add_account_commands(commands: argparse._SubParsersAction[_Parser]) -> None:

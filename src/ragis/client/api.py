@@ -322,6 +322,13 @@ class GatewayClient:
             "PATCH", path, body={"source": source}, params={"collection": collection}
         )
 
+    async def set_tags(self, doc_id: str, collection: str, tags: list[str]) -> dict[str, Any]:
+        """Give a document a new list of tags (no re-embedding); the document."""
+        path = f"/api/documents/{quote(doc_id, safe='')}"
+        return await self._call(
+            "PATCH", path, body={"tags": tags}, params={"collection": collection}
+        )
+
     async def delete_document(self, doc_id: str, collection: str) -> dict[str, Any]:
         """Remove a document: its record, chunks and vectors."""
         path = f"/api/documents/{quote(doc_id, safe='')}"
