@@ -18,6 +18,8 @@ describe('parseTags', () => {
     expect(parseTags('x'.repeat(65))).toMatchObject({ ok: false, error: expect.stringMatching(/64 characters/) });
     expect(parseTags('x'.repeat(64)).ok).toBe(true);
     expect(parseTags('a\u0007b')).toMatchObject({ ok: false });
+    expect(parseTags('a\u0085b')).toMatchObject({ ok: false }); // a C1 control too
+    expect(parseTags('a\\b')).toMatchObject({ ok: false, error: expect.stringMatching(/backslash/) });
   });
 });
 
@@ -48,13 +50,16 @@ describe('the files of a folder', () => {
 
 describe('an upload stream event', () => {
   it('is read when the UI knows it, skipped otherwise', () => {
-    expect(toUploadEvent('stage', '{"file":"a.pdf","stage":"embed"}')).toEqual({ type: 'stage', file: 'a.pdf', stage: 'embed' });
+    expect(toUploadEvent('stage', '{"file":"a.pdf","stage":"embed"}')).toEqual({
+      type: 'stage', index: 0, file: 'a.pdf', stage: 'embed',
+    });
+    expect(toUploadEvent('stage', '{"index":2,"file":"b.md","stage":"parse","type":"stage"}')).toMatchObject({ index: 2 });
     expect(toUploadEvent('progress', '{"file":"a.pdf","embedded":64,"total":480,"eta_ms":40000}')).toEqual({
-      type: 'progress', file: 'a.pdf', embedded: 64, total: 480, eta_ms: 40000,
+      type: 'progress', index: 0, file: 'a.pdf', embedded: 64, total: 480, eta_ms: 40000,
     });
     expect(toUploadEvent('progress', '{"embedded":1,"total":2,"eta_ms":null}')).toMatchObject({ eta_ms: null });
     const result = { filename: 'a.pdf', ok: false, error: { code: 'x', message: 'y' } };
-    expect(toUploadEvent('file', JSON.stringify({ result }))).toEqual({ type: 'file', result });
+    expect(toUploadEvent('file', JSON.stringify({ result }))).toEqual({ type: 'file', index: 0, result });
     expect(toUploadEvent('stage', '{"stage":"teleport"}')).toBeNull();
     expect(toUploadEvent('progress', '{"embedded":"1","total":2}')).toBeNull();
     expect(toUploadEvent('newer', '{}')).toBeNull();
@@ -99,11 +104,11 @@ describe('an upload row', () => {
 
   it('follows the server’s events', () => {
     const row = item({ phase: 'reading' });
-    advance(row, { type: 'stage', file: 'a.pdf', stage: 'parse' });
+    advance(row, { type: 'stage', index: 0, file: 'a.pdf', stage: 'parse' });
     expect(row.phase).toBe('reading');
-    advance(row, { type: 'stage', file: 'a.pdf', stage: 'embed' });
+    advance(row, { type: 'stage', index: 0, file: 'a.pdf', stage: 'embed' });
     expect(row.phase).toBe('embedding');
-    advance(row, { type: 'progress', file: 'a.pdf', embedded: 32, total: 64, eta_ms: 1000 });
+    advance(row, { type: 'progress', index: 0, file: 'a.pdf', embedded: 32, total: 64, eta_ms: 1000 });
     expect(row).toMatchObject({ embedded: 32, total: 64, etaMs: 1000 });
   });
 

@@ -69,6 +69,12 @@ export type Member = Schemas['MemberPublic'];
 export const WORKSPACE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,31}$';
 
+// --- Conversations: the user's chats, listed, renamed, cut back ----------------------------------
+
+/** One of the user's chats: its session, title (the first question, or renamed) and collection. */
+export type Conversation = Schemas['ConversationPublic'];
+export type ConversationList = Schemas['ConversationsPublic'];
+
 // --- The cited-document viewer: a document's passages, in order -----------------------------------
 
 export type DocumentPassages = Schemas['DocumentPassages'];
@@ -81,3 +87,11 @@ export type Models = Schemas['ModelsPublic'];
 /** GET/PUT /api/preferences: the user's, in every workspace (null: the server's default). */
 export type Preferences = Schemas['Preferences'];
 export type AnswerLength = NonNullable<Preferences['answer_length']>;
+
+// --- Documents: an upload's progress, as its event stream tells it --------------------------------
+
+/** POST /api/documents/upload with `Accept: text/event-stream`: a file's stage, its embedding, its result. */
+export type UploadStageEvent = Schemas['UploadStageEvent'];
+export type UploadProgressEvent = Schemas['UploadProgressEvent'];
+export type UploadFileEvent = Schemas['UploadFileEvent'];
+export type UploadStage = UploadStageEvent['stage'];

@@ -9,16 +9,17 @@
  * is read as the plain upload answer.
  */
 import { noticeStatus, parseSSE, request, uploadOutcome } from '../api';
-import type { DocumentInfo, UploadResult } from '../types';
+import type {
+  DocumentInfo,
+  UploadFileEvent,
+  UploadProgressEvent,
+  UploadResult,
+  UploadStage,
+  UploadStageEvent,
+} from '../types';
 
-/** What the server is doing with a file: receiving, parsing, chunking, embedding, finished. */
-export type UploadStage = 'upload' | 'parse' | 'chunk' | 'embed' | 'done';
-
-/** One event of an upload's stream (`data:` of an `event: stage|progress|file|done`). */
-export type UploadEvent =
-  | { type: 'stage'; file: string; stage: UploadStage }
-  | { type: 'progress'; file: string; embedded: number; total: number; eta_ms: number | null }
-  | { type: 'file'; result: UploadResult };
+/** The events of an upload's stream this UI follows (the last, `done`, only ends it). */
+export type UploadEvent = UploadStageEvent | UploadProgressEvent | UploadFileEvent;
 
 export interface StreamedUploadOptions {
   collection: string;
@@ -48,16 +49,17 @@ export function toUploadEvent(event: string, data: string): UploadEvent | null {
   }
   if (typeof body !== 'object' || body === null) return null;
   const file = typeof body.file === 'string' ? body.file : '';
+  const index = typeof body.index === 'number' ? body.index : 0;
   if (event === 'stage' && typeof body.stage === 'string' && STAGES.has(body.stage)) {
-    return { type: 'stage', file, stage: body.stage as UploadStage };
+    return { type: 'stage', index, file, stage: body.stage as UploadStage };
   }
   if (event === 'progress' && typeof body.embedded === 'number' && typeof body.total === 'number') {
     const eta = typeof body.eta_ms === 'number' && Number.isFinite(body.eta_ms) ? body.eta_ms : null;
-    return { type: 'progress', file, embedded: body.embedded, total: body.total, eta_ms: eta };
+    return { type: 'progress', index, file, embedded: body.embedded, total: body.total, eta_ms: eta };
   }
   if (event === 'file' && typeof body.result === 'object' && body.result !== null) {
     const result = body.result as UploadResult;
-    if (typeof result.ok === 'boolean' && typeof result.filename === 'string') return { type: 'file', result };
+    if (typeof result.ok === 'boolean' && typeof result.filename === 'string') return { type: 'file', index, result };
   }
   return null;
 }
@@ -102,10 +104,26 @@ export function uploadStreamed(file: File, options: StreamedUploadOptions): Prom
       void Promise.resolve(result).then(resolve);
     };
     const onAbort = () => xhr.abort();
+    // The parser may have stopped reading (after `done`) and cancelled the stream: what comes
+    // after is not wanted, and a closed stream refuses it.
     const feed = () => {
       const text = xhr.responseText;
-      if (controller && text.length > seen) controller.enqueue(encoder.encode(text.slice(seen)));
+      if (text.length <= seen) return;
+      const chunk = text.slice(seen);
       seen = text.length;
+      try {
+        controller?.enqueue(encoder.encode(chunk));
+      } catch {
+        controller = null;
+      }
+    };
+    const end = (error?: Error) => {
+      try {
+        if (error) controller?.error(error);
+        else controller?.close();
+      } catch {
+        // already closed or cancelled
+      }
     };
 
     xhr.open('POST', '/api/documents/upload');
@@ -128,20 +146,20 @@ export function uploadStreamed(file: File, options: StreamedUploadOptions): Prom
     xhr.onprogress = feed;
     xhr.onload = () => {
       noticeStatus(xhr.status);
-      if (streamed && controller) {
+      if (streamed) {
         feed();
-        controller.close();
+        end();
         finish(streamed);
       } else {
         finish(uploadOutcome(file.name, xhr.status, xhr.responseText));
       }
     };
     xhr.onerror = () => {
-      controller?.error(new Error('connection broken'));
+      end(new Error('connection broken'));
       finish(failed(file.name, 'unreachable', UNREACHABLE));
     };
     xhr.onabort = () => {
-      controller?.error(new Error('cancelled'));
+      end(new Error('cancelled'));
       finish(cancelled());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
