@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Chat, chatRequest } from './chat.svelte';
+import { Chat, chatRequest, keepBefore, lastQuestion } from './chat.svelte';
 
 const encoder = new TextEncoder();
 const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -103,6 +103,17 @@ describe('Chat', () => {
     expect(chatRequest('q', 'c', null, { docIds: ['a'] }).filter).toEqual({ doc_ids: ['a'] });
   });
 
+  it('maps every ask option to the request, and leaves out what was not chosen', () => {
+    const options = { retrieval: 'vector' as const, docIds: ['a', 'b'], tags: ['hr'], topK: 3, model: 'gpt-x', maxTokens: 300 };
+    expect(chatRequest('q', 'c', 's1', options)).toEqual({
+      message: 'q', collection: 'c', session_id: 's1', retrieval: 'vector',
+      filter: { doc_ids: ['a', 'b'], tags: ['hr'] }, top_k: 3, model: 'gpt-x', max_tokens: 300,
+    });
+    expect(chatRequest('q', 'c', null, { tags: ['hr'] }).filter).toEqual({ tags: ['hr'] });
+    const none = { retrieval: null, docIds: [], tags: [], topK: null, model: null, maxTokens: null };
+    expect(chatRequest('q', 'c', null, none)).toEqual({ message: 'q', collection: 'c', session_id: undefined });
+  });
+
   it('asks for a document first when the collection does not exist', async () => {
     script(() => Response.json({ error: { code: 'not_found', message: "There is no collection 'c'." } }, { status: 404 }));
     const chat = new Chat();
@@ -168,5 +179,135 @@ describe('Chat', () => {
     chat.newChat();
     expect(chat.sessionId).toBeNull();
     expect(localStorage.getItem('ragis.session')).toBeNull();
+  });
+
+  it('starts a new chat in another collection: the old stream is stopped and nothing of it stays', async () => {
+    script(() => stream(sse('token', { text: 'part' }) + sse('meta', META), true));
+    const chat = new Chat('c');
+    const pending = chat.send('q', 'c');
+    await vi.waitFor(() => expect(chat.turns[1]?.content).toBe('part'));
+    chat.newChat('tea');
+    await pending;
+    expect(chat).toMatchObject({ collection: 'tea', sessionId: null, streaming: false, turns: [] });
+    expect(localStorage.getItem('ragis.session')).toBeNull();
+  });
+});
+
+/** A JSON answer for the next request. */
+const json = (body: object, status = 200) => () => Response.json(body, { status });
+const CONVERSATION = { session_id: 's42', title: 'q', collection: 'c', created: 1, updated: 2, messages: 2, ttl: 100 };
+
+describe('stored answers', () => {
+  it('come back with their stopped badge, error, details and model', async () => {
+    localStorage.setItem('ragis.session', 's42');
+    const messages = [
+      { role: 'user', content: 'first', time: 1 },
+      { role: 'assistant', content: 'par', time: 2, stopped: true },
+      { role: 'user', content: 'second', time: 3 },
+      { role: 'assistant', content: '', time: 4, error: { code: 'llm_unavailable', message: 'The LLM is down.' } },
+      { role: 'user', content: 'third', time: 5 },
+      {
+        role: 'assistant', content: 'Yes [1].', time: 6, citations: [CITATION], timings: { total: 12, search: 3 },
+        retrieval: 'hybrid', best_score: 0.7, scope: 'passages', model: 'gpt-x',
+      },
+    ];
+    script(json({ session_id: 's42', messages, ttl: 100 }));
+    const chat = new Chat('c');
+    await chat.restore();
+    const answers = chat.turns.filter((t) => t.role === 'assistant');
+    expect(answers[0]).toMatchObject({ content: 'par', stopped: true, error: null });
+    expect(answers[1]).toMatchObject({ stopped: false, error: { title: 'The answer failed', message: 'The LLM is down.' } });
+    expect(answers[2]).toMatchObject({
+      timings: { total: 12, search: 3 }, retrieval: 'hybrid', bestScore: 0.7, scope: 'passages', model: 'gpt-x',
+    });
+    expect(chat.turns.every((t) => t.stored)).toBe(true);
+  });
+});
+
+describe('asking again', () => {
+  it('counts only the turns the server stored before a question', () => {
+    const turns = [{ stored: true }, { stored: true }, { stored: false }, { stored: false }, { stored: true }];
+    expect(keepBefore(turns, 0)).toBe(0);
+    expect(keepBefore(turns, 2)).toBe(2);
+    expect(keepBefore(turns, 4)).toBe(2);
+    expect(keepBefore(turns, 5)).toBe(3);
+    expect(lastQuestion([{ role: 'user' }, { role: 'assistant' }, { role: 'user' }, { role: 'assistant' }])).toBe(2);
+    expect(lastQuestion([])).toBe(-1);
+  });
+
+  async function twoTurns() {
+    const messages = [
+      { role: 'user', content: 'one', time: 1 },
+      { role: 'assistant', content: 'A1', time: 2 },
+      { role: 'user', content: 'two', time: 3 },
+      { role: 'assistant', content: 'A2', time: 4 },
+    ];
+    localStorage.setItem('ragis.session', 's42');
+    script(json({ session_id: 's42', messages, ttl: 100 }));
+    const chat = new Chat('c');
+    await chat.restore();
+    return chat;
+  }
+
+  it('retries the last answer: cuts the conversation before its question, then asks it again', async () => {
+    const chat = await twoTurns();
+    const fetchMock = script(json({ ...CONVERSATION, messages: 2 }), () => stream(sse('meta', META) + sse('token', { text: 'A2 again' }) + sse('done', { timings: {}, cache_hit: false })));
+    const changes = chat.changes;
+    await chat.retry({ topK: 4 });
+    const [truncate, ask] = fetchMock.mock.calls;
+    expect(truncate[0]).toBe('/api/sessions/s42/truncate');
+    expect(truncate[1]?.method).toBe('POST');
+    expect(JSON.parse(String(truncate[1]?.body))).toEqual({ keep: 2 });
+    expect(JSON.parse(String(ask[1]?.body))).toEqual({ message: 'two', collection: 'c', session_id: 's42', top_k: 4 });
+    expect(chat.turns.map((t) => t.content)).toEqual(['one', 'A1', 'two', 'A2 again']);
+    expect(chat.changes).toBeGreaterThan(changes);
+  });
+
+  it('edits a question: cuts before it and asks the new text', async () => {
+    const chat = await twoTurns();
+    const fetchMock = script(json({ ...CONVERSATION, messages: 0 }), () => stream(sse('meta', META) + sse('token', { text: 'B' }) + sse('done', { timings: {}, cache_hit: false })));
+    await chat.edit(chat.turns[0].id, '  one, edited ');
+    expect(JSON.parse(String(fetchMock.mock.calls[0][1]?.body))).toEqual({ keep: 0 });
+    expect(JSON.parse(String(fetchMock.mock.calls[1][1]?.body)).message).toBe('one, edited');
+    expect(chat.turns.map((t) => t.content)).toEqual(['one, edited', 'B']);
+  });
+
+  it('does not count a question refused before its stream', async () => {
+    const chat = await twoTurns();
+    script(json({ error: { code: 'too_long', message: 'Too long.' } }, 422));
+    await chat.send('three', 'c');
+    expect(chat.turns[5].error?.message).toBe('Too long.');
+    const fetchMock = script(json({ ...CONVERSATION, messages: 4 }), () => stream(sse('meta', META) + sse('done', { timings: {}, cache_hit: false })));
+    await chat.retry();
+    expect(JSON.parse(String(fetchMock.mock.calls[0][1]?.body))).toEqual({ keep: 4 });
+    expect(chat.turns.map((t) => t.content)).toEqual(['one', 'A1', 'two', 'A2', 'three', '']);
+  });
+
+  it('asks again as a new conversation when the server no longer knows it, and keeps the turns on another failure', async () => {
+    const chat = await twoTurns();
+    script(json({ error: { code: 'internal', message: 'Redis is down.' } }, 503));
+    await chat.retry();
+    expect(chat.error?.title).toBe('Could not ask again');
+    expect(chat.turns).toHaveLength(4);
+
+    const fetchMock = script(json({ error: { code: 'not_found', message: 'gone' } }, 404), () => stream(sse('done', { timings: {}, cache_hit: false })));
+    await chat.retry();
+    expect(JSON.parse(String(fetchMock.mock.calls[1][1]?.body))).toEqual({ message: 'two', collection: 'c' });
+  });
+});
+
+describe('opening a conversation', () => {
+  it('shows its messages and asks its collection; a conversation gone is said so', async () => {
+    const messages = [{ role: 'user', content: 'old question', time: 1 }, { role: 'assistant', content: 'old answer', time: 2 }];
+    script(json({ session_id: 's7', messages, ttl: 100 }));
+    const chat = new Chat('c');
+    await chat.open('s7', 'manuals');
+    expect(chat).toMatchObject({ sessionId: 's7', collection: 'manuals', restoring: false });
+    expect(chat.turns.map((t) => t.content)).toEqual(['old question', 'old answer']);
+    expect(localStorage.getItem('ragis.session')).toBe('s7');
+
+    script(json({ error: { code: 'not_found', message: 'gone' } }, 404));
+    await chat.open('s8', 'c');
+    expect(chat).toMatchObject({ sessionId: null, collection: 'c', turns: [] });
   });
 });
