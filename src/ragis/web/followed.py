@@ -14,7 +14,7 @@ up, so the request ends only once the work is really over (nothing half-written 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -36,7 +36,7 @@ class Followed(Generic[R, T]):
         self._idle = idle
         self._task: asyncio.Task[T] | None = None
 
-    async def reports(self) -> AsyncIterator[R | None]:
+    async def reports(self) -> AsyncGenerator[R | None]:
         """Start the work; yield each report in order, None after `idle` seconds without one
         (for a heartbeat); end once the work has ended and every report is out."""
         queue: asyncio.Queue[R] = asyncio.Queue()
