@@ -53,9 +53,7 @@ async def test_empty_tags_remove_them_all(store: Store) -> None:
     assert await found_docs(store, "a") == set()
 
 
-async def test_the_semantic_cache_of_the_collection_is_dropped(
-    store: Store, redis: Redis
-) -> None:
+async def test_the_semantic_cache_of_the_collection_is_dropped(store: Store, redis: Redis) -> None:
     await add_document(store, "docs", "d1", [unit(1)], tags=["a"])
     cache = store.keys.collection("docs").cache
     await redis.execute_command("VADD", cache, "VALUES", 2, 1.0, 0.0, "q1")
