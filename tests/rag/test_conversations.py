@@ -253,6 +253,24 @@ async def test_a_deleted_collections_conversations_leave_the_list(rag: httpx.Asy
     assert (await rag.get(f"/sessions/{gone}")).status_code == 404
 
 
+async def test_a_conversation_does_not_go_on_in_a_collection_made_again_under_its_name(
+    rag: httpx.AsyncClient,
+) -> None:
+    """Bug 4: a chat of a deleted collection went on in the new one of the same name."""
+    await rag.post("/index", json=index_body("a.txt", ["Alpha note."], collection="a"))
+    sid = session_of(await ask(rag, "What is the note?", collection="a"))
+    assert (await rag.delete("/collections/a")).status_code == 200
+    await rag.post("/index", json=index_body("a2.txt", ["Another note."], collection="a"))
+    again = await rag.post(
+        "/chat/stream", json={"message": "And now?", "collection": "a", "session_id": sid}
+    )
+    assert again.status_code == 404, again.text
+    assert "deleted" in again.json()["error"]["message"]
+    assert await listed(rag) == []
+    # A new conversation in the new collection is fine.
+    assert session_of(await ask(rag, "What is the note?", collection="a")) != sid
+
+
 async def test_the_ttl_counts_from_the_last_message(
     rag: httpx.AsyncClient, redis: Redis, prefix: str
 ) -> None:

@@ -236,6 +236,13 @@ class ChatService:
                 raise NotFound(f"There is no session {sid!r}: leave out session_id to start one.")
             if bound is not None and bound.collection != info.name:
                 raise SessionMismatch.for_collection(info.name)
+            if bound is not None and not bound.started_in(info.created):
+                # Its collection was deleted and another made under its name: the conversation
+                # cites documents that are gone, and its history is not this collection's.
+                raise NotFound(
+                    f"There is no session {sid!r}: its collection was deleted. Leave out "
+                    "session_id to start a new conversation."
+                )
         document = await whole_document.whole_document_of(store, info, flt, text)
         # The provider's own model by name is the turn that names none (same cache entries).
         chosen = (

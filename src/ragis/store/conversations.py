@@ -177,14 +177,15 @@ class Conversations:
             pipe.expire(key, self.ttl)
             await pipe.execute()
 
-    async def binding(self, session_id: str) -> tuple[str, str] | None:
-        """The conversation's (owner, collection); None when it has no hash."""
-        owner, collection = await self._redis.hmget(
-            self._keys.conversation(session_id), ["owner", "collection"]
+    async def binding(self, session_id: str) -> tuple[str, str, float | None] | None:
+        """The conversation's owner, collection and that collection's `created`; None when it
+        has no hash."""
+        owner, collection, created = await self._redis.hmget(
+            self._keys.conversation(session_id), ["owner", "collection", "collection_created"]
         )
         if owner is None or collection is None:
             return None
-        return text_of(owner), text_of(collection)
+        return text_of(owner), text_of(collection), _number(text_of(created or b""))
 
     async def get(self, session_id: str, *, user: str) -> Conversation | None:
         """`user`'s conversation; None when it is gone or another user's."""

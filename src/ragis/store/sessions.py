@@ -93,6 +93,14 @@ class SessionBinding:
 
     collection: str
     owner: str
+    #: The `created` of that collection when the conversation began (None: not recorded).
+    collection_created: float | None = None
+
+    def started_in(self, created: float) -> bool:
+        """Whether the conversation began in the collection made at `created` (not in one
+        deleted since, whose name that one took)."""
+        then = self.collection_created
+        return then is None or abs(then - created) < 1e-3
 
 
 def _no_session(session_id: str) -> NotFound:
@@ -172,7 +180,7 @@ class SessionStore:
         None when there is no such session."""
         claimed = await self.conversations.binding(session_id)
         if claimed is not None:
-            return SessionBinding(claimed[1], claimed[0])
+            return SessionBinding(claimed[1], claimed[0], claimed[2])
         raw = await self._redis.lindex(self._keys.session(session_id), -1)
         if raw is None:
             return None
