@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -28,7 +27,6 @@ from ragis.contract.fields import (
     Strict,
     Tag,
     Text,
-    _whole_characters,
 )
 
 #: The longest `source` (a path relative to a synced folder, or a URL).
@@ -216,11 +214,12 @@ class DocumentSourceUpdate(Strict):
 #: store/filters.py), and at least one visible character.
 TAG_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\\]*[^\s\x00-\x1f\x7f-\x9f\\][^\x00-\x1f\x7f-\x9f\\]*$"
 _TAG = re.compile(TAG_PATTERN)
-# The constraints first: after `Text`'s validator they would not show in the JSON schema.
+# The pattern also said in the JSON schema: after `Text`'s validator pydantic leaves it out.
 EditTag = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=64, pattern=TAG_PATTERN),
-    BeforeValidator(_whole_characters),
+    Text,
+    Field(
+        min_length=1, max_length=64, pattern=TAG_PATTERN, json_schema_extra={"pattern": TAG_PATTERN}
+    ),
 ]
 
 

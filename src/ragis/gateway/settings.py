@@ -196,7 +196,8 @@ class GatewaySettings(ServiceSettings):
     sse_heartbeat: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=10.0,
         validation_alias=env("RAGIS_SSE_HEARTBEAT"),
-        description="Seconds of upstream silence after which a chat stream gets a comment.",
+        description="Seconds of silence after which a chat stream or an upload's event stream gets "
+        "a comment.",
     )
 
     # --- Who may talk to it (ragis.gateway.origin) ----------------------------------------------
