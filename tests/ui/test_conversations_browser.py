@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from support.axe import report, severe_violations
 from support.browser import ask, open_documents, upload
 from support.conversations import (
     ask_and_wait,
@@ -446,3 +447,40 @@ def test_on_a_phone_the_chats_are_a_drawer(
         expect(page.get_by_test_id("message-assistant")).to_contain_text(["500 hours"])
     finally:
         context.close()
+
+
+# --- accessibility --------------------------------------------------------------------------------
+
+
+def test_the_chats_list_rename_and_edit_forms_have_no_serious_accessibility_violation(
+    browser: Browser, stack_url: str, llm: OpenAIServer, tmp_path: Path
+) -> None:
+    screens: dict[str, list[dict[str, object]]] = {}
+    for scheme in ("light", "dark"):
+        context = browser.new_context(
+            viewport={"width": 1366, "height": 860}, color_scheme=scheme, bypass_csp=True
+        )
+        try:
+            page = context.new_page()
+            page.goto(stack_url)
+            if scheme == "light":
+                upload(page, _doc(tmp_path, "pumps.md", PUMPS))
+                llm.script(Reply(tokens=["Every 500 hours [1]."]))
+                ask_and_wait(page, "How often is the pump serviced?", "500 hours")
+            items = open_chats(page)
+            expect(items).to_have_count(1)
+            screens[f"{scheme}: chats"] = severe_violations(page)
+            items.first.get_by_test_id("conversation-rename").click()
+            screens[f"{scheme}: renaming a chat"] = severe_violations(page)
+            items.first.get_by_test_id("conversation-title-input").press("Escape")
+            items.first.get_by_test_id("conversation-open").click()  # a new context shows none
+            question = page.get_by_test_id("message-user").first
+            question.hover()
+            question.get_by_test_id("edit-question").click()
+            expect(question.get_by_test_id("edit-input")).to_be_focused()
+            screens[f"{scheme}: editing a question"] = severe_violations(page)
+            if scheme == "dark":
+                page.screenshot(path=str(ARTIFACTS / "conversations-dark.png"))
+        finally:
+            context.close()
+    assert report(screens) == ""
