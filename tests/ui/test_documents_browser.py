@@ -431,6 +431,9 @@ def test_tags_set_on_upload_are_shown_and_edited(
 
     # Enter saves: the server has them (a reload shows them) and asks by them at once.
     garden.get_by_test_id("edit-tags").click()
+    editor.fill("x" * 65)
+    expect(garden.get_by_test_id("tag-save")).to_be_disabled()
+    expect(garden.get_by_test_id("tag-editor")).to_contain_text("over 64 characters")
     editor.fill("orchard,  apples ,orchard")
     assert severe_violations(page) == [], report({"tag editor": severe_violations(page)})
     editor.press("Enter")
@@ -541,6 +544,18 @@ def test_ask_only_a_picked_document_then_also_a_picked_tag(
     scope.get_by_test_id("clear-document-scope").click()
     expect(scope).to_have_count(0)
     expect(picker).to_have_text(re.compile("All documents"))
+
+    # Not modal: tabbing out of the panel closes it.
+    picker.click()
+    page.get_by_test_id("ask-picker-done").focus()
+    page.keyboard.press("Tab")
+    expect(panel).to_have_count(0)
+
+    # The dark theme.
+    page.emulate_media(color_scheme="dark")
+    picker.click()
+    panel.get_by_role("checkbox", name="garden.txt").check()
+    page.screenshot(path=str(ARTIFACTS / "ask-picker-dark.png"))
 
 
 def test_the_picker_on_a_phone_with_the_keyboard(
