@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -236,3 +237,26 @@ async def test_a_new_document_keeps_its_original_and_a_refusal_to_keep_it_fails_
             doc = answer.json()["results"][0]["document_id"]
             record = await c.get(f"/api/documents/{doc}", params={"collection": "manuals"})
             assert record.json()["original"] is False
+
+
+async def test_an_emails_attachments_add_no_events_of_their_own(
+    start_rag: RagFactory, start_gateway: GatewayFactory
+) -> None:
+    """The attachments are ingested as their own documents, their results inside the mail's,
+    with no stage or progress events that would read as the mail's own."""
+    message = EmailMessage()
+    message["Subject"] = "Winter berths"
+    message.set_content("Berths for the winter are assigned in the attached plan.\n")
+    message.add_attachment(
+        b"The ketch Albatross takes winter berth B-17 from November.\n",
+        maintype="text", subtype="plain", filename="berths.txt",
+    )  # fmt: skip
+    with stack(start_rag, start_gateway, {}) as url:
+        async with client(url) as c:
+            events = await events_of(c, ("winter.eml", message.as_bytes()))
+            listed = (await c.get("/api/documents", params={"collection": "manuals"})).json()
+    stages = [e.data["stage"] for e in events if e.type == "stage"]
+    assert stages == ["upload", "parse", "chunk", "embed", "done"]
+    result = next(e.data for e in events if e.type == "file")["result"]
+    assert [(a["filename"], a["ok"]) for a in result["attachments"]] == [("berths.txt", True)]
+    assert sorted(d["filename"] for d in listed["documents"]) == ["berths.txt", "winter.eml"]

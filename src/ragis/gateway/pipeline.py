@@ -54,6 +54,19 @@ class IngestWatcher(Protocol):
     def embedded(self, done: int, total: int) -> None: ...
 
 
+class _Silent:
+    """A watcher told nothing it passes on (an attachment's progress is not its upload's)."""
+
+    def stage(self, stage: Stage) -> None:
+        pass
+
+    def embedded(self, done: int, total: int) -> None:
+        pass
+
+
+_SILENT = _Silent()
+
+
 class Pipeline:
     def __init__(
         self,
@@ -122,7 +135,7 @@ class Pipeline:
             await self._keep_original(collection, indexed.document_id, data, parsed, caller)
         carried = [
             await self._attachment(a, source or name, collection=collection, caller=caller,
-                                   tags=tags)
+                                   tags=tags, watched=watch is not None)
             for a in (parsed.attachments if attachments else ())
         ]  # fmt: skip
         return FileIndexed(
@@ -167,14 +180,18 @@ class Pipeline:
         collection: str,
         caller: Caller,
         tags: Sequence[str],
+        watched: bool = False,
     ) -> AttachmentIndexed:
         """One file carried by an upload, ingested as its own document (parsed in the sandbox
-        like any upload; its own attachments are not followed: one level, no recursion)."""
+        like any upload; its own attachments are not followed: one level, no recursion). When
+        the upload is watched, so is the attachment, silently: its `/index` is the streaming
+        one, which a client that leaves cancels."""
         name = sanitize_filename(attachment.name)
         try:
             indexed = await self.ingest(
                 attachment.data, attachment.name, collection=collection, caller=caller,
                 tags=tags, source=f"{parent}#{name}"[:MAX_SOURCE_CHARS], attachments=False,
+                watch=_SILENT if watched else None,
             )  # fmt: skip
         except RagisError as exc:
             return AttachmentIndexed(
