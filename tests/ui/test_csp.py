@@ -69,3 +69,42 @@ def test_the_ui_works_under_the_csp_without_a_violation(
     assert page.evaluate("window.__ran") is None
     assert any(v.startswith("script-src") for v in page.evaluate("window.__csp"))
     context.close()
+
+
+def test_pdfjs_draws_a_kept_pdf_under_the_same_policy(
+    browser: Browser, stack_url: str, llm: OpenAIServer, tmp_path: Path
+) -> None:
+    """The viewer's pdf.js (issue 18) needs nothing the policy does not already allow: its worker
+    is a module of the app's own assets (no blob:, no eval, no wasm), so the page is drawn with
+    not one violation and the policy stays as narrow as before."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
+    workers: list[str] = []
+    page.on("worker", lambda worker: workers.append(worker.url))
+    response = page.goto(stack_url)
+    assert response is not None
+    policy = response.headers["content-security-policy"]
+    for broader in ("blob:", "unsafe-eval", "wasm-unsafe-eval", "unsafe-inline", "worker-src"):
+        assert broader not in policy, broader
+
+    pdf = tmp_path / "lighthouse.pdf"
+    pdf.write_bytes(pdf_bytes(["Keeper's log.", "The Fresnel lens was installed in 1872."]))
+    if page.get_by_test_id("toggle-documents").get_attribute("aria-expanded") != "true":
+        page.get_by_test_id("toggle-documents").click()
+    page.get_by_test_id("upload-input").set_input_files(str(pdf))
+    expect(
+        page.locator("li").filter(has_text=pdf.name).get_by_test_id("upload-result")
+    ).to_have_attribute("data-status", "ok", timeout=60_000)
+    llm.script(Reply(tokens=["In 1872 [1]."]))
+    page.get_by_test_id("chat-input").fill("When was the Fresnel lens installed?")
+    page.get_by_test_id("chat-input").press("Enter")
+    expect(page.get_by_test_id("message-assistant").last).to_contain_text("In 1872")
+    page.get_by_test_id("citation-link").first.click()
+    page.get_by_test_id("source-open").first.click()
+    drawn = page.get_by_test_id("viewer-page")
+    expect(drawn).to_have_attribute("data-rendered", "true", timeout=30_000)
+    assert workers, "pdf.js ran without its worker"
+    assert all(url.startswith(stack_url) for url in workers), workers
+    assert page.evaluate("window.__csp") == []
+    context.close()
