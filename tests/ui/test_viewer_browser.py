@@ -7,6 +7,7 @@ marked, under the app's Content-Security-Policy; and the same on a phone."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -291,3 +292,40 @@ def test_the_viewer_on_a_phone(
         page.screenshot(path=str(ARTIFACTS / "viewer-phone.png"))
         viewer.get_by_test_id("viewer-close").click()
         expect(viewer).to_have_count(0)
+
+
+def test_next_reads_one_documents_citations_then_moves_on_to_the_next_document(
+    page: Page, llm: OpenAIServer, tmp_path: Path
+) -> None:
+    upload(page, pump_guide(tmp_path))
+    upload(page, harbour_notes(tmp_path))
+    answered(
+        page, llm, "How is the feed pump primed, and who decides on the berth?",
+        ["Prime it by hand [1][2][3]. ", "The harbour master decides [4][5]."],
+    )  # fmt: skip
+    panel = open_sources(page)
+    cited = panel.get_by_test_id("sources-cited").get_by_test_id("source-item")
+    expect(cited).to_have_count(5)
+    files = [item.locator(".file").inner_text() for item in cited.all()]
+    assert set(files) == {"pump-handbook.md", "harbour-notes.txt"}
+    cited.first.get_by_test_id("source-open").click()
+    viewer = page.get_by_test_id("document-viewer")
+    title = viewer.get_by_test_id("viewer-title")
+    current = viewer.locator('[data-testid="viewer-passage"][data-current="true"]')
+    seen = []
+    for step in range(5):
+        expect(viewer.get_by_test_id("viewer-where")).to_contain_text(f"citation {step + 1} of 5")
+        expect(current).to_be_in_viewport()
+        seen.append(title.inner_text())
+        if step < 4:
+            viewer.get_by_test_id("viewer-next").click()
+    # All of the first document's citations, then all of the other's: the title changes once.
+    assert seen[0] == files[0]
+    changes = sum(1 for a, b in pairwise(seen) if a != b)
+    assert changes == 1, seen
+    assert seen.count(files[0]) == files.count(files[0])
+    # And the passage shown is the citation named in the header.
+    shown = re.search(r"Passage \[(\d+)\]", viewer.get_by_test_id("viewer-where").inner_text())
+    assert shown is not None
+    source = panel.locator(f'[data-testid="source-item"][data-n="{shown.group(1)}"]')
+    assert middle_of(source) in words(current.inner_text())
