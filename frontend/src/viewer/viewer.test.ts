@@ -125,6 +125,16 @@ describe('piecesOf', () => {
     expect(hit.map((p) => p.textContent)).toEqual(['The feed pump is primed', 'by hand before the first start.']);
   });
 
+  it('finds a passage that began on the page before, and a word hyphenated at a line end', () => {
+    const page = pieces('continued from before.', 'The backwash pump runs for seven min-', 'utes until the glass is clear.', 'Next.');
+    const hit = piecesOf(page, 'Chapter two begins on page one and is continued from before. The backwash pump runs for seven minutes until the glass is clear.');
+    expect(hit.map((p) => p.textContent)).toEqual([
+      'continued from before.',
+      'The backwash pump runs for seven min-',
+      'utes until the glass is clear.',
+    ]);
+  });
+
   it('marks nothing when the passage is not on the page', () => {
     expect(piecesOf(pieces('Chapter 2', 'Valves are next.'), 'The feed pump is primed by hand.')).toEqual([]);
   });
