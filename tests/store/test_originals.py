@@ -114,3 +114,16 @@ async def test_another_workspaces_original_is_not_there(store: Store) -> None:
     original = await store.originals.get("docs", "d1")
     assert original is not None
     assert original.data == PDF
+
+
+async def test_removing_the_workspace_removes_its_originals(store: Store, redis: Redis) -> None:
+    team = store.scoped("team")
+    await add_document(team, "docs", "d1", [unit(1)])
+    await team.originals.put("docs", "d1", PDF, "application/pdf")
+    await add_document(store, "docs", "d1", [unit(1)])
+    await store.originals.put("docs", "d1", b"mine", "text/plain")
+    await store.workspaces.delete("team")
+    assert not await redis.exists(team.keys.collection("docs").original("d1"))
+    kept = await store.originals.get("docs", "d1")
+    assert kept is not None
+    assert kept.data == b"mine"
