@@ -123,7 +123,7 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
     const duplicate = [...docs.values()].find((d) => d.filename === filename);
     const size = raw.length;
     /** @type {Schemas['DocumentPublic']} */
-    const doc = duplicate ?? { id: `doc${++seq}`, filename, content_type: 'text/plain', size, sha256: '0'.repeat(64), chunks: 1 + (size % 7), pages: /\.pdf$/i.test(filename) ? 3 : null, created: Date.now() / 1000, status: 'ready', tags: [], error: null };
+    const doc = duplicate ?? { id: `doc${++seq}`, filename, content_type: 'text/plain', size, sha256: '0'.repeat(64), chunks: 1 + (size % 7), pages: /\.pdf$/i.test(filename) ? 3 : null, created: Date.now() / 1000, status: 'ready', tags: [], error: null, original: false };
     docs.set(doc.id, doc);
     const timings = { parse_ms: 20, chunk_ms: 5, index_ms: 375, total_ms: 400 };
     json(res, 200, 'UploadPublic', { collection, results: [{ filename, ok: true, document_id: doc.id, chunks: doc.chunks, pages: doc.pages, size, content_type: doc.content_type, duplicate: Boolean(duplicate), timings }] });
