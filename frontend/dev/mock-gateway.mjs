@@ -61,9 +61,10 @@ export function createMockGateway({ auth = process.env.MOCK_AUTH === 'on' ? 'on'
   const keys = new Map();
   /** @type {Map<string, { count: number, until: number }>} recent wrong passwords per username */
   const failures = new Map();
-  /** @type {Map<string, Record<string, unknown>>} username -> their preferences (every workspace's) */
-  const preferences = new Map();
+  /** @type {{top_k: number | null, model: string | null, answer_length: 'short' | 'medium' | 'long' | null, retrieval_only_seen: boolean}} */
   const NO_PREFERENCES = { top_k: null, model: null, answer_length: null, retrieval_only_seen: false };
+  /** @type {Map<string, typeof NO_PREFERENCES>} username -> their preferences (every workspace's) */
+  const preferences = new Map();
   let seq = 0;
   // The workspace of the request being answered (set by `route` before any data is touched).
   let collections = space('default').collections;
