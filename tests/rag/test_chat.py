@@ -102,6 +102,24 @@ async def test_a_repeated_question_is_answered_from_the_cache_without_the_llm(
     assert len(llm.chat_requests) == calls + 1
 
 
+async def test_a_fresh_turn_asks_the_llm_again_and_its_answer_is_then_the_cached_one(
+    rag: httpx.AsyncClient, llm: OpenAIServer
+) -> None:
+    await index_all(rag)
+    llm.script(Reply(tokens=["First [1]."]))
+    await ask(rag, "What does castling move?")
+    llm.script(Reply(tokens=["Second [1]."]))
+    calls = len(llm.chat_requests)
+    again = await ask(rag, "What does castling move?", fresh=True)
+    assert len(llm.chat_requests) == calls + 1
+    assert again[0].data["cache_hit"] is False
+    assert answer_of(again) == "Second [1]."
+    # Without `fresh` the question is a hit again, and not a forged bool's: strict JSON.
+    assert (await ask(rag, "What does castling move?"))[0].data["cache_hit"] is True
+    refused = await rag.post("/chat/stream", json={"message": "What?", "fresh": "yes"})
+    assert refused.status_code == 422
+
+
 async def test_an_upload_makes_the_next_identical_question_a_miss(
     rag: httpx.AsyncClient, llm: OpenAIServer
 ) -> None:

@@ -192,11 +192,6 @@ def test_a_chat_deleted_with_its_collection_leaves_the_list_and_the_screen(
     expect(page.get_by_test_id("message-assistant")).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the chat learns of a deleted collection from ragis:documents-changed, which the "
-    "documents panel does not announce yet after deleting a collection (library.removeCollection)",
-)
 def test_a_chat_whose_only_collection_is_deleted_is_no_longer_shown(
     page: Page, llm: OpenAIServer, tmp_path: Path
 ) -> None:
@@ -246,11 +241,6 @@ def test_retry_asks_the_last_question_again_in_place_of_its_answer(
     expect(page.get_by_test_id("message-assistant").last).not_to_contain_text("First try")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a first question asked again is served from the semantic cache (the same answer): "
-    "ChatRequest has no way to skip the cache lookup yet",
-)
 def test_retry_of_a_first_answer_gets_a_new_one_not_the_cached_one(
     page: Page, llm: OpenAIServer, tmp_path: Path
 ) -> None:

@@ -58,6 +58,8 @@ export interface AskOptions {
   model?: string | null;
   /** At most this many answer tokens. */
   maxTokens?: number | null;
+  /** Not from the semantic cache: a retry wants another answer. */
+  fresh?: boolean;
 }
 
 let nextId = 1;
@@ -106,6 +108,7 @@ export function chatRequest(
   if (options.topK != null) request.top_k = options.topK;
   if (options.model) request.model = options.model;
   if (options.maxTokens != null) request.max_tokens = options.maxTokens;
+  if (options.fresh) request.fresh = true;
   return request;
 }
 
@@ -223,7 +226,8 @@ export class Chat {
   async retry(options: AskOptions = {}): Promise<void> {
     const index = lastQuestion(this.turns);
     if (index < 0) return;
-    await this.#askAgain(index, this.turns[index].content, options);
+    // The same question again wants another answer, not the cached one.
+    await this.#askAgain(index, this.turns[index].content, { ...options, fresh: true });
   }
 
   /** Ask `text` in place of the question `turnId` and everything after it. */

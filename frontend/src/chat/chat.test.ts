@@ -258,7 +258,7 @@ describe('asking again', () => {
     expect(truncate[0]).toBe('/api/sessions/s42/truncate');
     expect(truncate[1]?.method).toBe('POST');
     expect(JSON.parse(String(truncate[1]?.body))).toEqual({ keep: 2 });
-    expect(JSON.parse(String(ask[1]?.body))).toEqual({ message: 'two', collection: 'c', session_id: 's42', top_k: 4 });
+    expect(JSON.parse(String(ask[1]?.body))).toEqual({ message: 'two', collection: 'c', session_id: 's42', top_k: 4, fresh: true });
     expect(chat.turns.map((t) => t.content)).toEqual(['one', 'A1', 'two', 'A2 again']);
     expect(chat.changes).toBeGreaterThan(changes);
   });
@@ -292,7 +292,7 @@ describe('asking again', () => {
 
     const fetchMock = script(json({ error: { code: 'not_found', message: 'gone' } }, 404), () => stream(sse('done', { timings: {}, cache_hit: false })));
     await chat.retry();
-    expect(JSON.parse(String(fetchMock.mock.calls[1][1]?.body))).toEqual({ message: 'two', collection: 'c' });
+    expect(JSON.parse(String(fetchMock.mock.calls[1][1]?.body))).toEqual({ message: 'two', collection: 'c', fresh: true });
   });
 });
 

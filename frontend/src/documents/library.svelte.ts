@@ -90,6 +90,8 @@ export class Library {
       }
     }
     await this.refreshCollections();
+    // The chat bound to it learns it is gone (even when the picker keeps the same name).
+    announceDocumentsChanged(name);
     return true;
   }
 

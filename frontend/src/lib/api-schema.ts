@@ -712,6 +712,11 @@ export interface components {
             collection?: string | null;
             filter?: components["schemas"]["ChatFilter"] | null;
             /**
+             * Fresh
+             * @description True: do not answer from the semantic cache (a retried question is asked of the LLM again); its new complete answer is cached as any other.
+             */
+            fresh?: boolean | null;
+            /**
              * History
              * @description The conversation so far, kept by the client (OpenAI-style): the turn is then stateless, no session is read or written, and `session_id` must be left out. Only the last RAGIS_HISTORY_MESSAGES are used, each cut to RAGIS_MAX_MESSAGE_CHARS.
              */

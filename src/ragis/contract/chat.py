@@ -11,7 +11,7 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, field_validator
 
 from ragis.contract.errors import ErrorBody
 from ragis.contract.fields import (
@@ -106,6 +106,13 @@ class ChatRequest(Strict):
         default=None,
         description="How to find the passages: `hybrid` (meaning and words, fused), `vector` "
         "(meaning) or `lexical` (words, BM25); leave out for the service's RAGIS_RETRIEVAL.",
+    )
+    # None rather than False by default: a field with a default is a required one in the UI's
+    # generated types (openapi-typescript), and leaving it out must stay valid there.
+    fresh: StrictBool | None = Field(
+        default=None,
+        description="True: do not answer from the semantic cache (a retried question is asked "
+        "of the LLM again); its new complete answer is cached as any other.",
     )
 
 

@@ -122,6 +122,8 @@ class ChatTurn:
     max_tokens: int | None = None
     #: Another LLM model than the provider's (checked against its list); None: its own.
     model: str | None = None
+    #: Not answered from the semantic cache (a retry asks the LLM again).
+    fresh: bool = False
 
 
 @dataclass(slots=True)
@@ -200,6 +202,7 @@ class ChatService:
         temperature: float | None = None,
         max_tokens: int | None = None,
         model: str | None = None,
+        fresh: bool = False,
     ) -> ChatTurn:
         """Check the request before any byte of the answer is sent (errors become 4xx).
 
@@ -207,7 +210,8 @@ class ChatService:
         Its last RAGIS_HISTORY_MESSAGES are used, each cut to RAGIS_MAX_MESSAGE_CHARS, as a
         session's would be. `temperature` goes to the answer's LLM call; `max_tokens` lowers
         RAGIS_MAX_ANSWER_TOKENS for this answer (and then keys its cache entry), never raises it.
-        `model` must be one the provider lists (`UnknownModel`); it keys the cache too.
+        `model` must be one the provider lists (`UnknownModel`); it keys the cache too. A
+        `fresh` turn skips the cache lookup (its answer is still cached).
         """
         settings = self._settings
         if history is not None and session_id:
@@ -267,6 +271,7 @@ class ChatService:
             # At the limit, the turn is answered as one that asked for nothing (same cache).
             max_tokens=max_tokens if max_tokens is not None and max_tokens < cap else None,
             model=chosen,
+            fresh=fresh,
         )
 
     async def events(self, turn: ChatTurn) -> AsyncGenerator[ChatEvent, None]:
@@ -386,7 +391,7 @@ class ChatService:
             )
         )  # fmt: skip
         timings["cache"] = 0.0
-        if scope is not None:
+        if scope is not None and not turn.fresh:
             try:
                 hit, timings["cache"] = await _timed(
                     turn.store.cache.lookup(

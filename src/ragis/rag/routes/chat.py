@@ -67,6 +67,7 @@ async def chat_stream(body: ChatRequest, chat: ChatDep, caller: CallerDep) -> Ev
         temperature=body.temperature,
         max_tokens=body.max_tokens,
         model=body.model,
+        fresh=bool(body.fresh),
     )
     return EventStreamResponse(_encode(chat, turn))
 
