@@ -148,6 +148,8 @@ async def test_metadata_stays_refused_when_private_addresses_are_allowed(
         ({"url": "http://example.com/", "collection": "../x"}, "invalid_request"),
         ({"url": "http://example.com/", "tags": ["t"] * 33}, "invalid_request"),
         ({"url": "http://example.com/", "tags": ["x" * 65]}, "invalid_request"),
+        ({"url": "http://example.com/", "tags": ["back\\slash"]}, "invalid_request"),
+        ({"url": "http://example.com/", "tags": ["bell\u0007"]}, "invalid_request"),
         ({"url": "http://example.com/", "forged": True}, "invalid_request"),
     ],
 )

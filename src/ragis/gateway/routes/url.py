@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from ragis.contract import NAME_PATTERN as NAME
-from ragis.contract import Strict, Tag, Text
+from ragis.contract import Strict, Text
+from ragis.contract.documents import EditTag
 from ragis.gateway.deps import PipelineDep, SettingsDep
 from ragis.gateway.fetch import AddressGuard, FetchLimits, PageFetcher
 from ragis.gateway.fetch.fetcher import MAX_URL_CHARS
@@ -27,7 +28,8 @@ class UrlIngest(Strict):
         description="An http:// or https:// URL of a page or of a file of a supported type.",
     )
     collection: Text = Field(default="default", pattern=NAME)
-    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    # As an upload's or an edit's: a tag no filter could find (a backslash) is refused.
+    tags: list[EditTag] = Field(default_factory=list, max_length=MAX_TAGS)
 
 
 URL_DOC = """The gateway fetches the page and ingests it like an uploaded file: an HTML page
