@@ -11,28 +11,19 @@ from typing import Any, TextIO
 
 from ragis.client.api import GatewayClient
 from ragis.client.table import clean
-from ragis.contract.documents import MAX_TAGS, tag_problem
+from ragis.contract.documents import comma_tags
 from ragis.errors import InvalidInput
 
 __all__ = ["parse_tags", "tag_document"]
-
-#: A tag's longest form, as an upload's.
-MAX_TAG_CHARS = 64
 
 
 def parse_tags(value: str) -> list[str]:
     """`a, b,,a` -> `["a", "b"]`; an empty value clears the tags. Refused here, with a
     sentence, what the gateway would refuse: too many, too long, unfilterable."""
-    tags = list(dict.fromkeys(t.strip() for t in value.split(",") if t.strip()))
-    if len(tags) > MAX_TAGS:
-        raise InvalidInput(f"{len(tags)} tags; a document may carry at most {MAX_TAGS}.")
-    for tag in tags:
-        if len(tag) > MAX_TAG_CHARS:
-            raise InvalidInput(f"The tag {clean(tag, 20)!r}… is over {MAX_TAG_CHARS} characters.")
-        problem = tag_problem(tag)
-        if problem:
-            raise InvalidInput(problem[0].upper() + problem[1:] + ".")
-    return tags
+    try:
+        return comma_tags(value)
+    except ValueError as exc:
+        raise InvalidInput(clean(str(exc))) from None
 
 
 async def tag_document(

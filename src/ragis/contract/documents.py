@@ -48,6 +48,7 @@ __all__ = [
     "MAX_LOCATOR_CHARS",
     "MAX_SOURCE_CHARS",
     "MAX_TAGS",
+    "MAX_TAG_CHARS",
     "ORIGINAL_FILENAME_HEADER",
     "ORIGINAL_TYPE_PATTERN",
     "TAG_PATTERN",
@@ -65,6 +66,7 @@ __all__ = [
     "IndexRequest",
     "IndexResponse",
     "IndexTimings",
+    "comma_tags",
     "tag_problem",
 ]
 
@@ -234,6 +236,26 @@ def tag_problem(tag: str) -> str | None:
     if "\\" in tag:
         return f"the tag {tag[:20]!r} holds a backslash, which a filter cannot match"
     return "a tag is empty (or only spaces)"
+
+
+#: A tag's longest form.
+MAX_TAG_CHARS = 64
+
+
+def comma_tags(value: str) -> list[str]:
+    """`a, b,,a` -> `["a", "b"]` (an upload's `tags` field, `ragis tag`'s argument); raises
+    `ValueError` with a sentence for what no document may carry: too many, too long, a tag no
+    filter could find."""
+    tags = list(dict.fromkeys(t.strip() for t in value.split(",") if t.strip()))
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"{len(tags)} tags; a document may carry at most {MAX_TAGS}.")
+    for tag in tags:
+        if len(tag) > MAX_TAG_CHARS:
+            raise ValueError(f"The tag {tag[:20]!r}… is over {MAX_TAG_CHARS} characters.")
+        problem = tag_problem(tag)
+        if problem:
+            raise ValueError(problem[0].upper() + problem[1:] + ".")
+    return tags
 
 
 class DocumentUpdate(Strict):

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ragis.contract import ID_PATTERN as LONG_ID
 from ragis.contract import NAME_PATTERN as NAME
 from ragis.contract import DocumentSourceUpdate, DocumentUpdate
-from ragis.contract.documents import MAX_SOURCE_CHARS, tag_problem
+from ragis.contract.documents import MAX_SOURCE_CHARS, comma_tags
 from ragis.errors import InvalidInput, InvalidName, RagisError
 from ragis.gateway import audit_trail
 from ragis.gateway.audit_trail import Action
@@ -48,8 +48,6 @@ router = APIRouter(prefix="/api/documents", tags=["documents"])
 
 log = logging.getLogger("ragis.gateway")
 
-MAX_TAGS = 32
-MAX_TAG_CHARS = 64
 
 UPLOAD_BODY = {
     "required": True,
@@ -313,21 +311,10 @@ def _collection(value: str | None) -> str:
 
 
 def _tags(value: str | None) -> list[str]:
-    tags: list[str] = []
-    for raw in (value or "").split(","):
-        tag = raw.strip()
-        if tag and tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise InvalidInput(f"{len(tags)} tags; an upload may carry at most {MAX_TAGS}.")
-    for tag in tags:
-        if len(tag) > MAX_TAG_CHARS:
-            raise InvalidInput(f"The tag {tag[:20]!r}… is over {MAX_TAG_CHARS} characters.")
-        # As an edit's tags: one a search's filter could never find is refused here too.
-        problem = tag_problem(tag)
-        if problem:
-            raise InvalidInput(problem[0].upper() + problem[1:] + ".")
-    return tags
+    try:
+        return comma_tags(value or "")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def _source(value: str | None) -> str | None:

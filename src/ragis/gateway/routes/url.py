@@ -8,12 +8,11 @@ from pydantic import Field
 
 from ragis.contract import NAME_PATTERN as NAME
 from ragis.contract import Strict, Text
-from ragis.contract.documents import EditTag
+from ragis.contract.documents import MAX_TAGS, EditTag
 from ragis.gateway.deps import PipelineDep, SettingsDep
 from ragis.gateway.fetch import AddressGuard, FetchLimits, PageFetcher
 from ragis.gateway.fetch.fetcher import MAX_URL_CHARS
 from ragis.gateway.identity import EditorDep
-from ragis.gateway.routes.documents import MAX_TAGS
 from ragis.gateway.schemas import ErrorPublic, FileIndexed
 
 __all__ = ["UrlIngest", "router"]
