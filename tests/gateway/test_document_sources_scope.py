@@ -7,7 +7,14 @@ from __future__ import annotations
 import httpx
 
 from support.gateway_fixtures import GatewayFactory
-from support.signin import ADMIN, ADMIN_PASSWORD, PASSWORD, auth_gateway, make_user, signed_in
+from support.signin import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    auth_gateway,
+    signed_in,
+    team_with_viewer,
+)
 
 SECRET = b"The vault of the harbour office opens with the code 4471-TIDE.\n"
 MINE = b"Bob's notes on knots: the bowline does not slip.\n"
@@ -26,13 +33,7 @@ async def test_another_workspaces_document_cannot_be_renamed_found_or_retired(
 ) -> None:
     with auth_gateway(start_gateway, rag_urls=[rag_url]) as base:
         async with signed_in(base, ADMIN, ADMIN_PASSWORD) as admin:
-            await make_user(admin, "alice")
-            await make_user(admin, "bob")
-            await admin.post("/api/workspaces", json={"name": "team"})
-            added = await admin.post(
-                "/api/workspaces/team/members", json={"username": "bob", "role": "viewer"}
-            )
-            assert added.status_code in (200, 201), added.text
+            await team_with_viewer(admin)
         async with (
             signed_in(base, "alice", PASSWORD) as alice,
             signed_in(base, "bob", PASSWORD) as bob,

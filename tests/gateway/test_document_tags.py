@@ -11,7 +11,14 @@ import httpx
 import pytest
 
 from support.gateway_fixtures import GatewayFactory
-from support.signin import ADMIN, ADMIN_PASSWORD, PASSWORD, auth_gateway, make_user, signed_in
+from support.signin import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    auth_gateway,
+    signed_in,
+    team_with_viewer,
+)
 
 NOTE = b"The orchard memo: the pear trees are pruned in February, the apple trees in March.\n"
 
@@ -102,13 +109,7 @@ async def test_tags_are_audited_viewers_refused_and_other_workspaces_not_found(
 ) -> None:
     with auth_gateway(start_gateway, rag_urls=[rag_url]) as base:
         async with signed_in(base, ADMIN, ADMIN_PASSWORD) as admin:
-            await make_user(admin, "alice")
-            await make_user(admin, "bob")
-            await admin.post("/api/workspaces", json={"name": "team"})
-            added = await admin.post(
-                "/api/workspaces/team/members", json={"username": "bob", "role": "viewer"}
-            )
-            assert added.status_code in (200, 201), added.text
+            await team_with_viewer(admin)
             admin.headers.update({"X-Ragis-Workspace": "team"})
             shared = await upload(admin)
         async with (

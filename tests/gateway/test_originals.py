@@ -14,7 +14,14 @@ from ragis.errors import ConfigError
 from ragis.gateway.settings import load_gateway_settings
 from support.documents import html_page, pdf_bytes
 from support.gateway_fixtures import GatewayFactory
-from support.signin import ADMIN, ADMIN_PASSWORD, PASSWORD, auth_gateway, make_user, signed_in
+from support.signin import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    auth_gateway,
+    signed_in,
+    team_with_viewer,
+)
 
 PDF = pdf_bytes(["The feed pump is primed by hand before the first start.", "Valves."])
 
@@ -177,13 +184,7 @@ async def test_only_the_workspace_reads_an_original_and_a_viewer_may(
 ) -> None:
     with auth_gateway(start_gateway, rag_urls=[rag_url]) as base:
         async with signed_in(base, ADMIN, ADMIN_PASSWORD) as admin:
-            await make_user(admin, "alice")
-            await make_user(admin, "bob")
-            await admin.post("/api/workspaces", json={"name": "team"})
-            added = await admin.post(
-                "/api/workspaces/team/members", json={"username": "bob", "role": "viewer"}
-            )
-            assert added.status_code in (200, 201), added.text
+            await team_with_viewer(admin)
             admin.headers.update({"X-Ragis-Workspace": "team"})
             shared = await upload(admin, "team.pdf", PDF)
         async with (

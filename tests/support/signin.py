@@ -74,3 +74,16 @@ async def make_key(signed: httpx.AsyncClient, name: str = "k", **body: Any) -> d
     assert answer.status_code == 201, answer.text
     made: dict[str, Any] = answer.json()
     return made
+
+
+async def team_with_viewer(admin: httpx.AsyncClient, viewer: str = "bob") -> None:
+    """As the admin: users `alice` and `viewer`, and a workspace `team` where `viewer` only
+    reads (alice is not in it): the cast of the workspace-scope tests."""
+    await make_user(admin, "alice")
+    await make_user(admin, viewer)
+    made = await admin.post("/api/workspaces", json={"name": "team"})
+    assert made.status_code in (200, 201), made.text
+    added = await admin.post(
+        "/api/workspaces/team/members", json={"username": viewer, "role": "viewer"}
+    )
+    assert added.status_code in (200, 201), added.text
