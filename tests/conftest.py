@@ -21,6 +21,14 @@ from support.net import free_port
 pytest_plugins = ["support.fixtures", "support.gateway_fixtures"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last. Playwright's sync API keeps an event loop running in the
+    main thread from the first browser test to the end of the session (its fixture is
+    session-wide), and an async test run after that finds the loop and cannot start its own."""
+    ui = Path(__file__).parent / "ui"
+    items.sort(key=lambda item: item.path.is_relative_to(ui))  # stable: the order stays within
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), port=0)
