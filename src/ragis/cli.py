@@ -67,6 +67,12 @@ def _run_up(signals: StopSignals) -> int:
     return 0  # pragma: no cover - supervise() never returns
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from ragis.ops.doctor import run_doctor
+
+    return run_doctor(as_json=args.json)
+
+
 def _client(workspace: str | None = None) -> GatewayClient:
     """A client of the gateway the settings name, with their API key; `workspace` (the
     command's --workspace) before RAGIS_WORKSPACE."""
@@ -354,6 +360,22 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     up.set_defaults(handler=_cmd_up)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check that this ragis is ready for real use",
+        description=(
+            "Check, with the settings the services read: Redis (reachable, Vector Sets, a "
+            "release with the vector-set fixes, persistence, memory and the eviction policy, the "
+            "data format), free disk space, the model cache and embedding backend, a remote "
+            "embedding server, the LLM, the gateway and the RAG service if they run, and who can "
+            "reach the gateway. One line a check: ok, warn or problem, and what to do. Exits 1 "
+            "when any line is a problem. REDIS_URL, else the embedded Redis of the `ragis up` "
+            "running over RAGIS_DATA_DIR."
+        ),
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.set_defaults(handler=_cmd_doctor)
 
     ingest = commands.add_parser(
         "ingest",

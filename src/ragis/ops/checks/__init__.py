@@ -1,0 +1,1 @@
+"""The checks of `ragis doctor`, one module per group; each returns `Check` lines (result.py)."""
