@@ -33,6 +33,10 @@
     │   └── TooManyAttempts         sign-in failures locked out for a while (429 + Retry-After)
     ├── DataFormatTooNew            Redis holds data of a newer ragis than this one
     ├── IndexInterrupted            an ingest lost its lease midway (stalled writer, Redis restart)
+    ├── EmbeddingUnavailable        the embedding server failed: unreachable, timed out, an error
+    │                               status or an answer ragis cannot use (names URL and status; 503)
+    ├── ModelUnavailable            a collection's vectors came from a model this service cannot
+    │                               embed with; says what to set or to reindex (409)
     ├── LLMError                    the language model failed; says which provider and what to do
     │   ├── LLMUnavailable          cannot connect, or timed out before answering
     │   ├── LLMAuthError            the key was refused (401/403)
@@ -56,6 +60,7 @@ __all__ = [
     "CorruptFile",
     "DataDirInUse",
     "DataFormatTooNew",
+    "EmbeddingUnavailable",
     "EmptyFile",
     "FileRejected",
     "FileTooLarge",
@@ -70,6 +75,7 @@ __all__ = [
     "LLMStreamBroken",
     "LLMUnavailable",
     "ModelMismatch",
+    "ModelUnavailable",
     "NotFound",
     "PageTooLarge",
     "RagisError",
@@ -240,6 +246,20 @@ class EmptyFile(FileRejected):
 
 class FileTooLarge(FileRejected):
     code = "file_too_large"
+
+
+class EmbeddingUnavailable(RagisError):
+    """The embedding server (RAGIS_EMBED_BASE_URL) gave no usable vectors: the sentence names
+    the URL (credentials redacted), the status and what to check."""
+
+    code = "embedding_unavailable"
+
+
+class ModelUnavailable(RagisError):
+    """A collection's vectors came from an embedding model this service cannot embed with (a
+    query embedded with another model would find garbage): set the provider, or reindex."""
+
+    code = "model_unavailable"
 
 
 class LLMError(RagisError):

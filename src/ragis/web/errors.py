@@ -17,11 +17,13 @@ from starlette.requests import ClientDisconnect
 
 from ragis.errors import (
     Conflict,
+    EmbeddingUnavailable,
     FileTooLarge,
     Forbidden,
     IndexInterrupted,
     InvalidInput,
     LLMError,
+    ModelUnavailable,
     NotFound,
     RagisError,
     RedisUnavailable,
@@ -59,7 +61,7 @@ def status_for(exc: RagisError) -> int:
         return 403
     if isinstance(exc, TooManyAttempts):
         return 429
-    if isinstance(exc, Conflict):
+    if isinstance(exc, Conflict | ModelUnavailable):
         return 409
     if isinstance(exc, FileTooLarge | TooLarge):
         return 413
@@ -73,7 +75,9 @@ def status_for(exc: RagisError) -> int:
         return 504
     if isinstance(exc, UrlUnreachable):
         return 502
-    if isinstance(exc, RedisUnavailable | LLMError | UpstreamError | IndexInterrupted):
+    if isinstance(
+        exc, RedisUnavailable | LLMError | UpstreamError | IndexInterrupted | EmbeddingUnavailable
+    ):
         return 503
     return 500
 

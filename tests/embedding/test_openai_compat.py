@@ -1,0 +1,72 @@
+"""The OpenAI-compatible embedder speaks `POST {base}/embeddings` exactly (loopback server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from ragis.embedding import Embedder
+from ragis.embedding.openai_compat import OpenAIEmbedder
+from ragis.errors import EmbeddingUnavailable
+from support.embed_servers import EmbedReply, OpenAIEmbedServer
+
+
+@pytest.fixture(scope="module")
+def server(embedder: Embedder) -> Iterator[OpenAIEmbedServer]:
+    with OpenAIEmbedServer(embedder, models=["bge-small", "e5-small"], api_key="sk-k") as server:
+        yield server
+
+
+async def test_the_request_and_the_model_id_follow_the_openai_api(
+    server: OpenAIEmbedServer, embedder: Embedder
+) -> None:
+    server.reset()
+    remote = await OpenAIEmbedder.create("bge-small", server.base_url + "/", api_key="sk-k")
+    try:
+        assert remote.model_name == "openai:bge-small"
+        assert remote.dim == 512
+        texts = ["Etna is on Sicily.", "Vesuvius is near Naples.", "Stromboli erupts often."]
+        vectors = await remote.embed(texts)
+        last = server.requests[-1]
+        assert last.method == "POST"
+        assert last.path == "/v1/embeddings"
+        assert last.json == {"model": "bge-small", "input": texts, "encoding_format": "float"}
+        assert last.headers["authorization"] == "Bearer sk-k"
+        # The server answers the items in reverse: the rows follow `index`, not the order.
+        expected = server.space("bge-small").transform(await embedder.embed(texts))
+        assert np.allclose(vectors, expected, atol=1e-5)
+    finally:
+        await remote.aclose()
+
+
+async def test_two_models_of_one_server_are_two_spaces(server: OpenAIEmbedServer) -> None:
+    a = await OpenAIEmbedder.create("bge-small", server.base_url, api_key="sk-k")
+    b = await OpenAIEmbedder.create("e5-small", server.base_url, api_key="sk-k")
+    try:
+        text = ["Which volcano is on Sicily?"]
+        same = float((await a.embed(text))[0] @ (await a.embed(text))[0])
+        other = float((await a.embed(text))[0] @ (await b.embed(text))[0])
+        assert same == pytest.approx(1.0, abs=1e-5)
+        assert abs(other) < 0.3
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_no_key_sends_no_authorization_header(embedder: Embedder) -> None:
+    with OpenAIEmbedServer(embedder) as open_server:
+        remote = await OpenAIEmbedder.create(open_server.model, open_server.base_url)
+        await remote.aclose()
+        assert "authorization" not in open_server.requests[0].headers
+
+
+async def test_items_without_an_index_are_refused(server: OpenAIEmbedServer) -> None:
+    remote = await OpenAIEmbedder.create("bge-small", server.base_url, api_key="sk-k")
+    try:
+        server.script(EmbedReply(payload={"data": [{"embedding": [0.5] * 512}]}))
+        with pytest.raises(EmbeddingUnavailable, match='without a "data" list'):
+            await remote.embed(["x"])
+    finally:
+        await remote.aclose()
