@@ -49,6 +49,7 @@ from ragis.store.models import (
 )
 from ragis.store.originals import Original, Originals
 from ragis.store.recovery import Recovery
+from ragis.store.reindex import Reindexer, ReindexResult, ReindexState
 from ragis.store.retrieval import Retrieval, Retriever
 from ragis.store.sessions import SessionBinding, SessionStore
 from ragis.store.vectors import VectorIndex
@@ -74,6 +75,9 @@ __all__ = [
     "Original",
     "Originals",
     "Recovery",
+    "ReindexResult",
+    "ReindexState",
+    "Reindexer",
     "Retrieval",
     "RetrievedChunk",
     "Retriever",
@@ -112,6 +116,7 @@ class Store:
     documents: DocumentRegistry
     originals: Originals
     recovery: Recovery
+    reindexer: Reindexer
     backfill: Backfill
     retriever: Retriever
     sessions: SessionStore
@@ -188,6 +193,7 @@ class Store:
             documents=documents,
             originals=Originals(redis, keys),
             recovery=Recovery(redis, keys, collections, documents),
+            reindexer=Reindexer(redis, keys, collections, documents, chunks),
             backfill=Backfill(
                 redis,
                 keys,

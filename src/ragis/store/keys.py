@@ -117,6 +117,12 @@ class ShardKeys:
         """Vector set: one element per chunk id, attributes {doc, src, pos, tags}."""
         return f"{self.base}:vectors"
 
+    @property
+    def vectors_next(self) -> str:
+        """Vector set being filled by a reindex with another embedding model (store/reindex.py):
+        same elements and attributes as `vectors`; renamed over it when the reindex is done."""
+        return f"{self.base}:vectors:next"
+
     def chunk(self, chunk_id: str) -> str:
         """Hash: text, doc, pos, page."""
         return f"{self.base}:chunk:{chunk_id}"
@@ -219,6 +225,21 @@ class CollectionKeys:
         """Hash: `data` (the uploaded file's bytes) and `type` (their content type), kept for
         the viewer while the document is ready (store/originals.py)."""
         return f"{self.base}:original:{doc_id}"
+
+    @property
+    def reindex(self) -> str:
+        """Hash: the reindex in progress (store/reindex.py): target `model`, `dim`, `started`."""
+        return f"{self.base}:reindex"
+
+    @property
+    def reindex_done(self) -> str:
+        """Hash: document id -> `<signature>:<chunks written>` of the reindex in progress."""
+        return f"{self.base}:reindex:done"
+
+    @property
+    def reindex_lease(self) -> str:
+        """String with a TTL: the token of the running reindex, renewed while it runs."""
+        return f"{self.base}:reindex:lease"
 
     @property
     def cache(self) -> str:
