@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import (
@@ -195,6 +195,63 @@ class ServiceSettings(RedisSettings):
     _blank_token_is_unset = field_validator("internal_token", "internal_token_file", mode="before")(
         _blank_is_none
     )
+
+    # --- Observability (ragis.obs; docs/operations.md) ---------------------------------------
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        validation_alias=env("RAGIS_LOG_FORMAT"),
+        description="`json`: one JSON object per log line (time, level, logger, message, "
+        "service, request_id, trace_id, span_id, exc), for log shippers.",
+    )
+    metrics: bool = Field(
+        default=True,
+        validation_alias=env("RAGIS_METRICS"),
+        description="Serve Prometheus metrics at /metrics and record them.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_METRICS_TOKEN"),
+        description="The gateway's /metrics admits `Authorization: Bearer <this>` (a scraper) "
+        "while sign-in is on; unset, only an admin may read it then.",
+    )
+    metrics_token_file: Path | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_METRICS_TOKEN_FILE"),
+        description="A file holding the metrics token (a Compose secret).",
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "RAGIS_OTEL_ENDPOINT", "ragis_otel_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+        description="OTLP/HTTP collector base URL (http://host:4318): traces on. Unset: off.",
+    )
+    otel_service_name: str | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_OTEL_SERVICE_NAME"),
+        description="The traces' service.name (default ragis-gateway / ragis-rag).",
+    )
+
+    _blank_observability_is_unset = field_validator(
+        "metrics_token", "metrics_token_file", "otel_endpoint", "otel_service_name", mode="before"
+    )(_blank_is_none)
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otel_endpoint_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL (OTLP over HTTP)")
+        return value
+
+    @model_validator(mode="after")
+    def _metrics_token_from_file(self) -> Self:
+        if self.metrics_token_file is None:
+            return self
+        variable = "RAGIS_METRICS_TOKEN_FILE"
+        if self.metrics_token is not None:
+            raise ValueError(f"RAGIS_METRICS_TOKEN and {variable} are both set: give only one")
+        self.metrics_token = SecretStr(read_secret_file(self.metrics_token_file, variable))
+        return self
 
     @field_validator("internal_token")
     @classmethod

@@ -54,6 +54,9 @@ def _translating(method: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any
         try:
             return await method(*args, **kwargs)
         except REDIS_FAILURES as exc:
+            from ragis.obs.hooks import redis_error  # here: ragis.obs imports the settings
+
+            redis_error(exc)
             raise redis_unavailable(exc) from exc
 
     return translated

@@ -28,6 +28,7 @@ from ragis.gateway.deps import GatewayServices
 from ragis.gateway.identity import require_identity
 from ragis.gateway.limits import BodyLimit
 from ragis.gateway.mcp_endpoint import MCP_PATH, McpEndpoint, McpRoute
+from ragis.gateway.metrics_access import metrics_access
 from ragis.gateway.origin import SameOrigin
 from ragis.gateway.pipeline import Pipeline
 from ragis.gateway.rag_client import RagAnswerError, RagClient, new_session
@@ -56,6 +57,7 @@ from ragis.gateway.settings import GatewaySettings
 from ragis.ingest import Chunker, IngestLimits
 from ragis.ingest.ocr import OcrSettings
 from ragis.ingest.sandbox import ParseSandbox, SandboxLimits
+from ragis.obs import observe
 from ragis.web.errors import error_body, install_error_handlers
 from ragis.web.guards import server_options
 from ragis.web.openapi import json_error
@@ -163,6 +165,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.router.routes.append(Route(MCP_PATH, McpRoute(), include_in_schema=False))
     for module in (auth, health, static):
         app.include_router(module.router)
+    # Outermost: request ids, metrics and spans for every request, refusals included.
+    observe(app, "gateway", settings, guard=metrics_access)
     return app
 
 

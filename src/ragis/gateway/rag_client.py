@@ -43,6 +43,7 @@ from ragis.contract import (
 )
 from ragis.contract.documents import ORIGINAL_FILENAME_HEADER
 from ragis.errors import ConfigError, RagisError, UpstreamError
+from ragis.obs.outgoing import outgoing_headers
 
 __all__ = ["ChatStream", "JSONObject", "Original", "RagAnswerError", "RagClient", "new_session"]
 
@@ -371,6 +372,8 @@ class RagClient:
         headers = {
             **(caller.headers() if caller is not None else {}),
             **(_JSON_HEADERS if data is not None else {}),
+            # The request id and, with tracing on, the traceparent of the request served.
+            **outgoing_headers(),
         }
         if raw is not None:
             data, headers["Content-Type"] = raw

@@ -23,6 +23,7 @@ from ragis.db import connect
 from ragis.embedding import Embedder, load_embedder
 from ragis.errors import ConfigError
 from ragis.llm.select import describe_selection, select_provider
+from ragis.obs import observe
 from ragis.rag.auth import InternalToken, require_token
 from ragis.rag.backfill import start_backfill, stop_backfill
 from ragis.rag.chat import ChatService
@@ -129,4 +130,6 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
     for module in (embed, index, collections, originals, chat, search, sessions, workspace, health):
         app.include_router(module.router)
     app.include_router(models.router)
+    # Outermost: request ids, metrics and spans for every request, refusals included.
+    observe(app, "rag", settings)
     return app

@@ -21,19 +21,22 @@ from fastapi import FastAPI
 
 from ragis.errors import RagisError
 from ragis.net import free_port
+from ragis.obs.logs import configure_logging
 
 __all__ = ["run_service", "serve_in_thread"]
 
 
 def run_service(name: str, build: Callable[[], tuple[FastAPI, str, int]]) -> int:
     """Build the app (settings errors print one sentence), then serve it until SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
+    configure_logging(name)
     # httpx and httpcore log every request at INFO: one line per chat turn and per upload in the
     # terminal of `ragis up`, and a write to stderr on the request path.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         app, host, port = build()
+        # Now that the settings are read: RAGIS_LOG_FORMAT (ragis.obs.state puts it on the app).
+        configure_logging(name, getattr(app.state, "log_format", "text"))
         uvicorn.run(
             app,
             host=host,

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
 
+from ragis.obs import hooks
 from ragis.rag.chat import ChatService, ChatTurn
 from ragis.rag.deps import CallerDep, ChatDep
 from ragis.rag.schemas import ChatRequest, ErrorPublic
@@ -77,4 +78,5 @@ async def _encode(chat: ChatService, turn: ChatTurn) -> AsyncIterator[bytes]:
     # (as stopped) before the response ends.
     async with contextlib.aclosing(chat.events(turn)) as events:
         async for event, data in events:
+            hooks.chat_event(event, data)  # metrics and spans of the turn (ragis.obs)
             yield encode_event(event, data)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Path
 from starlette.responses import Response
 
 from ragis.errors import TooLarge
+from ragis.obs import hooks
 from ragis.rag.deps import CallerDep, IndexDep, SettingsDep, WorkspaceStoreDep
 from ragis.rag.index_stream import NDJSON, NdjsonResponse, index_lines, wants_stream
 from ragis.rag.indexing import IndexResult, Progress
@@ -80,6 +81,10 @@ async def index_document(
 
 
 def _response(result: IndexResult) -> IndexResponse:
+    hooks.indexed(
+        chunks=result.chunks, duplicate=result.duplicate, embed_ms=result.embed_ms,
+        write_ms=result.write_ms, total_ms=result.total_ms,
+    )  # fmt: skip
     return IndexResponse(
         collection=result.collection,
         document_id=result.document_id,
