@@ -297,6 +297,23 @@ def _cmd_key(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ragis.ops.backup import backup_command
+
+    return backup_command(Path(args.file))
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ragis.ops.restore import restore_command
+
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    return restore_command(Path(args.file), args.redis_url, data_dir)
+
+
 def _workspace(value: str) -> str:
     """A --workspace value, checked before anything is sent (argparse: exit 2)."""
     from ragis.contract import WORKSPACE_PATTERN
@@ -492,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.set_defaults(handler=_cmd_mcp)
     _add_collection_commands(commands)
     _add_account_commands(commands)
+    _add_backup_commands(commands)
     return parser
 
 
@@ -625,6 +643,36 @@ def _add_account_commands(commands: argparse._SubParsersAction[_Parser]) -> None
     )
     revoke.add_argument("id", metavar="ID")
     key.set_defaults(handler=_cmd_key)
+
+
+def _add_backup_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent snapshot of everything ragis keeps in Redis",
+        description=(
+            "Write every key under RAGIS_KEY_PREFIX (collections, documents, vectors, sessions, "
+            "accounts, the data format) with its expiry to FILE, while ragis runs; each "
+            "collection is copied in one transaction. Reads REDIS_URL, else the embedded Redis "
+            "of the `ragis up` running over RAGIS_DATA_DIR. See docs/deploy.md."
+        ),
+    )
+    backup.add_argument("file", metavar="FILE", help="the backup file to write")
+    backup.set_defaults(handler=_cmd_backup)
+    restore = commands.add_parser(
+        "restore",
+        help="bring a backup back into an empty Redis or a stopped data dir",
+        description=(
+            "Check FILE whole (checksum, backup format, data format not newer than this "
+            "ragis's), then restore its keys with their expiry into an empty Redis (--redis-url, "
+            "else REDIS_URL) or a data dir no ragis runs on (--data-dir, else RAGIS_DATA_DIR); "
+            "refused when the target already holds keys under RAGIS_KEY_PREFIX."
+        ),
+    )
+    restore.add_argument("file", metavar="FILE", help="a file written by `ragis backup`")
+    target = restore.add_mutually_exclusive_group()
+    target.add_argument("--redis-url", metavar="URL", help="restore into this (empty) Redis")
+    target.add_argument("--data-dir", metavar="DIR", help="restore into this stopped data dir")
+    restore.set_defaults(handler=_cmd_restore)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,12 +4,12 @@ and defaults."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ragis.rag.grounding import MIN_SCORE
-from ragis.settings import Port, Settings, env
+from ragis.settings import Port, Settings, env, read_secret_file
 
 __all__ = ["RagSettings", "load_rag_settings"]
 
@@ -37,6 +37,45 @@ class RagSettings(Settings):
     )
     embed_batch_size: Annotated[int, Field(ge=1, le=1024)] = Field(
         default=32, validation_alias=env("RAGIS_EMBED_BATCH")
+    )
+    embed_provider: Literal["local", "openai", "ollama"] = Field(
+        default="local",
+        validation_alias=env("RAGIS_EMBED_PROVIDER"),
+        description="Who embeds for new collections: the built-in model (local), an "
+        "OpenAI-compatible /v1/embeddings server (openai: OpenAI, vLLM, TEI, llama.cpp) or "
+        "Ollama's /api/embed (ollama). A collection keeps the model its vectors came from.",
+    )
+    embed_model: str | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_EMBED_MODEL"),
+        description="The server's model name (bge-m3, nomic-embed-text ...); required unless "
+        "the provider is local. Collections record it as openai:<model> / ollama:<model>.",
+    )
+    embed_base_url: str | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_EMBED_BASE_URL"),
+        description="openai: the base URL with its /v1 (unset with a key: OpenAI's); ollama: "
+        "the Ollama host (unset: http://localhost:11434).",
+    )
+    embed_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_EMBED_API_KEY"),
+        description="Sent as a bearer token to the embedding server.",
+    )
+    embed_api_key_file: Path | None = Field(
+        default=None,
+        validation_alias=env("RAGIS_EMBED_API_KEY_FILE"),
+        description="A file holding RAGIS_EMBED_API_KEY (a Compose secret).",
+    )
+    embed_timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=60.0,
+        validation_alias=env("RAGIS_EMBED_TIMEOUT"),
+        description="Seconds one request to the embedding server may take in all.",
+    )
+    embed_retries: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=3,
+        validation_alias=env("RAGIS_EMBED_RETRIES"),
+        description="Retries of a request that failed to connect or got 429 or 5xx.",
     )
     embed_max_texts: Annotated[int, Field(ge=1, le=100_000)] = Field(
         default=256, validation_alias=env("RAGIS_EMBED_MAX_TEXTS")
@@ -105,6 +144,37 @@ class RagSettings(Settings):
         description="Largest uploaded file (MiB) whose bytes are kept in Redis for the viewer "
         "(a PDF's pages); 0 keeps none. Costs about the file's size in Redis memory.",
     )
+
+    @field_validator(
+        "embed_model", "embed_base_url", "embed_api_key", "embed_api_key_file", mode="before"
+    )
+    @classmethod
+    def _embed_blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @model_validator(mode="after")
+    def _embed_provider_complete(self) -> Self:
+        if self.embed_api_key_file is not None:
+            variable = "RAGIS_EMBED_API_KEY_FILE"
+            if self.embed_api_key is not None:
+                raise ValueError(f"RAGIS_EMBED_API_KEY and {variable} are both set: give one")
+            self.embed_api_key = SecretStr(read_secret_file(self.embed_api_key_file, variable))
+        provider = self.embed_provider
+        if provider == "local":
+            return self
+        if not self.embed_model:
+            raise ValueError(
+                f"RAGIS_EMBED_PROVIDER={provider} needs RAGIS_EMBED_MODEL, the name of the "
+                "embedding model on the server (e.g. bge-m3, nomic-embed-text)"
+            )
+        if provider == "openai" and not self.embed_base_url and self.embed_api_key is None:
+            raise ValueError(
+                "RAGIS_EMBED_PROVIDER=openai needs RAGIS_EMBED_BASE_URL (the server's URL with "
+                "its /v1, e.g. http://gpu-box:8000/v1), or RAGIS_EMBED_API_KEY for OpenAI itself"
+            )
+        if self.embed_base_url and not self.embed_base_url.startswith(("http://", "https://")):
+            raise ValueError("RAGIS_EMBED_BASE_URL must start with http:// or https://")
+        return self
 
     @property
     def keep_originals_bytes(self) -> int:
