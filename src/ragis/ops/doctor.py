@@ -162,13 +162,21 @@ def exit_code(report: Report) -> int:
     return 1 if report.problems else 0
 
 
+def _one_line(text: str) -> str:
+    """`text` with what a terminal would not show as it is (a line break, a control character,
+    an undecodable byte of a path) escaped: one check stays one printable line."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 def render_text(report: Report) -> list[str]:
-    """One line a check (`status  name  detail: what to do`), then a summary line."""
+    """One line a check (`status  name  detail -> what to do`), then a summary line."""
     width = max((len(c.name) for c in report.checks), default=0)
     lines = []
     for check in report.checks:
         text = check.detail + (f" -> {check.fix}" if check.fix else "")
-        lines.append(f"{check.status.value:<7}  {check.name:<{width}}  {text}")
+        lines.append(f"{check.status.value:<7}  {check.name:<{width}}  {_one_line(text)}")
     verdict = "not ready" if report.problems else "ready"
     lines.append(
         f"ragis {__version__}: {verdict} ({report.problems} problem(s), "

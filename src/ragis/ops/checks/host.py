@@ -11,9 +11,16 @@ from typing import Any
 
 from ragis.embedding.cpu import detect_cpu
 from ragis.embedding.select import CHOICE_FILE
-from ragis.ops.checks.result import Check, human_bytes
+from ragis.ops.checks.result import Check, Status, human_bytes
 
-__all__ = ["DISK_LOW", "DISK_LOW_SHARE", "DISK_TOO_LOW", "disk_checks", "model_cache_checks"]
+__all__ = [
+    "DISK_LOW",
+    "DISK_LOW_SHARE",
+    "DISK_TOO_LOW",
+    "disk_checks",
+    "disk_status",
+    "model_cache_checks",
+]
 
 #: Free space under which a disk is a warning (either), or a problem.
 DISK_LOW = 1 << 30
@@ -38,19 +45,30 @@ def _disk_check(label: str, path: Path) -> Check:
         return Check.warn(
             name, f"cannot see the free space of {label} {path} ({exc.strerror})", "check the path"
         )
-    free, share = usage.free, usage.free / usage.total if usage.total else 0.0
+    free, total = usage.free, usage.total
+    share = free / total if total else 0.0
     detail = f"{label} {path}: {human_bytes(free)} free ({100 * share:.0f} %)"
-    if free < DISK_TOO_LOW:
+    status = disk_status(free, total)
+    if status is Status.PROBLEM:
         return Check.problem(
             name,
             detail,
             "free disk space now: Redis refuses writes and uploads fail when the disk is full",
         )
-    if free < DISK_LOW or share < DISK_LOW_SHARE:
+    if status is Status.WARN:
         return Check.warn(
             name, detail, "free disk space (under 1 GiB or 10 % left; the AOF grows with uploads)"
         )
     return Check.ok(name, detail)
+
+
+def disk_status(free: int, total: int) -> Status:
+    """A problem under 200 MiB free; a warning under 1 GiB or 10 % of the disk."""
+    if free < DISK_TOO_LOW:
+        return Status.PROBLEM
+    if free < DISK_LOW or (total > 0 and free < DISK_LOW_SHARE * total):
+        return Status.WARN
+    return Status.OK
 
 
 def disk_checks(paths: dict[str, Path]) -> list[Check]:
