@@ -22,6 +22,7 @@ SECTIONS = (
     "embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory", "auth",
     "hybrid",
     "quality", "openai", "sync",
+    "backup",
 )  # fmt: skip
 TITLES = {
     "embedding": "1. Embedding backends",
@@ -37,6 +38,7 @@ TITLES = {
     "quality": "11. Retrieval quality: hybrid search and the grounded gate",
     "openai": "13. OpenAI-compatible API: what /v1 adds to the time to first token",
     "sync": "14. Folder sync: an unchanged re-sync against the first",
+    "backup": "16. Backup and restore",
 }
 
 log = logging.getLogger("bench")
@@ -151,6 +153,10 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         sections.append(_section(ctx, "hybrid", hybrid.run))
     if ctx.embedder is not None and "quality" in wanted:  # its own Redis, RAG service, gateway
         sections.append(_section(ctx, "quality", quality.run))
+    if "backup" in wanted:  # its own Redis, no model
+        from bench.sections import backup
+
+        sections.append(_section(ctx, "backup", backup.run))
     machine.load_after = load_average()
     seconds = time.perf_counter() - started
     report = args.out / "benchmarks.md"

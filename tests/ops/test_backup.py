@@ -108,6 +108,7 @@ def test_every_key_comes_back_with_its_expiry_and_nothing_outside_the_prefix(
     assert summary.keys == len(before)
     assert summary.collections == 1
     assert not path.with_name("ragis.backup.tmp").exists()
+    assert path.stat().st_mode & 0o777 == 0o600  # documents and password hashes: private
     with SnapshotReader(path) as reader:
         header = reader.header
     assert header["key_prefix"] == prefix

@@ -80,7 +80,8 @@ class SnapshotWriter:
     """Writes a snapshot into `path` (the caller renames it into place once `close()` is done)."""
 
     def __init__(self, path: Path, header: dict[str, Any], *, level: int = 1) -> None:
-        self._raw = path.open("xb")
+        # Every document and every account's password hash is in it: its owner's only.
+        self._raw = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
         self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=level, mtime=0)
         self._sha = hashlib.sha256()
         self.keys = 0
