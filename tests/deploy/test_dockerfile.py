@@ -16,7 +16,7 @@ from deploy.composefile import REPO, healthcheck_command
 from deploy.dockerfile import Dockerfile, Stage
 
 DOCKERFILE = REPO / "docker" / "Dockerfile"
-#: An official image pinned to a patch release (optionally to a digest too), e.g. redis:8.2.3.
+#: An official image pinned to a patch release (optionally to a digest too), e.g. redis:8.8.2.
 PINNED = re.compile(r"^[a-z0-9][a-z0-9./-]*:\d+\.\d+\.\d+(-[a-z0-9.]+)*(@sha256:[0-9a-f]{64})?$")
 PYTHON_TARGETS = ("rag", "gateway")
 #: The one install a Python image runs: Tesseract, which the gateway's parser runs on scanned PDFs.
