@@ -8,7 +8,8 @@ For each HTTP request it
 3. with tracing on, opens a SERVER span continuing the caller's `traceparent`;
 4. at the end of the answer (a stream's last byte), counts it by route template, method and
    status, and observes its duration; an answer streaming SSE or NDJSON is counted in
-   `ragis_active_streams` while it streams.
+   `ragis_active_streams` while it streams; the logger `ragis.access` writes one line for it
+   at DEBUG (off by default).
 
 Outermost of the app's middleware, so that a refusal (401 of the internal token, 403 of the
 origin check, 413 of the body limit) is counted and carries the request id too.
@@ -16,6 +17,7 @@ origin check, 413 of the body limit) is counted and carries the request id too.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +33,9 @@ _HEADER = b"x-request-id"
 _STREAMS = (b"text/event-stream", b"application/x-ndjson")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "<unmatched>"
+
+# One line per request at DEBUG (off by default: a write to stderr on every request).
+access_log = logging.getLogger("ragis.access")
 
 
 def route_of(scope: Scope) -> str:
@@ -91,6 +96,9 @@ class Observe:
             await self._app(scope, receive, send_observed)
         finally:
             route = route_of(scope)
+            elapsed = time.perf_counter() - started
+            if access_log.isEnabledFor(logging.DEBUG):
+                access_log.debug("%s %s %d %.1f ms", method, route, status, elapsed * 1000)
             if metrics is not None:
                 if streaming:
                     metrics.active_streams.dec()
