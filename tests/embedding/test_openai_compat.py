@@ -11,6 +11,9 @@ from ragis.embedding import Embedder
 from ragis.embedding.openai_compat import OpenAIEmbedder
 from ragis.errors import EmbeddingUnavailable
 from support.embed_servers import EmbedReply, OpenAIEmbedServer
+from support.fixtures import RagFactory, rag_client
+from support.http import collect_events
+from support.texts import index_all, index_body
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +73,44 @@ async def test_items_without_an_index_are_refused(server: OpenAIEmbedServer) -> 
             await remote.embed(["x"])
     finally:
         await remote.aclose()
+
+
+async def test_a_rag_service_with_the_openai_provider_ingests_and_answers_with_its_vectors(
+    start_rag: RagFactory, embedder: Embedder
+) -> None:
+    with OpenAIEmbedServer(embedder, api_key="sk-svc") as server:
+        options = {
+            "embed_provider": "openai", "embed_model": server.model,
+            "embed_base_url": server.base_url, "embed_api_key": "sk-svc", "embed_batch_size": 4,
+        }  # fmt: skip
+        with start_rag(**options) as url:
+            async with rag_client(url) as rag:
+                await rag.post("/index", json=index_body("long.txt", LONG, collection="docs"))
+                ids = await index_all(rag, "docs")
+                listed = (await rag.get("/collections")).json()["collections"]
+                assert [(c["name"], c["model"], c["dim"]) for c in listed] == [
+                    ("docs", "openai:text-embedding-3-small", 512)
+                ]
+                # Probe, then 10 chunks in batches of 4, then 2 chunks per document.
+                assert server.batch_sizes == [1, 4, 4, 2, 2, 2, 2]
+                question = {"message": "Where is Mount Etna?", "collection": "docs"}
+                events = await collect_events(
+                    rag, "/chat/stream", {**question, "retrieval": "vector"}
+                )
+                citations = next(e for e in events if e.type == "citations").data["citations"]
+                assert citations[0]["doc_id"] == ids["volcano.md"]
+                assert server.requests[-1].texts == ["Where is Mount Etna?"]
+                found = await rag.post(
+                    "/search",
+                    json={"query": "How is sourdough bread baked?", "collection": "docs",
+                          "retrieval": "vector"},
+                )  # fmt: skip
+                assert found.json()["passages"][0]["doc_id"] == ids["bread.txt"]
+                assert {r.headers["authorization"] for r in server.requests} == {"Bearer sk-svc"}
+                health = (await rag.get("/health")).json()
+                assert health["embedder"]["detail"].startswith(
+                    "openai:text-embedding-3-small (512 dims"
+                )
+
+
+LONG = [f"Line {i} of a long log file about nothing in particular." for i in range(10)]

@@ -3,10 +3,11 @@
 `create_app(settings)` refuses to build a service without RAGIS_INTERNAL_TOKEN and puts the
 token check in front of every path (rag/auth.py). The lifespan builds everything at start-up:
 the Redis client (checked for Vector Sets), the data migrated to the current format (refused
-if newer: ragis.store.migrations), the data layer, the embedder (chosen and loaded once, off
-the event loop: the first start on a machine measures the backends, see
-ragis.embedding.select), the LLM provider. Tests pass an already loaded embedder so the model
-loads once per test session.
+if newer: ragis.store.migrations), the data layer, the embedders (ragis.embedding.registry:
+the built-in model chosen and loaded once, off the event loop, the first start on a machine
+measuring the backends (ragis.embedding.select); or an embedding server's model, probed), the
+LLM provider. Tests pass an already loaded built-in embedder so the model loads once per test
+session.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from fastapi import FastAPI
 
 from ragis import __version__
 from ragis.db import connect
-from ragis.embedding import Embedder, load_embedder
+from ragis.embedding import Embedder
+from ragis.embedding.registry import Embedders
 from ragis.errors import ConfigError
 from ragis.llm.select import describe_selection, select_provider
 from ragis.obs import observe
@@ -66,24 +68,16 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
                 "The RAG service needs REDIS_URL (ragis up sets it to the embedded Redis)."
             )
         redis = await connect(settings.redis_url)
-        own_embedder = embedder is None
+        embedders: Embedders | None = None
         llm = None
         recovery: asyncio.Task[None] | None = None
         backfill: asyncio.Task[None] | None = None
         try:
             # Before anything reads data: refuse a newer format, move an older one.
             await migrate(redis, settings.key_prefix, url=settings.redis_url)
-            model: Embedder = (
-                embedder
-                if embedder is not None
-                else await asyncio.to_thread(
-                    load_embedder,
-                    settings.embed_backend,
-                    cache_dir=settings.model_cache_dir,
-                    batch_size=settings.embed_batch_size,
-                    threads=settings.embed_threads or None,
-                )
-            )
+            # The default for new collections (the built-in model, loaded now, or the remote
+            # one, probed now) and the models existing collections recorded, made on demand.
+            embedders = await Embedders.start(settings, builtin=embedder)
             llm = await select_provider(settings)
             store = Store.create(redis, settings)
             # Before serving: remove what writers killed earlier left half-written.
@@ -93,19 +87,27 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
             app.state.services = Services(
                 settings=settings,
                 store=store,
-                embedder=model,
+                embedders=embedders,
                 llm=llm,
                 indexer=IndexService(
-                    store, model, batch_size=settings.embed_batch_size, lease=settings.index_lease
+                    store,
+                    embedders,
+                    batch_size=settings.embed_batch_size,
+                    lease=settings.index_lease,
                 ),
-                chat=ChatService(store, model, llm, settings),
-                searcher=Searcher(store, model, settings),
+                chat=ChatService(store, embedders, llm, settings),
+                searcher=Searcher(store, embedders, settings),
             )
-            log.info("embedder: %s; LLM: %s", model.describe(), describe_selection(llm))
+            log.info(
+                "embedder: %s (new collections; provider %s); LLM: %s",
+                embedders.default.describe(),
+                embedders.provider,
+                describe_selection(llm),
+            )
             yield
-            if own_embedder:
-                await model.aclose()
         finally:
+            if embedders is not None:
+                await embedders.aclose()
             if backfill is not None:
                 await stop_backfill(backfill)
             if recovery is not None:

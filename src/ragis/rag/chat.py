@@ -49,6 +49,7 @@ import anyio
 
 from ragis.contract.caller import DEFAULT_WORKSPACE, LOCAL_USER, Caller
 from ragis.embedding import Embedder
+from ragis.embedding.registry import Embedders
 from ragis.errors import (
     InvalidInput,
     NotFound,
@@ -170,12 +171,12 @@ class ChatService:
     def __init__(
         self,
         store: Store,
-        embedder: Embedder,
+        embedders: Embedders | Embedder,
         llm: LLMProvider | None,
         settings: RagSettings,
     ) -> None:
         self._store = store
-        self._embedder = embedder
+        self._embedders = Embedders.of(embedders) if isinstance(embedders, Embedder) else embedders
         self._llm = llm
         self._settings = settings
         self.catalog = ModelCatalog(llm)
@@ -330,7 +331,11 @@ class ChatService:
                 )
             )
             query = _clean_rewrite(rewritten) or turn.message
-        embedded, timings["embed"] = await _timed(self._embedder.embed([query]))
+        # The model the collection's vectors came from (ModelUnavailable if this service
+        # cannot embed with it: an error event, before anything else is told).
+        info = turn.collection
+        embedder = await self._embedders.get(info.model, collection=info.name)
+        embedded, timings["embed"] = await _timed(embedder.embed([query]))
         vector = embedded[0]
         answer = await self._find(turn, query, vector, history, timings)
 

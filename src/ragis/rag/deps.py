@@ -20,6 +20,7 @@ from ragis.contract.caller import (
     Caller,
 )
 from ragis.embedding import Embedder
+from ragis.embedding.registry import Embedders
 from ragis.llm.base import LLMProvider
 from ragis.rag.chat import ChatService
 from ragis.rag.indexing import IndexService
@@ -31,6 +32,7 @@ __all__ = [
     "CallerDep",
     "ChatDep",
     "EmbedderDep",
+    "EmbeddersDep",
     "IndexDep",
     "SearchDep",
     "Services",
@@ -45,11 +47,18 @@ __all__ = [
 class Services:
     settings: RagSettings
     store: Store
-    embedder: Embedder
+    #: The embedders by model id: `default` for a new collection, `await get(info.model)` for
+    #: an existing one (its vectors' model).
+    embedders: Embedders
     llm: LLMProvider | None
     indexer: IndexService
     chat: ChatService
     searcher: Searcher
+
+    @property
+    def embedder(self) -> Embedder:
+        """The default embedder (what a new collection gets)."""
+        return self.embedders.default
 
 
 def _get(request: Request) -> Services:
@@ -72,7 +81,11 @@ async def _store(request: Request) -> Store:
 
 
 async def _embedder(request: Request) -> Embedder:
-    return _get(request).embedder
+    return _get(request).embedders.default
+
+
+async def _embedders(request: Request) -> Embedders:
+    return _get(request).embedders
 
 
 async def _indexer(request: Request) -> IndexService:
@@ -91,6 +104,7 @@ ServicesDep = Annotated[Services, Depends(_services)]
 SettingsDep = Annotated[RagSettings, Depends(_settings)]
 StoreDep = Annotated[Store, Depends(_store)]
 EmbedderDep = Annotated[Embedder, Depends(_embedder)]
+EmbeddersDep = Annotated[Embedders, Depends(_embedders)]
 IndexDep = Annotated[IndexService, Depends(_indexer)]
 ChatDep = Annotated[ChatService, Depends(_chat)]
 SearchDep = Annotated[Searcher, Depends(_searcher)]

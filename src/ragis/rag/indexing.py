@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from ragis.contract.caller import DEFAULT_WORKSPACE
 from ragis.embedding import Embedder
+from ragis.embedding.registry import Embedders
 from ragis.errors import InvalidInput
 from ragis.rag.lease import Heartbeat
 from ragis.store import ChunkContent, DocumentRecord, Store
@@ -56,10 +57,15 @@ class IndexResult:
 
 class IndexService:
     def __init__(
-        self, store: Store, embedder: Embedder, *, batch_size: int = 64, lease: float = 30.0
+        self,
+        store: Store,
+        embedders: Embedders | Embedder,
+        *,
+        batch_size: int = 64,
+        lease: float = 30.0,
     ) -> None:
         self._store = store
-        self._embedder = embedder
+        self._embedders = Embedders.of(embedders) if isinstance(embedders, Embedder) else embedders
         self._batch = batch_size
         self._lease_ms = max(int(lease * 1000), 1)
 
@@ -95,8 +101,16 @@ class IndexService:
                 write_ms=0.0,
                 total_ms=elapsed_ms(started),
             )
+        # An existing collection is embedded with the model its vectors came from, a new one
+        # with the default; ensure() refuses a mix if the model changed in between.
+        known = await store.collections.get(collection)
+        embedder = (
+            await self._embedders.get(known.model, collection=collection)
+            if known is not None
+            else self._embedders.default
+        )
         info = await store.collections.ensure(
-            collection, model=self._embedder.model_name, dim=self._embedder.dim
+            collection, model=embedder.model_name, dim=embedder.dim
         )
         replaced = await store.documents.get(collection, document.id) is not None
         if replaced:
@@ -110,7 +124,7 @@ class IndexService:
                 label=document.filename,
             ) as heartbeat:  # fmt: skip
                 embed_ms, write_ms = await self._embed_and_write(
-                    store, info, document, chunks, heartbeat.check, progress
+                    store, embedder, info, document, chunks, heartbeat.check, progress
                 )
                 flip = await store.documents.flip(
                     collection, document.id, lease=lease, replaces=replaces
@@ -159,6 +173,7 @@ class IndexService:
     async def _embed_and_write(
         self,
         store: Store,
+        embedder: Embedder,
         info: CollectionInfo,
         document: DocumentRecord,
         chunks: Sequence[ChunkContent],
@@ -182,7 +197,7 @@ class IndexService:
             for start in range(0, len(chunks), self._batch):
                 batch = chunks[start : start + self._batch]
                 t = time.perf_counter()
-                vectors = await self._embedder.embed([c.text for c in batch])
+                vectors = await embedder.embed([c.text for c in batch])
                 embed_ms += elapsed_ms(t)
                 if writing is not None:
                     await writing

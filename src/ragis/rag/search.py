@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ragis.contract.caller import Caller
 from ragis.embedding import Embedder
+from ragis.embedding.registry import Embedders
 from ragis.errors import InvalidInput, TooLarge
 from ragis.rag.grounding import Grounding, ground
 from ragis.rag.settings import RagSettings
@@ -92,9 +93,11 @@ class Search:
 class Searcher:
     """`POST /search`: the passages a chat turn would cite for a query, without an answer."""
 
-    def __init__(self, store: Store, embedder: Embedder, settings: RagSettings) -> None:
+    def __init__(
+        self, store: Store, embedders: Embedders | Embedder, settings: RagSettings
+    ) -> None:
         self._store = store
-        self._embedder = embedder
+        self._embedders = Embedders.of(embedders) if isinstance(embedders, Embedder) else embedders
         self._settings = settings
 
     async def search(
@@ -116,7 +119,9 @@ class Searcher:
         )  # fmt: skip
         store = self._store.scoped(caller.workspace)
         info = await store.collections.require(collection or settings.default_collection)
-        vector = (await self._embedder.embed([text]))[0]
+        # The query is embedded with the model the collection's vectors came from.
+        embedder = await self._embedders.get(info.model, collection=info.name)
+        vector = (await embedder.embed([text]))[0]
         found = await find(
             store, info, vector, text, settings, top_k=top_k or settings.top_k, flt=flt, mode=mode
         )

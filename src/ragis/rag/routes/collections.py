@@ -100,9 +100,11 @@ async def list_collections(store: WorkspaceStoreDep, settings: SettingsDep) -> C
 async def create_collection(
     body: CollectionCreate, store: WorkspaceStoreDep, embedder: EmbedderDep, settings: SettingsDep
 ) -> CollectionPublic:
-    await store.collections.ensure(
-        body.name, model=embedder.model_name, dim=embedder.dim, shards=body.shards
-    )
+    # `embedder` is the default: an existing collection keeps its own model (idempotent).
+    if await store.collections.get(body.name) is None:
+        await store.collections.ensure(
+            body.name, model=embedder.model_name, dim=embedder.dim, shards=body.shards
+        )
     info = await store.collections.get(body.name)
     if info is None:  # deleted between the two calls
         raise NotFound(f"The collection {body.name!r} was deleted meanwhile.")
