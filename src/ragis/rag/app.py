@@ -40,6 +40,7 @@ from ragis.rag.routes import (
     index,
     models,
     originals,
+    reindex,
     search,
     sessions,
     workspace,
@@ -131,6 +132,7 @@ def create_app(settings: RagSettings, *, embedder: Embedder | None = None) -> Fa
     app.add_middleware(InternalToken, token=token)
     for module in (embed, index, collections, originals, chat, search, sessions, workspace, health):
         app.include_router(module.router)
+    app.include_router(reindex.router)
     app.include_router(models.router)
     # Outermost: request ids, metrics and spans for every request, refusals included.
     observe(app, "rag", settings)
