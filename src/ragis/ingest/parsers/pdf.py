@@ -100,6 +100,12 @@ class _Ocr:
         return self.reason or (self.warnings[0] if self.warnings else "there is no text in it")
 
 
+# No page is begun with less time than this left: Tesseract cannot read one that fast, and the
+# page would end as a timeout warning instead of the budget's (two clock reads can fall within a
+# microsecond, so a budget of ~0 sometimes left a positive sliver for the first page).
+_MIN_PAGE_SECONDS = 0.01
+
+
 def _read_scanned(data: bytes, scanned: Sequence[int], settings: OcrSettings) -> _Ocr:
     """OCR of the `scanned` page numbers, within the settings' page count, page time and budget."""
     result = _Ocr()
@@ -121,7 +127,7 @@ def _read_scanned(data: bytes, scanned: Sequence[int], settings: OcrSettings) ->
         deadline = time.monotonic() + settings.budget
         for index, number in enumerate(scanned):
             left = deadline - time.monotonic()
-            if index >= settings.max_pages or left <= 0:
+            if index >= settings.max_pages or left < _MIN_PAGE_SECONDS:
                 limit = (
                     f"OCR reads at most {settings.max_pages} pages a file (RAGIS_OCR_MAX_PAGES)"
                     if index >= settings.max_pages
