@@ -11,6 +11,9 @@ from ragis.embedding import Embedder
 from ragis.embedding.ollama import OllamaEmbedder
 from ragis.errors import EmbeddingUnavailable
 from support.embed_servers import EmbedReply, OllamaEmbedServer
+from support.fixtures import RagFactory, rag_client
+from support.http import collect_events
+from support.texts import index_all
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +65,25 @@ async def test_an_answer_of_another_shape_is_refused(
             await remote.embed(["x"])
     finally:
         await remote.aclose()
+
+
+async def test_a_rag_service_with_the_ollama_provider_ingests_and_answers_with_its_vectors(
+    start_rag: RagFactory, embedder: Embedder
+) -> None:
+    with OllamaEmbedServer(embedder) as server:
+        options = {"embed_provider": "ollama", "embed_model": server.model}
+        with start_rag(embed_base_url=server.url, **options) as url:
+            async with rag_client(url) as rag:
+                ids = await index_all(rag)
+                listed = (await rag.get("/collections")).json()["collections"]
+                assert [(c["model"], c["dim"]) for c in listed] == [
+                    ("ollama:nomic-embed-text", 512)
+                ]
+                question = {"message": "How does castling work in chess?", "retrieval": "vector"}
+                events = await collect_events(rag, "/chat/stream", question)
+                citations = next(e for e in events if e.type == "citations").data["citations"]
+                assert citations[0]["doc_id"] == ids["chess.txt"]
+                assert server.requests[-1].json == {
+                    "model": "nomic-embed-text",
+                    "input": ["How does castling work in chess?"],
+                }

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from ragis.embedding import Embedder
@@ -14,7 +15,10 @@ from ragis.embedding.registry import BUILTIN_MODEL, Embedders
 from ragis.errors import ConfigError, EmbeddingUnavailable, ModelUnavailable
 from ragis.rag.settings import RagSettings, load_rag_settings
 from support.embed_servers import OpenAIEmbedServer
+from support.fixtures import RagFactory, rag_client
+from support.http import collect_events
 from support.llm_servers import unused_port
+from support.texts import index_all, index_body
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +142,67 @@ def test_the_key_may_come_from_a_file(tmp_path: Any) -> None:
     assert configured.embed_api_key is not None
     assert configured.embed_api_key.get_secret_value() == "sk-from-file"
     assert configured.embed_base_url is None  # OpenAI's own, with a key
+
+
+async def search(rag: httpx.AsyncClient, collection: str, query: str) -> httpx.Response:
+    body = {"query": query, "collection": collection, "retrieval": "vector"}
+    return await rag.post("/search", json=body)
+
+
+async def best_doc(rag: httpx.AsyncClient, collection: str, query: str) -> str:
+    found = await search(rag, collection, query)
+    assert found.status_code == 200, found.text
+    doc_id: str = found.json()["passages"][0]["doc_id"]
+    return doc_id
+
+
+async def test_each_collection_keeps_being_embedded_with_its_own_model_when_the_default_changes(
+    start_rag: RagFactory, embedder: Embedder
+) -> None:
+    etna = "Where is Mount Etna?"
+    with OpenAIEmbedServer(embedder, models=["bge-small", "e5-small"]) as server:
+        remote = {"embed_provider": "openai", "embed_base_url": server.base_url}
+        with start_rag() as url:
+            async with rag_client(url) as rag:
+                local_ids = await index_all(rag, "local")
+        with start_rag(embed_model="bge-small", **remote) as url:
+            async with rag_client(url) as rag:
+                bge_ids = await index_all(rag, "bge")
+                asked = len(server.requests)
+                # The old collection: the built-in model, for questions and new documents.
+                assert await best_doc(rag, "local", etna) == local_ids["volcano.md"]
+                more = index_body("cheese.txt", ["Gouda is a Dutch cheese."], collection="local")
+                assert (await rag.post("/index", json=more)).status_code == 200
+                again = await rag.post("/collections", json={"name": "local"})
+                assert (again.status_code, again.json()["model"]) == (200, BUILTIN_MODEL)
+                assert len(server.requests) == asked
+                # The new ones get the default.
+                assert await best_doc(rag, "bge", etna) == bge_ids["volcano.md"]
+                assert server.requests[-1].texts == [etna]
+                fresh = (await rag.post("/collections", json={"name": "fresh"})).json()
+                assert (fresh["model"], fresh["dim"]) == ("openai:bge-small", 512)
+        with start_rag(embed_model="e5-small", **remote) as url:
+            async with rag_client(url) as rag:
+                # Same server, same dimension, another model: a question embedded with e5
+                # would find garbage; it is embedded with the collection's bge.
+                assert await best_doc(rag, "bge", etna) == bge_ids["volcano.md"]
+                assert server.requests[-1].json["model"] == "bge-small"
+                assert await best_doc(rag, "local", etna) == local_ids["volcano.md"]
+        with start_rag() as url:
+            async with rag_client(url) as rag:
+                refused = await search(rag, "bge", etna)
+                assert refused.status_code == 409
+                error = refused.json()["error"]
+                assert error["code"] == "model_unavailable"
+                assert "Collection 'bge'" in error["message"]
+                assert "RAGIS_EMBED_PROVIDER=openai" in error["message"]
+                assert "ragis reindex --collection bge" in error["message"]
+                chat = {"message": etna, "collection": "bge"}
+                events = await collect_events(rag, "/chat/stream", chat)
+                assert [e.type for e in events] == ["error"]
+                assert events[0].data["code"] == "model_unavailable"
+                cheese = index_body("cheese.txt", ["Gouda is a Dutch cheese."], collection="bge")
+                indexed = await rag.post("/index", json=cheese)
+                assert indexed.status_code == 409
+                assert indexed.json()["error"]["code"] == "model_unavailable"
+                assert await best_doc(rag, "local", etna) == local_ids["volcano.md"]
