@@ -4,6 +4,7 @@ gateway; run as the command, in this process, with the settings in the environme
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -18,6 +19,8 @@ import redis as sync_redis
 from ragis.cli import main
 from ragis.db import EmbeddedRedis
 from ragis.db.format import format_key
+from ragis.embedding import Embedder
+from support.embed_servers import OllamaEmbedServer, OpenAIEmbedServer
 from support.fixtures import INTERNAL_TOKEN
 from support.llm_servers import OpenAIServer
 from support.net import free_port
@@ -281,6 +284,38 @@ def test_no_llm_is_retrieval_only_mode(doctor: Doctor) -> None:
     (line,) = run.lines["llm"]
     assert line.startswith("ok")
     assert "retrieval-only mode" in line
+
+
+def test_a_remote_embedding_server_that_embeds_is_ok(doctor: Doctor, embedder: Embedder) -> None:
+    asyncio.run(embedder.embed(["warm"]))  # the model's first call is slow on a busy machine
+    with OllamaEmbedServer(embedder, models=["nomic-embed-text"]) as server:
+        run = doctor(
+            RAGIS_EMBED_PROVIDER="ollama",
+            RAGIS_EMBED_MODEL="nomic-embed-text",
+            RAGIS_EMBED_BASE_URL=server.base_url,
+        )
+        assert len(server.requests) == 1  # one text embedded
+    assert run.code == 0, run.out
+    (line,) = run.lines["embedding"]
+    assert line.startswith("ok")
+    assert "ollama:nomic-embed-text (512 dims" in line
+
+
+def test_an_embedding_server_that_is_down_or_lacks_the_model_is_a_problem(
+    doctor: Doctor, embedder: Embedder
+) -> None:
+    remote = {"RAGIS_EMBED_PROVIDER": "openai", "RAGIS_EMBED_MODEL": "text-embedding-3-small"}
+    run = doctor(**remote, RAGIS_EMBED_BASE_URL=f"http://127.0.0.1:{free_port()}/v1")
+    assert run.code == 1
+    (line,) = run.lines["embedding"]
+    assert line.startswith("problem")
+    assert "RAGIS_EMBED_BASE_URL" in line
+    with OpenAIEmbedServer(embedder, models=["bge-m3"]) as server:
+        run = doctor(**remote, RAGIS_EMBED_BASE_URL=server.base_url)
+    assert run.code == 1
+    (line,) = run.lines["embedding"]
+    assert line.startswith("problem")
+    assert "404" in line
 
 
 def test_a_gateway_on_every_address_with_auth_off_is_a_problem(doctor: Doctor) -> None:

@@ -7,16 +7,18 @@ from typing import Any
 
 import httpx
 
-from ragis.errors import ConfigError, LLMError
+from ragis.errors import ConfigError, LLMError, RagisError
 from ragis.llm.base import redact_url
 from ragis.llm.select import select_provider
 from ragis.ops.checks.result import Check
 from ragis.rag.settings import RagSettings
 
-__all__ = ["TIMEOUT", "embedding_server_check", "llm_check", "service_check"]
+__all__ = ["EMBED_TIMEOUT", "TIMEOUT", "embedding_server_check", "llm_check", "service_check"]
 
 #: Seconds each server gets to answer the doctor.
 TIMEOUT = 5.0
+#: Seconds an embedding server gets to embed one text (a CPU-bound server may be busy).
+EMBED_TIMEOUT = 10.0
 
 
 async def llm_check(settings: RagSettings) -> Check:
@@ -58,70 +60,30 @@ async def llm_check(settings: RagSettings) -> Check:
     )
 
 
-def _vector_of(provider: str, body: Any) -> list[Any] | None:
-    """The one vector in an embeddings answer (OpenAI's `data[0].embedding`, Ollama's
-    `embeddings[0]`), or None."""
-    try:
-        vector = body["embeddings"][0] if provider == "ollama" else body["data"][0]["embedding"]
-    except (KeyError, IndexError, TypeError):
-        return None
-    if not isinstance(vector, list) or not vector:
-        return None
-    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in vector):
-        return None
-    return vector
-
-
 async def embedding_server_check(settings: RagSettings) -> Check | None:
-    """For a remote embedding provider (RAGIS_EMBED_PROVIDER openai/ollama): one word embedded;
-    None for the built-in model (the model cache check covers it)."""
-    name = "embedding"
-    provider = str(getattr(settings, "embed_provider", "local") or "local").lower()
-    if provider == "local":
+    """For a remote embedding provider (RAGIS_EMBED_PROVIDER openai/ollama): the server embeds
+    one text with RAGIS_EMBED_MODEL, asked as the RAG service asks it at start (the same client,
+    one attempt, a short timeout); None for the built-in model (the model cache check covers it)."""
+    from ragis.embedding.registry import create_remote
+
+    provider, model = settings.embed_provider, settings.embed_model
+    if provider == "local" or not model:  # the settings refuse a remote provider without one
         return None
-    model = getattr(settings, "embed_model", None)
-    base = str(getattr(settings, "embed_base_url", None) or "").rstrip("/")
-    secret = getattr(settings, "embed_api_key", None)
-    key = secret.get_secret_value() if secret is not None else None
-    if not model or not base:
-        return Check.problem(
-            name,
-            f"RAGIS_EMBED_PROVIDER is {provider} but RAGIS_EMBED_MODEL or RAGIS_EMBED_BASE_URL "
-            "is unset",
-            "set both (the model's name on the server, and its URL)",
-        )
-    url = f"{base}/api/embed" if provider == "ollama" else f"{base}/embeddings"
-    where = f"{provider} embeddings at {redact_url(base)}"
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    name = "embedding"
+    quick = settings.model_copy(update={"embed_timeout": EMBED_TIMEOUT, "embed_retries": 0})
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, trust_env=False) as client:
-            response = await client.post(
-                url, json={"model": model, "input": ["doctor"]}, headers=headers
-            )
-    except httpx.HTTPError as exc:
+        embedder = await create_remote(quick, provider, model)
+    except RagisError as exc:
         return Check.problem(
             name,
-            f"{where} does not answer ({type(exc).__name__})",
-            "start the embedding server, or fix RAGIS_EMBED_BASE_URL",
-        )
-    if response.status_code != 200:
-        return Check.problem(
-            name,
-            f"{where} answered HTTP {response.status_code} to embedding one word with {model}",
-            "check RAGIS_EMBED_MODEL (served there?) and RAGIS_EMBED_API_KEY",
+            f"the {provider} embedding server does not embed with {model}: {exc.message}",
+            "start the embedding server, or fix RAGIS_EMBED_BASE_URL, RAGIS_EMBED_MODEL and "
+            "RAGIS_EMBED_API_KEY; new uploads fail until it answers",
         )
     try:
-        vector = _vector_of(provider, response.json())
-    except ValueError:
-        vector = None
-    if vector is None:
-        return Check.problem(
-            name,
-            f"{where} answered, but not with a vector",
-            "check that RAGIS_EMBED_BASE_URL is an embedding server of that kind"
-            + (" (OpenAI-compatible URLs end in /v1)" if provider == "openai" else ""),
-        )
-    return Check.ok(name, f"{where} embeds with {model} ({len(vector)} dimensions)")
+        return Check.ok(name, f"{provider} embeddings answer: {embedder.describe()}")
+    finally:
+        await embedder.aclose()
 
 
 def _health_detail(body: Any) -> str:
