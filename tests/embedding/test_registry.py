@@ -48,7 +48,7 @@ async def test_with_the_local_provider_the_built_in_model_is_the_default(
     with pytest.raises(ModelUnavailable) as caught:
         await embedders.get("openai:bge-small", collection="docs")
     message = caught.value.message
-    assert "Collection 'docs'" in message
+    assert "collection 'docs'" in message
     assert "'openai:bge-small'" in message
     assert "RAGIS_EMBED_PROVIDER=openai" in message
     assert f"ragis reindex --collection docs --model {BUILTIN_MODEL}" in message
@@ -194,7 +194,7 @@ async def test_each_collection_keeps_being_embedded_with_its_own_model_when_the_
                 assert refused.status_code == 409
                 error = refused.json()["error"]
                 assert error["code"] == "model_unavailable"
-                assert "Collection 'bge'" in error["message"]
+                assert "collection 'bge'" in error["message"]
                 assert "RAGIS_EMBED_PROVIDER=openai" in error["message"]
                 assert "ragis reindex --collection bge" in error["message"]
                 chat = {"message": etna, "collection": "bge"}

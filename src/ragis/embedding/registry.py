@@ -182,7 +182,7 @@ class Embedders:
 
     def _unavailable(self, model_id: str, collection: str | None) -> str:
         provider, _, model = model_id.partition(":")
-        whose = f"Collection {collection!r}'s" if collection else "These"
+        whose = f"The vectors of collection {collection!r}" if collection else "These vectors"
         if provider in REMOTE_PROVIDERS and model:
             fix = (
                 f"set RAGIS_EMBED_PROVIDER={provider} and RAGIS_EMBED_BASE_URL to the server that "
@@ -198,7 +198,7 @@ class Embedders:
             else f"`ragis reindex --model {self.default.model_name}` on the collection"
         )
         return (
-            f"{whose} vectors came from embedding model {model_id!r}; this RAG service "
+            f"{whose} came from embedding model {model_id!r}; this RAG service "
             f"(RAGIS_EMBED_PROVIDER={self.provider}) cannot embed with it, and a question "
             f"embedded with another model would find nothing relevant: {fix}, or re-embed "
             f"them with this service's model: {reindex}."

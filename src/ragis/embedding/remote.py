@@ -91,7 +91,8 @@ class RemoteEmbedder(Embedder):
         self.retries = max(0, retries)
         self.backoff = backoff
         self.max_response_bytes = max_response_bytes
-        self._where = f"{self.label} at {redact_url(self.base_url)}"
+        self._url_shown = redact_url(self.base_url)
+        self._where = f"{self.label} at {self._url_shown}"
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
             headers=headers,
@@ -132,7 +133,7 @@ class RemoteEmbedder(Embedder):
         return self.dim
 
     def describe(self) -> str:
-        return f"{self.model_name} ({self.dim} dims, {self._where})"
+        return f"{self.model_name} ({self.dim} dims, {self.provider} server at {self._url_shown})"
 
     async def embed(self, texts: Sequence[str]) -> Matrix:
         if not texts:
@@ -196,26 +197,28 @@ class RemoteEmbedder(Embedder):
         self, status: int, body: bytes, retry_after: str | None
     ) -> EmbeddingUnavailable | _Retryable:
         said = _server_message(body)
-        said = f": {said}" if said else ""
         if status == 429:
-            error = self._error(f"is rate-limiting requests{said}", status)
+            error = self._error("is rate-limiting requests", status, said)
             return _Retryable(error, wait=_retry_after(retry_after))
         if status >= 500:
-            return _Retryable(self._error(f"failed{said}", status))
+            return _Retryable(self._error("failed", status, said))
         if status in (401, 403):
-            return self._error(f"refused the key{said}. Check RAGIS_EMBED_API_KEY", status)
+            return self._error("refused the key", status, said, "Check RAGIS_EMBED_API_KEY.")
         if status == 404:
+            hint = "Check RAGIS_EMBED_MODEL and RAGIS_EMBED_BASE_URL."
             return self._error(
-                f"does not know model {self.model!r} or the path{said}. Check RAGIS_EMBED_MODEL "
-                f"and RAGIS_EMBED_BASE_URL",
-                status,
+                f"does not know model {self.model!r} or the path", status, said, hint
             )
-        return self._error(f"refused the request{said}", status)
+        return self._error("refused the request", status, said)
 
-    def _error(self, what: str, status: int | None = None) -> EmbeddingUnavailable:
+    def _error(
+        self, what: str, status: int | None = None, said: str = "", hint: str = ""
+    ) -> EmbeddingUnavailable:
         code = f" (HTTP {status})" if status is not None else ""
+        quoted = f': "{said}"' if said else ""
+        end = f" {hint}" if hint else ""
         return EmbeddingUnavailable(
-            f"{self._where} {what}{code} while embedding with {self.model_name}."
+            f"{self._where} {what}{code} while embedding with {self.model_name}{quoted}.{end}"
         )
 
     def _checked(self, rows: Any, count: int) -> Matrix:
