@@ -20,6 +20,7 @@ from ragis.cli import main
 from ragis.db import EmbeddedRedis
 from ragis.db.format import format_key
 from ragis.embedding import Embedder
+from support.cluster import LocalCluster
 from support.embed_servers import OllamaEmbedServer, OpenAIEmbedServer
 from support.fixtures import INTERNAL_TOKEN
 from support.llm_servers import OpenAIServer
@@ -261,6 +262,16 @@ def test_data_of_a_newer_format_is_a_problem_and_an_older_one_is_migrated(
     assert line.startswith("ok")
     assert "will be migrated at start" in line
     client.close()
+
+
+def test_a_redis_cluster_is_checked_through_the_node_redis_url_names(
+    doctor: Doctor, redis_cluster: LocalCluster
+) -> None:
+    run = doctor(REDIS_URL=redis_cluster.url)
+    assert run.code == 0, run.out
+    (line,) = run.lines["redis"]
+    assert "a Redis Cluster" in line
+    assert run.status("data-format") == ["ok"]  # the key's slot may be on another node
 
 
 def test_an_llm_server_that_is_down_is_a_problem(doctor: Doctor) -> None:

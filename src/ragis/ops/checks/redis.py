@@ -16,7 +16,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
 
-from ragis.db.client import ensure_vector_sets, redact
+from ragis.db.client import RedisClient, connect, ensure_vector_sets, redact
 from ragis.db.format import CURRENT_FORMAT, read_format
 from ragis.errors import RagisError, RedisUnavailable
 from ragis.ops.checks.result import Check, human_bytes
@@ -209,7 +209,7 @@ async def _config(client: Redis) -> dict[str, str] | None:
     return found
 
 
-async def _format_check(client: Redis, prefix: str) -> Check:
+async def _format_check(client: RedisClient, prefix: str) -> Check:
     name = "data-format"
     try:
         found = await read_format(client, prefix)
@@ -236,6 +236,18 @@ async def _format_check(client: Redis, prefix: str) -> Check:
     return Check.ok(name, f"format {found}, this ragis's")
 
 
+async def _cluster_format_check(url: str, prefix: str) -> Check:
+    """The format key lives on the node of its slot: asked through a cluster client."""
+    try:
+        cluster = await connect(url)
+    except RagisError as exc:
+        return Check.problem("data-format", exc.message, "check `CLUSTER INFO` on every node")
+    try:
+        return await _format_check(cluster, prefix)
+    finally:
+        await cluster.aclose()
+
+
 async def check_redis(url: str, prefix: str) -> list[Check]:
     """Every Redis line; one problem line and nothing more when Redis cannot be used at all."""
     client = Redis.from_url(
@@ -258,12 +270,18 @@ async def check_redis(url: str, prefix: str) -> list[Check]:
         try:
             info = await client.info()
             config = await _config(client)
+            cluster = bool(info.get("cluster_enabled"))
+            node = " (a Redis Cluster: this node's persistence and memory)" if cluster else ""
             checks = [
-                Check.ok("redis", f"Redis {version} at {redact(url)} answers, with Vector Sets"),
+                Check.ok(
+                    "redis", f"Redis {version} at {redact(url)} answers, with Vector Sets{node}"
+                ),
                 _version_check(version),
                 *persistence_checks(info, config),
                 *memory_checks(info),
-                await _format_check(client, prefix),
+                await (
+                    _cluster_format_check(url, prefix) if cluster else _format_check(client, prefix)
+                ),
             ]
         except (RedisError, ValueError, TypeError) as exc:
             return [
