@@ -33,7 +33,7 @@ from pydantic_settings import SettingsError
 from ragis import __version__
 from ragis.errors import ConfigError
 from ragis.ops.checks.result import Check, Status
-from ragis.settings import SettingsBase
+from ragis.settings import RedisSettings, SettingsBase
 
 __all__ = ["Report", "diagnose", "exit_code", "render_json", "render_text", "run_doctor"]
 
@@ -69,12 +69,12 @@ def _load(what: str, loader: Callable[[], S], checks: list[Check]) -> S | None:
         return None
 
 
-async def _redis_checks(redis: SettingsBase | None, up_password: str | None) -> list[Check]:
+async def _redis_checks(redis: RedisSettings | None, up_password: str | None) -> list[Check]:
+    """The Redis lines; none when no settings that name Redis loaded (`settings` says why)."""
     from ragis.client.admin import redis_of
     from ragis.ops.checks.redis import check_redis
-    from ragis.settings import RedisSettings
 
-    if not isinstance(redis, RedisSettings):
+    if redis is None:
         return []
     try:
         found = redis_of(redis, up_password)
@@ -95,8 +95,8 @@ async def _redis_checks(redis: SettingsBase | None, up_password: str | None) -> 
     return await check_redis(found.redis_url, found.key_prefix)
 
 
-async def _none() -> None:
-    return None
+async def _skipped() -> None:
+    """In place of a check whose settings did not load."""
 
 
 async def diagnose() -> Report:
@@ -121,11 +121,11 @@ async def diagnose() -> Report:
     token = gateway.internal_token if gateway is not None else None
     jobs: list[Awaitable[Check | list[Check] | None]] = [
         _redis_checks(rag or gateway, password.get_secret_value() if password else None),
-        embedding_server_check(rag) if rag is not None else _none(),
-        llm_check(rag) if rag is not None else _none(),
+        embedding_server_check(rag) if rag is not None else _skipped(),
+        llm_check(rag) if rag is not None else _skipped(),
         service_check("gateway", "gateway", client.gateway_url, "/api/health")
         if client is not None
-        else _none(),
+        else _skipped(),
         service_check(
             "rag",
             "RAG service",
@@ -134,7 +134,7 @@ async def diagnose() -> Report:
             token.get_secret_value() if token else None,
         )
         if gateway is not None
-        else _none(),
+        else _skipped(),
     ]
     redis_lines, embedding, llm, gateway_line, rag_line = await asyncio.gather(*jobs)
 
