@@ -151,6 +151,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/collections/{name}/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-embed a collection with another embedding model (owners only)
+         * @description Re-embeds every chunk of the collection from its stored text with `model` (the
+         *     built-in model's name, `openai:<model>` or `ollama:<model>`; null: the RAG service's default)
+         *     into a new vector set beside the old one, then swaps them in one step. Questions are answered
+         *     from the old vectors meanwhile. The answer streams one JSON object per line:
+         *     `{"type": "progress", "done": n, "total": N}` after each written batch, then `{"type":
+         *     "result", ...}` or `{"type": "error", "status": int, "error": {code, message}}`. Closing the
+         *     stream stops the reindex; running it again with the same model resumes it. `restart` drops a
+         *     stopped reindex to another model; `force` re-embeds with the model the collection has.
+         */
+        post: operations["reindex_collection_api_collections__name__reindex_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents": {
         parameters: {
             query?: never;
@@ -1672,6 +1699,26 @@ export interface components {
              */
             retrieval: string;
         };
+        /** ReindexRequest */
+        ReindexRequest: {
+            /**
+             * Force
+             * @description Re-embed even when the collection already has this model.
+             * @default false
+             */
+            force: boolean;
+            /**
+             * Model
+             * @description The embedding model to move to: the built-in model's name, `openai:<model>` or `ollama:<model>`; null for the service's default (RAGIS_EMBED_PROVIDER / RAGIS_EMBED_MODEL).
+             */
+            model?: string | null;
+            /**
+             * Restart
+             * @description Drop a reindex to another model that stopped midway, and begin this one.
+             * @default false
+             */
+            restart: boolean;
+        };
         /**
          * Role
          * @description A user's role in the whole ragis.
@@ -2587,6 +2634,87 @@ export interface operations {
                 };
             };
             /** @description A bad window (`start` < 0, `limit` not 1 to 200). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    reindex_collection_api_collections__name__reindex_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReindexRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/x-ndjson": Record<string, never>;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Not an owner of the workspace */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description No such collection in the workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Model unavailable, or a reindex running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;

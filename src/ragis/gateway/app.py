@@ -44,6 +44,7 @@ from ragis.gateway.routes import (
     openai,
     originals,
     preferences,
+    reindex,
     search,
     sessions,
     static,
@@ -159,6 +160,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         users, workspaces, audit,
     ):  # fmt: skip
         app.include_router(module.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
+    app.include_router(reindex.router, dependencies=signed_in, responses=SIGNED_IN_ERRORS)
     # OpenAI's API (`/v1`), behind sign-in too; its route class answers errors in OpenAI's shape.
     app.include_router(openai.router, dependencies=signed_in)
     # MCP over Streamable HTTP; it resolves its caller itself (401 before any MCP work).

@@ -323,6 +323,23 @@ class RagClient:
             raise
         return ChatStream(url, response)
 
+    async def open_reindex(
+        self, collection: str, body: Mapping[str, Any], caller: Caller
+    ) -> ChatStream:
+        """Start `/collections/{collection}/reindex` (NDJSON lines: contract/reindex.py). A
+        refusal is read, closed and raised as `RagAnswerError`; the caller closes the stream
+        (closing it early stops the reindex, which resumes when run again)."""
+        path = f"/collections/{_seg(collection)}/reindex"
+        url, response = await self._open("POST", path, caller, json=body, accept=_NDJSON)
+        try:
+            if response.status >= 400 or _NDJSON not in response.headers.get("content-type", ""):
+                _answer(url, response.status, await self._read(url, response))
+                raise UpstreamError(f"The RAG service at {url} did not stream the reindex.")
+        except BaseException:
+            response.close()
+            raise
+        return ChatStream(url, response)
+
     # --- transport -------------------------------------------------------------------------
 
     async def _json(

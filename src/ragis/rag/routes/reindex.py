@@ -45,7 +45,7 @@ HEARTBEAT = 10.0
 
 @router.post(
     "/collections/{name}/reindex",
-    response_class=NdjsonResponse,
+    response_model=None,
     responses={
         200: {"content": {NDJSON: {"schema": {"type": "object"}}}},
         404: {"model": ErrorPublic, "description": "No such collection in the workspace"},
