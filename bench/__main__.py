@@ -22,6 +22,7 @@ SECTIONS = (
     "embedding", "ingest", "retrieval", "chat", "peers", "cache", "hostile", "memory", "auth",
     "hybrid",
     "quality", "openai", "sync",
+    "observability",
     "backup",
 )  # fmt: skip
 TITLES = {
@@ -38,6 +39,7 @@ TITLES = {
     "quality": "11. Retrieval quality: hybrid search and the grounded gate",
     "openai": "13. OpenAI-compatible API: what /v1 adds to the time to first token",
     "sync": "14. Folder sync: an unchanged re-sync against the first",
+    "observability": "15. Observability: what metrics and traces add to a chat turn",
     "backup": "16. Backup and restore",
 }
 
@@ -153,6 +155,10 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         sections.append(_section(ctx, "hybrid", hybrid.run))
     if ctx.embedder is not None and "quality" in wanted:  # its own Redis, RAG service, gateway
         sections.append(_section(ctx, "quality", quality.run))
+    if ctx.embedder is not None and "observability" in wanted:  # its own Redis and services
+        from bench.sections import observability
+
+        sections.append(_section(ctx, "observability", observability.run))
     if "backup" in wanted:  # its own Redis, no model
         from bench.sections import backup
 
