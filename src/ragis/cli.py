@@ -236,6 +236,33 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _cmd_reindex(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragis.client.collections import check_collection
+    from ragis.client.reindex import reindex, summary
+
+    check_collection(args.collection)
+
+    async def run() -> int:
+        async with _client(args.workspace) as client:
+            result = await reindex(
+                client, args.collection, args.model, restart=args.restart, force=args.force
+            )
+        print(summary(result))
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except KeyboardInterrupt:
+        print(
+            "\nragis: reindex interrupted; questions still use the old vectors. Run the same "
+            "command again to resume where it stopped.",
+            file=sys.stderr,
+        )
+        return 130
+
+
 def _cmd_admin_create(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -566,6 +593,28 @@ def _add_collection_commands(commands: argparse._SubParsersAction[_Parser]) -> N
     tag.add_argument("-c", "--collection", default="default", help="its collection (default)")
     tag.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
     tag.set_defaults(handler=_cmd_tag)
+
+    reindex = commands.add_parser(
+        "reindex",
+        help="move a collection to another embedding model",
+        description="Re-embed every chunk of a collection from its stored text with MODEL (the "
+        "built-in model's name, openai:<model> or ollama:<model>; left out: the RAG service's "
+        "default, RAGIS_EMBED_PROVIDER/RAGIS_EMBED_MODEL) into a new vector set beside the old "
+        "one, then swap them in one step; no re-upload. Questions keep being answered from the "
+        "old vectors meanwhile. Ctrl-C stops it; the same command resumes where it stopped. "
+        "Needs owner rights in the workspace. " + _AUTH_HELP,
+    )
+    reindex.add_argument("-c", "--collection", required=True, help="the collection")
+    reindex.add_argument("-m", "--model", default=None, help="the embedding model to move to")
+    reindex.add_argument(
+        "--restart", action="store_true",
+        help="drop a reindex to another model that stopped midway, and begin this one",
+    )  # fmt: skip
+    reindex.add_argument(
+        "--force", action="store_true", help="re-embed even if the collection has this model"
+    )
+    reindex.add_argument("-w", "--workspace", type=_workspace, help=_WORKSPACE_FLAG)
+    reindex.set_defaults(handler=_cmd_reindex)
 
 
 def _add_account_commands(commands: argparse._SubParsersAction[_Parser]) -> None:

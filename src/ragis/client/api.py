@@ -310,6 +310,22 @@ class GatewayClient:
     async def collections(self) -> list[dict[str, Any]]:
         return _items(await self._call("GET", "/api/collections"), "collections")
 
+    async def reindex(self, collection: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The lines of `POST /api/collections/{collection}/reindex` (contract/reindex.py) as
+        they come; JSON errors before the stream raise."""
+        path = f"/api/collections/{quote(collection, safe='')}/reindex"
+        headers = {"Accept": "application/x-ndjson"}
+        try:
+            async with self._http.stream("POST", path, json=body, headers=headers) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    self._checked(response)
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+
     async def documents(self, collection: str) -> list[dict[str, Any]]:
         """The documents of a collection, oldest first (none for a collection not made yet)."""
         body = await self._call("GET", "/api/documents", params={"collection": collection})
