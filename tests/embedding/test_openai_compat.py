@@ -107,6 +107,14 @@ async def test_a_rag_service_with_the_openai_provider_ingests_and_answers_with_i
                 )  # fmt: skip
                 assert found.json()["passages"][0]["doc_id"] == ids["bread.txt"]
                 assert {r.headers["authorization"] for r in server.requests} == {"Bearer sk-svc"}
+                # /embed: the default, or a model named by id; a hostile model id is refused.
+                default = (await rag.post("/embed", json={"texts": ["Etna"]})).json()
+                assert (default["model"], default["dim"]) == ("openai:" + server.model, 512)
+                builtin = {"texts": ["Etna"], "model": embedder.model_name}
+                assert (await rag.post("/embed", json=builtin)).json()["dim"] == 384
+                for model, status in [("nope", 409), ("", 422), ("x" * 201, 422), (7, 422)]:
+                    refused = await rag.post("/embed", json={"texts": ["Etna"], "model": model})
+                    assert refused.status_code == status, model
                 health = (await rag.get("/health")).json()
                 assert health["embedder"]["detail"].startswith(
                     "openai:text-embedding-3-small (512 dims"

@@ -68,6 +68,13 @@ __all__ = [
 
 class EmbedRequest(Strict):
     texts: list[Text] = Field(min_length=1, description="Texts to embed, in order.")
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The embedding model id to embed with (a collection's `model`); unset: the "
+        "service's default, what a new collection gets. One it cannot embed with: 409.",
+    )
 
 
 class EmbedResponse(BaseModel):
