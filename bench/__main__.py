@@ -24,6 +24,7 @@ SECTIONS = (
     "quality", "openai", "sync",
     "observability",
     "backup",
+    "reindex",
 )  # fmt: skip
 TITLES = {
     "embedding": "1. Embedding backends",
@@ -41,6 +42,7 @@ TITLES = {
     "sync": "14. Folder sync: an unchanged re-sync against the first",
     "observability": "15. Observability: what metrics and traces add to a chat turn",
     "backup": "16. Backup and restore",
+    "reindex": "17. Reindex: re-embedding a collection",
 }
 
 log = logging.getLogger("bench")
@@ -163,6 +165,10 @@ def _run(args: argparse.Namespace, wanted: set[str], machine, work: Path, starte
         from bench.sections import backup
 
         sections.append(_section(ctx, "backup", backup.run))
+    if ctx.embedder is not None and "reindex" in wanted:  # its own Redis, the model only
+        from bench.sections import reindex
+
+        sections.append(_section(ctx, "reindex", reindex.run))
     machine.load_after = load_average()
     seconds = time.perf_counter() - started
     report = args.out / "benchmarks.md"
