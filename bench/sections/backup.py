@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import tempfile
 import time
 from collections.abc import Sequence
@@ -40,6 +41,8 @@ PER_DOC = 100
 TERMS_PER_CHUNK = 12
 VOCABULARY = 4_000
 BATCH = 1_000
+
+log = logging.getLogger("bench")
 
 
 def run(ctx: Context) -> Section:
@@ -102,6 +105,7 @@ def measure(work: Path, chunks: int) -> dict[str, Any]:
     with EmbeddedRedis(work / "source", port=0) as source:
         client = redis.Redis.from_url(source.url)
         result["fill_s"] = _fill(client, chunks)
+        log.info("backup: %d chunks written in %.0f s", chunks, result["fill_s"])
         result["keys"] = client.dbsize()
         result["used_mb"] = client.info("memory")["used_memory"] / 1e6
         client.close()
@@ -109,9 +113,11 @@ def measure(work: Path, chunks: int) -> dict[str, Any]:
         result["backup_s"] = summary.seconds
         result["data_mb"] = summary.payload_bytes / 1e6
         result["file_mb"] = summary.file_bytes / 1e6
+        log.info("backup: %s", summary.line())
     with EmbeddedRedis(work / "empty", port=0) as target:
         restored = restore(path, PREFIX, url=target.url)
         result["restore_url_s"] = restored.seconds
+        log.info("backup: %s", restored.line())
         client = redis.Redis.from_url(target.url)
         vectors = f"{PREFIX}:w:default:{{c:default/default}}:vectors"
         result["restored_vectors"] = client.execute_command("VCARD", vectors)
@@ -119,6 +125,7 @@ def measure(work: Path, chunks: int) -> dict[str, Any]:
     started = time.perf_counter()
     restore(path, PREFIX, data_dir=work / "restored")
     result["restore_dir_s"] = time.perf_counter() - started
+    log.info("backup: restored into a data dir in %.1f s", result["restore_dir_s"])
     started = time.perf_counter()
     with EmbeddedRedis(work / "restored", port=0) as again:
         client = redis.Redis.from_url(again.url)
@@ -189,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2,000 chunks instead of 100k")
     parser.add_argument("--out", type=Path, default=Path("docs"), help="report folder (docs)")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ragis-bench-backup-") as work:
         result = measure(Path(work), 2_000 if args.quick else 100_000)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from ragis.db.client import redact
 from ragis.db.embedded import EmbeddedRedis
@@ -129,15 +129,25 @@ def _load(
 
 
 def _rewrite_aof(client: redis.Redis) -> None:
-    """Rewrite the AOF (RDB preamble: quick to load) and wait until it is done and ok."""
-    client.bgrewriteaof()
+    """Rewrite the AOF (RDB preamble: quick to load) and wait until it is done and ok. A rewrite
+    Redis began by itself (the AOF grew during the restore) is waited for, then ours runs, so
+    that it covers every key."""
     deadline = time.monotonic() + AOF_TIMEOUT
+    started = False
     while True:
         info = client.info("persistence")
-        if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+        busy = info.get("aof_rewrite_in_progress") or info.get("aof_rewrite_scheduled")
+        if not busy and started:
             if info.get("aof_last_bgrewrite_status") != "ok":
                 raise RedisUnavailable("The restored Redis failed to rewrite its AOF: see its log.")
             return
+        if not busy:
+            try:
+                client.bgrewriteaof()
+                started = True
+            except ResponseError as exc:
+                if "in progress" not in str(exc):
+                    raise
         if time.monotonic() > deadline:
             raise RedisUnavailable("The restored Redis did not finish rewriting its AOF.")
         time.sleep(0.05)
