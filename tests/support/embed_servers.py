@@ -33,7 +33,8 @@ The models the server knows are `server.models` (the first is `server.model`); O
 - `payload`: answer this JSON value instead of the embeddings (a wrong count, NaN as `NaN`
   literal via `body`, strings, nested junk ...); `body`: answer these raw bytes;
 - `drip`: send the body one byte every `drip` seconds (a slow server that never stalls long);
-- `pad_bytes`: append that many spaces to the JSON (a huge body; still valid JSON).
+- `pad_bytes`: append that many spaces to the JSON (a huge body; still valid JSON);
+- `chunked`: send the body chunked, without a Content-Length (a client cannot refuse it early).
 
 `reset()` forgets script and records (call it between tests sharing a server).
 """
@@ -111,6 +112,7 @@ class EmbedReply:
     body: bytes | None = None
     drip: float = 0.0
     pad_bytes: int = 0
+    chunked: bool = False
 
     @classmethod
     def http_error(
@@ -319,11 +321,22 @@ class EmbedServer:
         data += b" " * reply.pad_bytes
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
+        if reply.chunked:
+            handler.send_header("Transfer-Encoding", "chunked")
+        else:
+            handler.send_header("Content-Length", str(len(data)))
         if reply.retry_after is not None:
             handler.send_header("Retry-After", reply.retry_after)
         handler.end_headers()
         try:
+            if reply.chunked:
+                for start in range(0, len(data), 65536):
+                    piece = data[start : start + 65536]
+                    handler.wfile.write(b"%X\r\n%s\r\n" % (len(piece), piece))
+                    if self._stopping.is_set() or _peer_closed(handler.connection):
+                        raise _Gone
+                handler.wfile.write(b"0\r\n\r\n")
+                return
             if reply.drip <= 0:
                 handler.wfile.write(data)
                 return

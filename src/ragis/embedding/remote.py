@@ -180,7 +180,7 @@ class RemoteEmbedder(Embedder):
             raise self._error(f"did not answer within {self.timeout:g} s") from exc
         except _TooLarge as exc:
             raise self._error(
-                f"sent an answer over {cap:,} bytes: not an embeddings answer"
+                f"sent an answer of over {cap:,} bytes, too large for {len(texts)} vectors"
             ) from exc
         except httpx.HTTPError as exc:
             why = shorten(str(exc)) or type(exc).__name__
