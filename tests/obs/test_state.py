@@ -97,3 +97,16 @@ def test_observe_keeps_each_apps_registry_and_the_metrics_route_first() -> None:
     off = FastAPI()
     assert observe(off, "rag", settings(RAGIS_METRICS="off")).metrics is None
     assert all(getattr(r, "path", "") != "/metrics" for r in off.router.routes)
+
+
+def test_every_observability_setting_is_documented() -> None:
+    repo = Path(__file__).parents[2]
+    rows = [ln for ln in (repo / "README.md").read_text().splitlines() if ln.startswith("| `")]
+    operations = (repo / "docs" / "operations.md").read_text()
+    for name in (
+        "RAGIS_LOG_FORMAT", "RAGIS_METRICS", "RAGIS_METRICS_TOKEN", "RAGIS_OTEL_ENDPOINT",
+        "RAGIS_OTEL_SERVICE_NAME",
+    ):  # fmt: skip
+        assert any(row.startswith(f"| `{name}` |") for row in rows), name
+        assert f"| `{name}` |" in operations, name
+    assert "RAGIS_METRICS_TOKEN_FILE" in operations
