@@ -292,3 +292,28 @@ def test_the_commands_back_up_and_restore_with_the_settings(
     path.write_bytes(b"not a backup")
     assert main(["restore", str(path), "--redis-url", empty_redis.url]) == 1
     assert "not a ragis backup" in capsys.readouterr().err
+
+
+def test_the_backup_command_finds_the_embedded_redis_of_a_running_ragis_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("RAGIS_REDIS_PASSWORD", raising=False)
+    monkeypatch.setenv("RAGIS_KEY_PREFIX", "ragis")
+    monkeypatch.setenv("RAGIS_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "up.backup"
+    assert main(["backup", str(path)]) == 1  # nothing runs over the data dir yet
+    assert "Nothing to back up from: REDIS_URL is unset" in capsys.readouterr().err
+    # As `ragis up` runs it: over RAGIS_DATA_DIR, its port in the lock, its password kept there.
+    with EmbeddedRedis(tmp_path / "data", port=0) as server:
+        client = sync_redis.Redis.from_url(server.url)
+        client.set("ragis:format", "2")
+        client.close()
+        assert main(["backup", str(path)]) == 0
+    assert "1 keys" in capsys.readouterr().out
+    # Stopped now: restored by default into RAGIS_DATA_DIR, which still holds that key.
+    assert main(["restore", str(path)]) == 1
+    assert "already holds 1 keys" in capsys.readouterr().err
+    monkeypatch.setenv("RAGIS_DATA_DIR", str(tmp_path / "fresh"))
+    assert main(["restore", str(path)]) == 0
+    assert "into the data dir" in capsys.readouterr().out

@@ -321,7 +321,16 @@ def backup_command(path: Path) -> int:
     from ragis.settings import RedisSettings, load_up_settings
 
     given = load_up_settings().redis_password
-    settings = redis_of(RedisSettings.load(), given.get_secret_value() if given else None)
+    settings = RedisSettings.load()
+    try:
+        settings = redis_of(settings, given.get_secret_value() if given else None)
+    except ConfigError:
+        raise ConfigError(
+            "Nothing to back up from: REDIS_URL is unset and no `ragis up` runs over the data "
+            f"dir {settings.data_dir.resolve()} (RAGIS_DATA_DIR). Set REDIS_URL, or RAGIS_DATA_DIR "
+            "to the data dir of the running ragis (a stopped data dir needs no backup tool: copy "
+            "it)."
+        ) from None
     assert settings.redis_url is not None
     summary = backup(
         settings.redis_url,
