@@ -108,8 +108,12 @@ def measure(work: Path, chunks: int) -> dict[str, Any]:
         log.info("backup: %d chunks written in %.0f s", chunks, result["fill_s"])
         result["keys"] = client.dbsize()
         result["used_mb"] = client.info("memory")["used_memory"] / 1e6
-        client.close()
+        client.config_resetstat()
         summary = backup(source.url, PREFIX, path)
+        # How long Redis answered nobody else: the collection's MULTI ... EXEC.
+        stats = client.info("commandstats").get("cmdstat_exec", {})
+        result["exec_s"] = stats.get("usec", 0) / 1e6
+        client.close()
         result["backup_s"] = summary.seconds
         result["data_mb"] = summary.payload_bytes / 1e6
         result["file_mb"] = summary.file_bytes / 1e6
@@ -157,6 +161,11 @@ def _section(r: dict[str, Any]) -> Section:
                         "`ragis backup`",
                         f"{r['backup_s']:.1f}",
                         f"{r['data_mb']:.0f} MB of DUMP payloads, a {r['file_mb']:.0f} MB file",
+                    ],
+                    [
+                        "of which Redis answered nobody else (the collection's EXEC)",
+                        f"{r['exec_s']:.2f}",
+                        "INFO commandstats: cmdstat_exec",
                     ],
                     [
                         "`ragis restore --redis-url` (empty Redis)",
