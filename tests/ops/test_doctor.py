@@ -20,6 +20,8 @@ from ragis.cli import main
 from ragis.db import EmbeddedRedis
 from ragis.db.format import format_key
 from ragis.embedding import Embedder
+from ragis.embedding.cpu import CpuInfo
+from ragis.embedding.select import CHOICE_FILE
 from support.cluster import LocalCluster
 from support.embed_servers import OllamaEmbedServer, OpenAIEmbedServer
 from support.fixtures import INTERNAL_TOKEN
@@ -272,6 +274,26 @@ def test_a_redis_cluster_is_checked_through_the_node_redis_url_names(
     (line,) = run.lines["redis"]
     assert "a Redis Cluster" in line
     assert run.status("data-format") == ["ok"]  # the key's slot may be on another node
+
+
+def test_the_backend_measured_for_this_cpu_is_named_and_a_junk_choice_file_is_no_crash(
+    doctor: Doctor, tmp_path: Path, cpu: CpuInfo
+) -> None:
+    cache = tmp_path / "models"
+    cache.mkdir()
+    entry = {"key": {"cpu": cpu.model, "cores": cpu.cores}, "backend": "onnx-int8",
+             "created": "2026-12-01 10:00:00"}  # fmt: skip
+    (cache / CHOICE_FILE).write_text(json.dumps({"machines": {"k": entry}}))
+    run = doctor(RAGIS_MODEL_CACHE=str(cache))
+    (line,) = run.lines["model-cache"]
+    assert "backend onnx-int8, measured 2026-12-01 10:00:00" in line
+    for junk in ("{not json", '{"machines": [1, 2]}', '{"machines": {"k": "x"}}', "\x00" * 9):
+        (cache / CHOICE_FILE).write_text(junk)
+        run = doctor(RAGIS_MODEL_CACHE=str(cache))
+        assert run.err == ""
+        (line,) = run.lines["model-cache"]
+        assert line.startswith("ok")
+        assert "measure" in line
 
 
 def test_an_llm_server_that_is_down_is_a_problem(doctor: Doctor) -> None:
