@@ -9,12 +9,15 @@ import hashlib
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
+from ragis.db import connect
 from ragis.embedding import Embedder
 from ragis.errors import Conflict, InvalidInput, NotFound
 from ragis.rag.indexing import IndexService
-from ragis.settings import Settings
+from ragis.settings import Settings, load_settings
 from ragis.store import ChunkText, DocumentRecord, Store
+from support.cluster import LocalCluster
 from support.rotated import RotatedEmbedder
 
 TOPICS = {
@@ -280,3 +283,29 @@ async def test_an_unknown_or_invalid_collection_is_refused(
         await store.reindexer.run("nothing", rotated)
     with pytest.raises(InvalidInput):
         await store.reindexer.run("../etc", rotated)
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+async def test_a_reindex_on_a_redis_cluster_swaps_every_shard(
+    redis_cluster: LocalCluster, prefix: str, embedder: Embedder, shards: int
+) -> None:
+    client = await connect(redis_cluster.url)
+    assert isinstance(client, RedisCluster)
+    try:
+        settings = load_settings(redis_url=redis_cluster.url, key_prefix=prefix, shards=shards)
+        store = Store.create(client, settings)
+        await corpus(store, embedder, ["etna", "bread", "chess", "tide"])
+        rotated = RotatedEmbedder(embedder)
+        result = await store.reindexer.run("docs", rotated, batch_size=20)
+        assert result.chunks == 4 * CHUNKS
+        info = await store.collections.require("docs")
+        assert (info.model, info.dim, info.shards) == ("openai:rotated", 512, shards)
+        ck = store.keys.collection("docs")
+        counts = [await client.execute_command("VCARD", s.vectors) for s in ck.shards(shards)]
+        assert sum(counts) == 4 * CHUNKS
+        for shard in ck.shards(shards):
+            assert not await client.exists(shard.vectors_next)
+        for topic in ("etna", "bread", "chess", "tide"):
+            assert await top_doc(store, rotated, QUESTIONS[topic]) == topic
+    finally:
+        await client.aclose()
