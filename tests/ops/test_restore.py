@@ -13,11 +13,15 @@ import redis as sync_redis
 from redis.asyncio import Redis
 
 from ragis.db import EmbeddedRedis
+from ragis.db.format import LEGACY_FORMAT, read_format
 from ragis.ops.backup import backup
 from ragis.ops.restore import restore
+from ragis.ops.snapshot import SnapshotReader
+from ragis.settings import Settings
 from ragis.store import Keys
 from support.fixtures import RagFactory, rag_client
 from support.http import collect_events
+from support.legacy import WIDE, build_legacy
 from support.texts import index_all, index_body
 
 QUESTIONS = [
@@ -118,3 +122,30 @@ async def test_a_backup_taken_during_an_ingest_restores_every_ready_document_who
             assert ready >= 3
         finally:
             client.close()
+
+
+async def test_data_of_an_older_format_is_restored_as_it_is_and_migrated_by_the_service(
+    start_rag: RagFactory, redis_server: EmbeddedRedis, redis: Redis, settings: Settings,
+    prefix: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    await build_legacy(redis, settings)
+    path = tmp_path / "legacy.backup"
+    await asyncio.to_thread(backup, redis_server.url, prefix, path)
+    with SnapshotReader(path) as reader:
+        assert reader.header["data_format"] == LEGACY_FORMAT
+        names = {(c["workspace"], c["name"]) for c in reader.header["collections"]}
+    assert names == {(None, "docs"), (None, "wide")}
+
+    data = tmp_path / "restored"
+    await asyncio.to_thread(restore, path, prefix, data_dir=data)
+    with EmbeddedRedis(data, port=0) as server:
+        target = Redis.from_url(server.url)
+        try:
+            assert await read_format(target, prefix) is None  # as it was: format 1
+            with start_rag(redis_url=server.url) as url:
+                assert await read_format(target, prefix) == 2
+                async with rag_client(url) as rag:
+                    collections = (await rag.get("/collections")).json()["collections"]
+        finally:
+            await target.aclose()
+    assert [(c["name"], c["documents"]) for c in collections] == [("docs", 2), ("wide", len(WIDE))]

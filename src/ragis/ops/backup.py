@@ -144,12 +144,13 @@ class _Backup:
     def collections(self, groups: Iterable[str]) -> list[dict[str, Any]]:
         described = []
         for group in sorted(g for g in groups if g.startswith("c:")):
-            workspace, _, name = group[2:].partition("/")
+            # `c:WS/NAME`; `c:NAME` in data of format 1 (before workspaces).
+            workspace, _, name = group[2:].rpartition("/")
             meta: dict[bytes, bytes] = self.client.hgetall(self._meta(group))  # type: ignore[assignment]
             fields = {k.decode(): v.decode("utf-8", "replace") for k, v in meta.items()}
             described.append(
                 {
-                    "workspace": workspace,
+                    "workspace": workspace or None,
                     "name": name,
                     "model": fields.get("model"),
                     "dim": int(fields["dim"]) if fields.get("dim", "").isdigit() else None,
@@ -159,7 +160,9 @@ class _Backup:
         return described
 
     def _meta(self, group: str) -> str:
-        workspace = group[2:].partition("/")[0]
+        workspace, slash, _ = group[2:].partition("/")
+        if not slash:  # format 1
+            return f"{self.prefix}:{{{group}}}:meta"
         return f"{self.prefix}:w:{workspace}:{{{group}}}:meta"
 
     def copy_group(self, group: str) -> int:
