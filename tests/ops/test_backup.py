@@ -317,3 +317,15 @@ def test_the_backup_command_finds_the_embedded_redis_of_a_running_ragis_up(
     monkeypatch.setenv("RAGIS_DATA_DIR", str(tmp_path / "fresh"))
     assert main(["restore", str(path)]) == 0
     assert "into the data dir" in capsys.readouterr().out
+
+
+def test_a_forged_value_is_refused_by_redis_and_said_so(
+    prefix: str, tmp_path: Path, empty_redis: EmbeddedRedis
+) -> None:
+    # The framing and the checksum are right (anyone can compute a sha256); the value is not.
+    records = [(f"{prefix}:x".encode(), -1, b"\x00\x03abc" + b"\xff" * 10)]
+    path = forged(tmp_path / "b", prefix, records)
+    with pytest.raises(BadSnapshot, match="Redis refused a value"):
+        restore(path, prefix, url=empty_redis.url)
+    with pytest.raises(BadSnapshot, match="Redis refused a value"):
+        restore(path, prefix, data_dir=tmp_path / "data")

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 from redis.exceptions import RedisError, ResponseError
@@ -119,13 +120,24 @@ def _load(
             summary.keys += 1
             summary.payload_bytes += len(record.payload)
             if pending >= BATCH or pending_bytes >= BATCH_BYTES:
-                pipe.execute()
+                _send(pipe, path, summary.keys - pending)
                 pending = pending_bytes = 0
                 if progress is not None and time.monotonic() - last >= 2.0:
                     last = time.monotonic()
                     progress(f"restore: {summary.keys} keys so far ...")
         if pending:
-            pipe.execute()
+            _send(pipe, path, summary.keys - pending)
+
+
+def _send(pipe: Any, path: Path, before: int) -> None:
+    try:
+        pipe.execute()
+    except ResponseError as exc:
+        raise BadSnapshot(
+            f"Redis refused a value of the backup {path} ({exc}): the file is forged, or was "
+            f"made by a newer Redis. The keys of earlier batches ({before}) were restored: "
+            "delete them before another attempt."
+        ) from None
 
 
 def _rewrite_aof(client: redis.Redis) -> None:
@@ -197,7 +209,9 @@ def restore(
         else:
             assert data_dir is not None
             summary.target = f"the data dir {data_dir}"
-            with EmbeddedRedis(data_dir, port=0, password=password) as server:
+            # Each payload checked whole by Redis before it is loaded (a forged one is refused).
+            sanitize = ["--sanitize-dump-payload", "yes"]
+            with EmbeddedRedis(data_dir, port=0, password=password, extra_args=sanitize) as server:
                 client = open_redis(server.url)
                 try:
                     _into(client, path, prefix, summary, progress)
