@@ -53,19 +53,22 @@ class Report:
         return sum(c.status is Status.WARN for c in self.checks)
 
 
-def _load(what: str, loader: Callable[[], S], checks: list[Check]) -> S | None:
-    """The settings `loader` reads, or None with a problem line saying what is wrong."""
+def _load(
+    what: str, loader: Callable[[], S], checks: list[Check], *, service: bool = True
+) -> S | None:
+    """The settings `loader` reads, or None with a line saying what is wrong: a problem for a
+    service's settings (it would refuse to start), a warning for the command-line client's."""
     try:
         return loader()
     except (ConfigError, SettingsError) as exc:
         message = exc.message if isinstance(exc, ConfigError) else str(exc)
-        checks.append(
-            Check.problem(
-                "settings",
-                f"the {what} settings do not load: {message[:600]}",
-                "fix that variable in the environment or .env; the service would refuse to start",
-            )
-        )
+        detail = f"the {what} settings do not load: {message[:600]}"
+        if service:
+            fix = "fix that variable in the environment or .env; the service would refuse to start"
+            checks.append(Check.problem("settings", detail, fix))
+        else:
+            fix = "fix that variable: `ragis ingest`, `ask` ... refuse to run (no service reads it)"
+            checks.append(Check.warn("settings", detail, fix))
         return None
 
 
@@ -113,7 +116,7 @@ async def diagnose() -> Report:
     rag = _load("RAG service's", load_rag_settings, checks)
     gateway = _load("gateway's", load_gateway_settings, checks)
     up = _load("`ragis up`", load_up_settings, checks)
-    client = _load("command-line client's", load_client_settings, checks)
+    client = _load("command-line client's", load_client_settings, checks, service=False)
     if not checks:
         checks.append(Check.ok("settings", "the settings of every part load"))
 
