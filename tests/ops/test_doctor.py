@@ -71,7 +71,8 @@ def doctor(
     openai_server: OpenAIServer,
 ) -> Doctor:
     """`doctor(*args, VAR=value, ...)` runs `ragis doctor` with a healthy set-up's environment
-    (its own Redis 8, the loopback LLM, no gateway or RAG service running), `VAR`s over it."""
+    (its own Redis 8, the loopback LLM, no gateway or RAG service running), `VAR`s over it
+    (`VAR=None`: unset)."""
     for name in list(os.environ):
         if name.startswith(_PREFIXES):
             monkeypatch.delenv(name)
@@ -86,9 +87,12 @@ def doctor(
         "RAGIS_RAG_URL": f"http://127.0.0.1:{free_port()}",
     }
 
-    def run(*args: str, **variables: str) -> Run:
+    def run(*args: str, **variables: str | None) -> Run:
         for name, value in {**healthy, **variables}.items():
-            monkeypatch.setenv(name, value)
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
         capsys.readouterr()
         code = main(["doctor", *args])
         captured = capsys.readouterr()
@@ -152,6 +156,15 @@ def test_a_running_rag_service_and_gateway_are_ok(
     assert run.status("rag") == ["ok"], run.lines["rag"]
     assert f"answers at {rag}" in run.lines["rag"][0]
     assert run.code == 0, run.out
+
+
+def test_without_ragis_rag_url_the_rag_service_is_looked_for_on_its_own_port(
+    doctor: Doctor,
+) -> None:
+    port = free_port()
+    run = doctor(RAGIS_RAG_URL=None, RAGIS_RAG_PORT=str(port))
+    (line,) = run.lines["rag"]
+    assert f"not running at http://127.0.0.1:{port}" in line
 
 
 def test_an_evicting_policy_is_a_warning_that_names_noeviction(

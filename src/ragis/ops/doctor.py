@@ -26,7 +26,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic_settings import SettingsError
 
@@ -34,6 +34,10 @@ from ragis import __version__
 from ragis.errors import ConfigError
 from ragis.ops.checks.result import Check, Status
 from ragis.settings import RedisSettings, SettingsBase
+
+if TYPE_CHECKING:
+    from ragis.gateway.settings import GatewaySettings
+    from ragis.rag.settings import RagSettings
 
 __all__ = ["Report", "diagnose", "exit_code", "render_json", "render_text", "run_doctor"]
 
@@ -98,6 +102,16 @@ async def _redis_checks(redis: RedisSettings | None, up_password: str | None) ->
     return await check_redis(found.redis_url, found.key_prefix)
 
 
+def _rag_url(rag: RagSettings | None, gateway: GatewaySettings) -> str:
+    """Where the RAG service listens: RAGIS_RAG_URL (the gateway's first) when set, else the
+    RAG service's own host and port (what `ragis up` starts it on)."""
+    if "rag_urls" in gateway.model_fields_set or rag is None:
+        return gateway.rag_urls[0]
+    host = "127.0.0.1" if rag.rag_host in ("0.0.0.0", "::", "") else rag.rag_host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{rag.rag_port}"
+
+
 async def _skipped() -> None:
     """In place of a check whose settings did not load."""
 
@@ -132,7 +146,7 @@ async def diagnose() -> Report:
         service_check(
             "rag",
             "RAG service",
-            gateway.rag_urls[0],
+            _rag_url(rag, gateway),
             "/health",
             token.get_secret_value() if token else None,
         )
