@@ -68,6 +68,11 @@ async def elements(redis: Redis, key: str) -> set[str]:
     return {e.decode() for e in reply}
 
 
+async def written(redis: Redis, done: str) -> int:
+    """Chunks the reindex in progress has written, by its progress hash."""
+    return sum(int(v.rsplit(b":", 1)[1]) for v in (await redis.hgetall(done)).values())
+
+
 @pytest.fixture
 def rotated(embedder: Embedder) -> RotatedEmbedder:
     return RotatedEmbedder(embedder)
@@ -146,7 +151,9 @@ async def test_an_interrupted_reindex_resumes_where_it_stopped(
     first.pause_after = 32
     task = asyncio.create_task(store.reindexer.run("docs", first, batch_size=16))
     await first.paused.wait()
-    await asyncio.sleep(0.05)  # the second batch is written meanwhile
+    done = store.keys.collection("docs").reindex_done
+    while await written(redis, done) < 32:  # the second batch is being written
+        await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
