@@ -100,6 +100,8 @@ async def test_a_scrape_counts_requests_chat_stages_cache_and_ingestion(
     assert value(text, "ragis_http_request_duration_seconds_count", route="/api/chat/stream",
                  method="POST") == 2  # fmt: skip
     assert value(text, "ragis_active_streams") == 0
+    for stage in ("parse", "chunk"):  # the gateway's stages of the upload
+        assert value(text, "ragis_upload_stage_seconds_count", stage=stage) == 1, stage
     assert "process_resident_memory_bytes" in text
 
     async with httpx.AsyncClient(base_url=rag_url, timeout=30) as rag:

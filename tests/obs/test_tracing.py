@@ -126,6 +126,9 @@ async def test_an_upload_is_one_trace_from_the_gateway_to_the_redis_writes(
     assert index.context.trace_id == gateway.context.trace_id
     children = {s.name for s in spans if parent_id(s) == index.context.span_id}
     assert {"embed", "redis.write"} <= children
+    # The gateway's own stages, before it sent the chunks: its span's children.
+    stages = {s.name for s in spans if parent_id(s) == gateway.context.span_id}
+    assert {"parse", "chunk", "POST /index"} <= stages
 
 
 def test_without_an_endpoint_tracing_is_off() -> None:

@@ -36,6 +36,7 @@ from ragis.gateway.rag_client import RagClient
 from ragis.gateway.schemas import AttachmentIndexed, FileIndexed, UploadTimings
 from ragis.ingest import Attachment, Chunk, Chunker, ParsedDocument, sanitize_filename
 from ragis.ingest.sandbox import ParseSandbox
+from ragis.obs import hooks
 from ragis.timing import elapsed_ms
 
 __all__ = ["IngestWatcher", "Pipeline", "Stage"]
@@ -118,6 +119,7 @@ class Pipeline:
             watch.stage("chunk")
         chunks = await asyncio.to_thread(self._chunker.chunk, parsed)
         chunk_ms = elapsed_ms(t)
+        hooks.parsed(parse_ms=parse_ms, chunk_ms=chunk_ms)  # metrics and spans (ragis.obs)
         if not chunks:
             raise EmptyFile(name, "there is no text in this file")
 

@@ -6,6 +6,7 @@ numbers into metrics and, when tracing is on, into child spans of the request's 
 cost a contextvar read when metrics and tracing are off, and never raise.
 
     chat_event(event, data)     every event of a chat stream (rag/routes/chat.py)
+    parsed(...)                 a file parsed and chunked by the gateway (gateway/pipeline.py)
     indexed(...)                a document indexed (rag/routes/index.py)
     redis_error(exc)            a redis-py failure turned into RedisUnavailable (db/failures.py)
 """
@@ -18,7 +19,7 @@ from typing import Any
 from ragis.obs import metrics, tracing
 from ragis.obs.logs import request_id_var
 
-__all__ = ["chat_event", "indexed", "redis_error"]
+__all__ = ["chat_event", "indexed", "parsed", "redis_error"]
 
 _REQUEST_ID = "ragis.request_id"
 
@@ -81,6 +82,20 @@ def _turn_spans(timings: Mapping[str, float], hit: bool) -> None:
         {_REQUEST_ID: request_id_var.get(), "ragis.cache_hit": hit,
          "ragis.first_token_ms": timings.get("first_token", 0.0)},
     )  # fmt: skip
+
+
+def parsed(*, parse_ms: float, chunk_ms: float) -> None:
+    """Record a file the gateway has just parsed, then chunked."""
+    m = metrics.current()
+    if m is not None:
+        m.upload_stage_seconds.labels("parse").observe(parse_ms / 1000)
+        m.upload_stage_seconds.labels("chunk").observe(chunk_ms / 1000)
+    if tracing.tracer() is not None:
+        tracing.stage_spans(
+            parse_ms + chunk_ms,
+            [("parse", 0.0, parse_ms), ("chunk", parse_ms, chunk_ms)],
+            {_REQUEST_ID: request_id_var.get()},
+        )
 
 
 def indexed(

@@ -10,6 +10,7 @@ a test runs a gateway and a RAG service in one process, each app with its number
     ragis_chat_stage_seconds{stage}                      embed, cache, search, first_token,
                                                          total (and rewrite) of each turn
     ragis_semantic_cache_lookups_total{result}           hit | miss
+    ragis_upload_stage_seconds{stage}                    parse, chunk (the gateway's)
     ragis_chunks_ingested_total                          chunks written by /index
     ragis_embedded_texts_total, ragis_embedding_seconds_total
                                                          rate() of the two: texts per second
@@ -84,6 +85,11 @@ class Metrics:
         self.cache_lookups = Counter(
             "ragis_semantic_cache_lookups", "Semantic cache lookups, by result (hit, miss).",
             ["result"], registry=r,
+        )  # fmt: skip
+        self.upload_stage_seconds = Histogram(
+            "ragis_upload_stage_seconds",
+            "The gateway's stages of an uploaded file: parse (in the sandbox) and chunk.",
+            ["stage"], buckets=_STAGE_BUCKETS, registry=r,
         )  # fmt: skip
         self.chunks_ingested = Counter(
             "ragis_chunks_ingested", "Chunks embedded and written into collections.", registry=r
