@@ -29,6 +29,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bench.context import Context
+from bench.machine import load_average
 from bench.report import Goal, Section, Table, fmt_ratio, replace_section
 from ragis.db import EmbeddedRedis
 from ragis.embedding import Embedder
@@ -116,6 +117,7 @@ async def _measure(
         "ingest": ingest,
         "reindex": reindex,
         "ratio": reindex / ingest,
+        "load": load_average(),
     }
 
 
@@ -153,7 +155,10 @@ def _section(m: dict[str, Any]) -> Section:
             "Both sides embed the same texts with the same model, so embedding (the bottleneck, "
             "../shared/FACTS.md) costs both the same; the ratio is what the reindex adds or "
             "saves around it: it reads texts already chunked and batches across documents, "
-            "where the indexer embeds one document at a time."
+            "where the indexer embeds one document at a time.",
+            "Load average at the end: {}. On a busy machine the rates swing from one run to the "
+            "next by more than the goal's margin: read the ratio of each round, not only the "
+            "median.".format(", ".join(f"{x:.1f}" for x in m.get("load", ()))),
         ],
     )
 
