@@ -198,11 +198,23 @@ async def test_with_sign_in_on_the_metrics_token_or_an_admin_may_scrape(
             scraper = await anyone.get(
                 "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
             )
+            hostile = [
+                await anyone.get("/metrics", headers={"Authorization": value})
+                for value in (
+                    b"Bearer " + b"x" * 6000,
+                    b"Bearer \xff\xfe" + METRICS_TOKEN.encode(),
+                    b"Bearer " + METRICS_TOKEN.encode() + b"x",
+                    b"Bearer",
+                    b"bearer  "
+                    + METRICS_TOKEN.encode(),  # the scheme's case and spaces do not matter
+                )
+            ]
         assert missing.status_code == 401
         assert missing.json()["error"]["code"] == "unauthenticated"
         assert wrong.status_code == 401
         assert basic.status_code == 401
         assert scraper.status_code == 200
+        assert [a.status_code for a in hostile] == [401, 401, 401, 401, 200]
         assert scraper.headers["content-type"].startswith("text/plain")
         assert "ragis_http_requests_total" in scraper.text
         async with signed_in(base, ADMIN, ADMIN_PASSWORD) as admin:
