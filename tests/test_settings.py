@@ -140,6 +140,13 @@ def test_each_service_has_its_own_settings_class_and_the_gateway_no_store_or_llm
         "data_dir",
         "internal_token",
         "internal_token_file",
+        # Observability (issue 19): both services log, count and trace alike.
+        "log_format",
+        "metrics",
+        "metrics_token",
+        "metrics_token_file",
+        "otel_endpoint",
+        "otel_service_name",
     } == service
     assert shared & set(GatewaySettings.model_fields) == service
     assert not shared & set(ClientSettings.model_fields)
