@@ -329,3 +329,16 @@ def test_a_forged_value_is_refused_by_redis_and_said_so(
         restore(path, prefix, url=empty_redis.url)
     with pytest.raises(BadSnapshot, match="Redis refused a value"):
         restore(path, prefix, data_dir=tmp_path / "data")
+
+
+def test_a_redis_without_vector_sets_is_refused_before_anything_is_written(
+    source: sync_redis.Redis, prefix: str, tmp_path: Path, redis7: str
+) -> None:
+    fill(source, prefix)
+    path = tmp_path / "b"
+    backup(_url(source), prefix, path)
+    with pytest.raises(RestoreRefused, match="no Vector Sets"):
+        restore(path, prefix, url=redis7)
+    target = sync_redis.Redis.from_url(redis7)
+    assert target.dbsize() == 0
+    target.close()

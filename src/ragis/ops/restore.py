@@ -167,10 +167,15 @@ def _rewrite_aof(client: redis.Redis) -> None:
 
 def _into(client: redis.Redis, path: Path, prefix: str, summary: RestoreSummary,
           progress: Progress | None) -> None:  # fmt: skip
-    if client.execute_command("COMMAND", "INFO", "VADD") in ([None], [], None):
+    try:
+        # VCARD of a key that does not exist: 0 on Redis 8, "unknown command" on Redis 7.
+        client.execute_command("VCARD", f"{prefix}:vector-sets-probe")
+    except ResponseError as exc:
+        if "unknown command" not in str(exc).lower():
+            raise
         raise RestoreRefused(
             f"{summary.target} has no Vector Sets (VADD is unknown): restore into Redis 8."
-        )
+        ) from None
     existing = _count_keys(client, prefix)
     if existing:
         raise RestoreRefused(
