@@ -152,6 +152,10 @@ async def test_a_model_this_service_cannot_embed_with_is_409(rag: httpx.AsyncCli
     response = await rag.post("/collections/default/reindex", json={"model": "openai:nowhere"})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "model_unavailable"
+    # The sentence is about the model asked for, not the one the collection has.
+    message = response.json()["error"]["message"]
+    assert "Collection 'default' cannot be moved to embedding model 'openai:nowhere'" in message
+    assert "RAGIS_EMBED_PROVIDER=openai, RAGIS_EMBED_MODEL=nowhere" in message
 
 
 HOSTILE_BODIES: list[Any] = [

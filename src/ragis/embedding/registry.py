@@ -149,9 +149,12 @@ class Embedders:
             ids[f"{self.provider}:*"] = None
         return list(ids)
 
-    async def get(self, model_id: str, *, collection: str | None = None) -> Embedder:
-        """The embedder of `model_id` (a collection's recorded model); `ModelUnavailable` when
-        this service cannot embed with it. `collection` names it in the error's sentence."""
+    async def get(
+        self, model_id: str, *, collection: str | None = None, target: bool = False
+    ) -> Embedder:
+        """The embedder of `model_id` (a collection's recorded model, or with `target` the model
+        a reindex moves it to); `ModelUnavailable` when this service cannot embed with it.
+        `collection` names it in the error's sentence."""
         found = self._by_id.get(model_id)
         if found is not None:
             return found
@@ -164,7 +167,11 @@ class Embedders:
             and provider == self.provider
             and provider in REMOTE_PROVIDERS
         ):
-            raise ModelUnavailable(self._unavailable(model_id, collection))
+            raise ModelUnavailable(
+                self._not_a_target(model_id, collection)
+                if target
+                else self._unavailable(model_id, collection)
+            )
         async with self._lock:
             found = self._by_id.get(model_id)
             if found is not None:
@@ -202,6 +209,25 @@ class Embedders:
             f"(RAGIS_EMBED_PROVIDER={self.provider}) cannot embed with it, and a question "
             f"embedded with another model would find nothing relevant: {fix}, or re-embed "
             f"them with this service's model: {reindex}."
+        )
+
+    def _not_a_target(self, model_id: str, collection: str | None) -> str:
+        provider, _, model = model_id.partition(":")
+        if provider in REMOTE_PROVIDERS and model:
+            fix = (
+                f"make it this service's model first (RAGIS_EMBED_PROVIDER={provider}, "
+                f"RAGIS_EMBED_MODEL={model} and RAGIS_EMBED_BASE_URL, then restart), and run "
+                f"`ragis reindex --collection {collection or '<name>'}` again"
+            )
+        else:
+            fix = (
+                f"name the built-in model ({self.builtin_id!r}) or a remote one as "
+                "'openai:<model>' or 'ollama:<model>'"
+            )
+        whither = f"Collection {collection!r} cannot" if collection else "A collection cannot"
+        return (
+            f"{whither} be moved to embedding model {model_id!r}: this RAG service "
+            f"(RAGIS_EMBED_PROVIDER={self.provider}) cannot embed with it. To move it there, {fix}."
         )
 
     async def aclose(self) -> None:

@@ -65,7 +65,7 @@ async def reindex_collection(
     embedder = (
         embedders.default
         if body.model is None
-        else await embedders.get(body.model, collection=name)
+        else await embedders.get(body.model, collection=name, target=True)
     )
     state = await store.reindexer.state(name)
     if state is not None and state.running:
