@@ -45,14 +45,17 @@ def test_set_shows_and_clears_a_collections_threshold(cli: Cli, gateway_url: str
     listed = cli("collection", "list")
     assert listed.code == 0, listed.err
     header, row = listed.out.splitlines()
-    assert header.split() == ["NAME", "DOCUMENTS", "CHUNKS", "MIN", "SCORE", "KEYWORD", "INDEX"]
-    assert row.split() == ["geo", "1", "1", "0", "(default)", "ready"]
+    assert header.split() == [
+        "NAME", "DOCUMENTS", "CHUNKS", "MIN", "SCORE", "KEYWORD", "INDEX", "EMBEDDING", "MODEL",
+    ]  # fmt: skip
+    model = "sentence-transformers/all-MiniLM-L6-v2"
+    assert row.split() == ["geo", "1", "1", "0", "(default)", "ready", model, "(384", "dims)"]
 
     changed = cli("collection", "set", "geo", "--min-score", "0.75")
     assert changed.code == 0, changed.err
     assert "geo" in changed.out
     assert "0.75" in changed.out
-    assert cli("collection", "list").out.splitlines()[1].split()[3:] == ["0.75", "ready"]
+    assert cli("collection", "list").out.splitlines()[1].split()[3:5] == ["0.75", "ready"]
 
     cleared = cli("collection", "set", "geo", "--min-score", "default")
     assert cleared.code == 0, cleared.err

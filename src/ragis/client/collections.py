@@ -65,10 +65,12 @@ async def collection_list(client: GatewayClient, out: TextIO | None = None) -> i
             c.get("chunks"),
             _threshold(c),
             c.get("keyword_index"),
+            # Which model embeds its questions (`ragis reindex` moves a collection to another).
+            f"{c.get('model')} ({c.get('dim')} dims)",
         )
         for c in collections
     ]
-    headers = ("NAME", "DOCUMENTS", "CHUNKS", "MIN SCORE", "KEYWORD INDEX")
+    headers = ("NAME", "DOCUMENTS", "CHUNKS", "MIN SCORE", "KEYWORD INDEX", "EMBEDDING MODEL")
     for line in format_table(headers, rows):
         out.write(line + "\n")
     return 0
