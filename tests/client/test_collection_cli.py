@@ -3,33 +3,14 @@ of the real RAG service: the threshold set from the command line is the one a ch
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from ragis.rag.grounding import NOT_FOUND
 from support.cli import Cli
-from support.gateway_fixtures import GatewayFactory
 from support.llm_servers import OpenAIServer, Reply
 
 NOTE = ("etna.txt", b"Mount Etna is an active stratovolcano on the east coast of Sicily, Italy.")
-
-
-@pytest.fixture
-def gateway_url(rag_url: str, start_gateway: GatewayFactory) -> Iterator[str]:
-    with start_gateway(rag_urls=[rag_url]) as url:
-        yield url
-
-
-@pytest.fixture
-def cli(
-    clean_env: None,
-    gateway_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return Cli(gateway_url, monkeypatch, capsys)
 
 
 def upload(gateway_url: str, collection: str = "default") -> None:

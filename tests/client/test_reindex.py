@@ -5,31 +5,11 @@ id) exit 1 with the service's sentence, never a traceback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from support.cli import Cli
-from support.gateway_fixtures import GatewayFactory
 
 NOTE = ("memo.txt", b"The orchard memo: the pear trees are pruned in February.")
-
-
-@pytest.fixture
-def gateway_url(rag_url: str, start_gateway: GatewayFactory) -> Iterator[str]:
-    with start_gateway(rag_urls=[rag_url]) as url:
-        yield url
-
-
-@pytest.fixture
-def cli(
-    clean_env: None,
-    gateway_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return Cli(gateway_url, monkeypatch, capsys)
 
 
 def test_reindex_shows_progress_then_a_summary_and_refuses_clearly(

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from redis.asyncio import Redis
 from ragis.client.api import GatewayClient
 from support.cli import Cli
 from support.documents import docx_bytes
-from support.gateway_fixtures import GatewayFactory
 
 COLLECTION = "sync"
 
@@ -36,22 +34,6 @@ def words(topic: str, n: int = 3) -> str:
     return "\n\n".join(
         f"The {topic} note, part {i}: {topic} facts for the {topic} section {i}." for i in range(n)
     )
-
-
-@pytest.fixture
-def gateway_url(start_gateway: GatewayFactory, rag_url: str) -> Iterator[str]:
-    with start_gateway(rag_urls=[rag_url]) as base:
-        yield base
-
-
-@pytest.fixture
-def cli(
-    gateway_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    clean_env: None,
-) -> Cli:
-    return Cli(gateway_url, monkeypatch, capsys)
 
 
 async def documents(base: str) -> list[dict[str, object]]:

@@ -3,31 +3,11 @@ RAG service: the tags set from the command line are the ones a filtered search f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from support.cli import Cli
-from support.gateway_fixtures import GatewayFactory
 
 NOTE = ("memo.txt", b"The orchard memo: the pear trees are pruned in February.")
-
-
-@pytest.fixture
-def gateway_url(rag_url: str, start_gateway: GatewayFactory) -> Iterator[str]:
-    with start_gateway(rag_urls=[rag_url]) as url:
-        yield url
-
-
-@pytest.fixture
-def cli(
-    clean_env: None,
-    gateway_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return Cli(gateway_url, monkeypatch, capsys)
 
 
 def upload(gateway_url: str) -> str:
