@@ -67,14 +67,16 @@ def run(ctx: Context) -> Section:
     return _section(asyncio.run(measure(work, ctx.embedder, texts)))
 
 
-async def measure(work: Path, embedder: Embedder, texts: list[str]) -> dict[str, Any]:
+async def measure(
+    work: Path, embedder: Embedder, texts: list[str], rounds: int = ROUNDS
+) -> dict[str, Any]:
     """Ingest and reindex `texts` in a Redis of its own under `work` (an existing folder)."""
     server = EmbeddedRedis(work / "redis", port=0)
     server.start()
     try:
         redis = Redis.from_url(server.url)
         try:
-            return await _measure(redis, server.url, work, embedder, texts)
+            return await _measure(redis, server.url, work, embedder, texts, rounds)
         finally:
             await redis.aclose()
     finally:
@@ -82,11 +84,11 @@ async def measure(work: Path, embedder: Embedder, texts: list[str]) -> dict[str,
 
 
 async def _measure(
-    redis: Redis, url: str, work: Path, embedder: Embedder, texts: list[str]
+    redis: Redis, url: str, work: Path, embedder: Embedder, texts: list[str], rounds: int
 ) -> dict[str, Any]:
     ingest_rates: list[float] = []
     reindex_rates: list[float] = []
-    for round_ in range(ROUNDS):
+    for round_ in range(rounds):
         settings = load_settings(redis_url=url, key_prefix=f"bench{round_}", data_dir=work)
         store = Store.create(redis, settings)
         indexer = IndexService(store, embedder, batch_size=BATCH)
@@ -134,7 +136,7 @@ def _section(m: dict[str, Any]) -> Section:
             f"{m['chunks']:,} chunks ({PER_DOC} per document, embedding batches of {BATCH}) "
             f"with {m['backend']}: ingested by the RAG service's indexer, then reindexed by "
             "`ragis reindex`'s engine into a second copy of the model under another id, "
-            f"{ROUNDS} interleaved rounds on one embedded Redis."
+            f"{len(m['ingest_rates'])} interleaved round(s) on one embedded Redis."
         ),
         tables=[
             Table(
@@ -167,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sections.reindex")
     parser.add_argument("--quick", action="store_true", help="1,000 chunks instead of 10,000")
     parser.add_argument("--chunks", type=int, default=None, help="how many chunks")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds ({ROUNDS})")
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args(argv)
     from bench.corpus import chunk_documents, load_documents
@@ -182,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder = load_default_embedder(batch_size=BATCH)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
-        measured = asyncio.run(measure(Path(work), embedder, texts))
+        measured = asyncio.run(measure(Path(work), embedder, texts, args.rounds))
     section = _section(measured)
     section.seconds = time.perf_counter() - started
     print(replace_section(args.out / "benchmarks.md", section))
