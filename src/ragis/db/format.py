@@ -21,6 +21,7 @@ __all__ = [
     "LEGACY_FORMAT",
     "check_format",
     "format_key",
+    "parse_format",
     "read_format",
     "write_format",
 ]
@@ -42,6 +43,11 @@ async def read_format(redis: RedisClient, prefix: str) -> int | None:
         raw = await redis.get(format_key(prefix))
     except RedisError as exc:
         raise RedisUnavailable(f"Redis did not answer the data format question: {exc}") from exc
+    return parse_format(raw, prefix)
+
+
+def parse_format(raw: bytes | str | None, prefix: str) -> int | None:
+    """The format number in the value of `format_key(prefix)`; None when there is none."""
     if raw is None:
         return None
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

@@ -35,7 +35,7 @@ from redis.exceptions import RedisError, WatchError
 
 from ragis import __version__
 from ragis.db.client import redact
-from ragis.db.format import CURRENT_FORMAT, LEGACY_FORMAT, format_key
+from ragis.db.format import CURRENT_FORMAT, LEGACY_FORMAT, format_key, parse_format
 from ragis.errors import ConfigError, DataFormatTooNew, RedisUnavailable
 from ragis.ops.snapshot import SnapshotWriter
 
@@ -244,16 +244,9 @@ class _Backup:
 
 
 def _data_format(client: redis.Redis, prefix: str, url: str, any_key: bool) -> int:
-    raw = client.get(format_key(prefix))
-    if raw is None:
+    found = parse_format(client.get(format_key(prefix)), prefix)
+    if found is None:
         return LEGACY_FORMAT if any_key else CURRENT_FORMAT
-    try:
-        found = int(raw)
-    except ValueError:
-        raise ConfigError(
-            f"The key {format_key(prefix)} holds {raw[:40]!r}, not a ragis data format number: "
-            "is RAGIS_KEY_PREFIX shared with another program?"
-        ) from None
     if found > CURRENT_FORMAT:
         raise DataFormatTooNew(
             f"Redis at {redact(url)} holds ragis data of format {found}; this ragis knows up to "
