@@ -42,26 +42,20 @@ The models the server knows are `server.models` (the first is `server.model`); O
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import select
-import socket
-import sys
-import threading
 import time
 import zlib
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
 from ragis.embedding import Embedder
+from support.loopback_http import Handler, LoopbackHTTPServer, peer_closed
 
 __all__ = [
     "EmbedReply",
@@ -138,100 +132,18 @@ class _Gone(Exception):
     """The client hung up, or the server is stopping."""
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    owner: EmbedServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.owner._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        self.server.owner._track(self.connection, add=False)
-        super().finish()
-
-    def do_GET(self) -> None:
-        self.server.owner._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.owner._handle(self, "POST")
-
-
-class EmbedServer:
+class EmbedServer(LoopbackHTTPServer):
     """The shared machinery; use `OpenAIEmbedServer` or `OllamaEmbedServer`."""
 
     path: ClassVar[str]
 
     def __init__(self, embedder: Embedder, *, models: Sequence[str], dim: int = DIM) -> None:
+        super().__init__()
         self.embedder = embedder
         self.models = list(models)
         self.dim = dim
         self._script: deque[EmbedReply] = deque()
         self._requests: list[EmbedRequest] = []
-        self._changed = threading.Condition()
-        self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- life cycle ------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._httpd is None:
-            self._stopping.clear()
-            httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
-            httpd.owner = self
-            self._httpd = httpd
-            self._thread = threading.Thread(
-                target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, thread = self._httpd, self._thread
-        if httpd is None or thread is None:
-            return
-        self._stopping.set()
-        httpd.shutdown()
-        with self._changed:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        httpd.server_close()
-        thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("the server is not started")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     @property
     def base_url(self) -> str:
@@ -268,14 +180,7 @@ class EmbedServer:
 
     # --- request handling ------------------------------------------------------------------
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._changed:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
-
-    def _handle(self, handler: _Handler, method: str) -> None:
+    def _handle(self, handler: Handler, method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         try:
@@ -296,7 +201,7 @@ class EmbedServer:
         except _Gone:
             handler.close_connection = True
 
-    def _answer(self, handler: _Handler, request: EmbedRequest, reply: EmbedReply) -> None:
+    def _answer(self, handler: Handler, request: EmbedRequest, reply: EmbedReply) -> None:
         self._wait(handler, reply.delay)
         refusal = self._refusal(request)
         if refusal is not None:
@@ -317,7 +222,7 @@ class EmbedServer:
                 handler, 200, json.dumps(self._answer_body(model, rows, texts)).encode(), reply
             )
 
-    def _send(self, handler: _Handler, status: int, data: bytes, reply: EmbedReply) -> None:
+    def _send(self, handler: Handler, status: int, data: bytes, reply: EmbedReply) -> None:
         data += b" " * reply.pad_bytes
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
@@ -333,7 +238,7 @@ class EmbedServer:
                 for start in range(0, len(data), 65536):
                     piece = data[start : start + 65536]
                     handler.wfile.write(b"%X\r\n%s\r\n" % (len(piece), piece))
-                    if self._stopping.is_set() or _peer_closed(handler.connection):
+                    if self._stopping.is_set() or peer_closed(handler.connection):
                         raise _Gone
                 handler.wfile.write(b"0\r\n\r\n")
                 return
@@ -347,10 +252,10 @@ class EmbedServer:
         except OSError as exc:
             raise _Gone from exc
 
-    def _wait(self, handler: _Handler, seconds: float) -> None:
+    def _wait(self, handler: Handler, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while True:
-            if self._stopping.is_set() or _peer_closed(handler.connection):
+            if self._stopping.is_set() or peer_closed(handler.connection):
                 raise _Gone
             left = deadline - time.monotonic()
             if left <= 0:
@@ -472,14 +377,6 @@ class OllamaEmbedServer(EmbedServer):
             "load_duration": 1_000,
             "prompt_eval_count": sum(len(t.split()) for t in texts),
         }
-
-
-def _peer_closed(sock: socket.socket) -> bool:
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
-    except OSError:
-        return True
 
 
 def _openai_error(message: str, kind: str, code: str | None = None) -> dict[str, Any]:

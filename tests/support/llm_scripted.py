@@ -9,17 +9,15 @@ import contextlib
 import itertools
 import json
 import re
-import select
 import socket
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
+
+from support.loopback_http import Handler, LoopbackHTTPServer, peer_closed
 
 __all__ = ["Gate", "RecordedRequest", "Reply", "ScriptedLLMServer", "unused_port"]
 
@@ -84,44 +82,10 @@ class _ClientGone(Exception):
     """The client closed the connection (or the server is stopping)."""
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # stop() closes open connections itself
-    owner: ScriptedLLMServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that resets a kept-alive connection (after an error it did not read to the
-        # end) is no server error: no traceback on stderr for it.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.owner._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        self.server.owner._track(self.connection, add=False)
-        super().finish()
-
-    def do_GET(self) -> None:
-        self.server.owner._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.owner._handle(self, "POST")
-
-
 class _Exchange:
     """One request's response: JSON, or a chunked stream that notices a client hanging up."""
 
-    def __init__(self, handler: _Handler, stopping: threading.Event) -> None:
+    def __init__(self, handler: Handler, stopping: threading.Event) -> None:
         self.handler = handler
         self.sock: socket.socket = handler.connection
         self.stopping = stopping
@@ -171,11 +135,7 @@ class _Exchange:
             time.sleep(min(left, 0.02))
 
     def peer_closed(self) -> bool:
-        try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
-            return bool(readable) and self.sock.recv(1, socket.MSG_PEEK) == b""
-        except OSError:
-            return True
+        return peer_closed(self.sock)
 
     def _write(self, data: bytes) -> None:
         try:
@@ -184,7 +144,7 @@ class _Exchange:
             raise _ClientGone from exc
 
 
-class ScriptedLLMServer:
+class ScriptedLLMServer(LoopbackHTTPServer):
     """The shared machinery; use `OpenAIServer` or `OllamaServer`."""
 
     chat_path: ClassVar[str]
@@ -192,6 +152,7 @@ class ScriptedLLMServer:
     stream_by_default: ClassVar[bool]
 
     def __init__(self, *, models: Sequence[str] = ()) -> None:
+        super().__init__()
         self.models: list[str] = list(models)
         self._initial_models = list(models)
         #: When set, listing the models answers this HTTP status (an error in the dialect).
@@ -202,60 +163,7 @@ class ScriptedLLMServer:
         self._disconnects = 0
         self._completed = 0
         self._active = 0  # requests being answered
-        self._changed = threading.Condition()
-        self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
         self._ids = itertools.count(1)
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- life cycle ------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._httpd is not None:
-            return self
-        self._stopping.clear()
-        httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
-        httpd.owner = self
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, thread = self._httpd, self._thread
-        if httpd is None or thread is None:
-            return
-        self._stopping.set()
-        httpd.shutdown()
-        with self._changed:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        httpd.server_close()
-        thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """`http://127.0.0.1:PORT` (the server must be started)."""
-        if self._httpd is None:
-            raise RuntimeError("the server is not started")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     # --- scripting and records -------------------------------------------------------------
 
@@ -318,14 +226,7 @@ class ScriptedLLMServer:
 
     # --- request handling ------------------------------------------------------------------
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._changed:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
-
-    def _handle(self, handler: _Handler, method: str) -> None:
+    def _handle(self, handler: Handler, method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         try:
