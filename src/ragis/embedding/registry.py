@@ -131,9 +131,10 @@ class Embedders:
         )
 
     @classmethod
-    def of(cls, embedder: Embedder) -> Embedders:
-        """A registry of one embedder, for code that embeds with a given model (benchmarks)."""
-        return cls(embedder)
+    def of(cls, embedder: Embedder | Embedders) -> Embedders:
+        """A registry of one embedder, for code that embeds with a given model (benchmarks);
+        a registry as it is."""
+        return embedder if isinstance(embedder, Embedders) else cls(embedder)
 
     @property
     def builtin_id(self) -> str:

@@ -176,7 +176,7 @@ class ChatService:
         settings: RagSettings,
     ) -> None:
         self._store = store
-        self._embedders = Embedders.of(embedders) if isinstance(embedders, Embedder) else embedders
+        self._embedders = Embedders.of(embedders)
         self._llm = llm
         self._settings = settings
         self.catalog = ModelCatalog(llm)

@@ -65,7 +65,7 @@ class IndexService:
         lease: float = 30.0,
     ) -> None:
         self._store = store
-        self._embedders = Embedders.of(embedders) if isinstance(embedders, Embedder) else embedders
+        self._embedders = Embedders.of(embedders)
         self._batch = batch_size
         self._lease_ms = max(int(lease * 1000), 1)
 

@@ -97,7 +97,7 @@ class Searcher:
         self, store: Store, embedders: Embedders | Embedder, settings: RagSettings
     ) -> None:
         self._store = store
-        self._embedders = Embedders.of(embedders) if isinstance(embedders, Embedder) else embedders
+        self._embedders = Embedders.of(embedders)
         self._settings = settings
 
     async def search(
